@@ -1,0 +1,31 @@
+// Default settings: what `starling start` with no config file runs with.
+
+import { hostname } from 'node:os';
+import type { BrokerConfig } from './types.js';
+
+export function defaultConfig(): BrokerConfig {
+  return {
+    nodeName: `starling@${hostname()}`,
+    listeners: [{ type: 'tcp', host: '::', port: 1883 }],
+    dataDir: './data',
+    durability: 'sync',
+    batchIntervalMs: 10,
+    logLevel: 'info',
+    logPretty: Boolean(process.stdout.isTTY),
+    sysInterval: 10,
+    maxConnections: 100_000,
+    maxPacketSize: 1024 * 1024,
+    maxTopicLevels: 128,
+    maxInflight: 32,
+    maxQueuedMessages: 1000,
+    maxTopicAliases: 1024,
+    maxKeepAlive: 65535,
+    maxSessionExpiryInterval: 0xffffffff,
+    connectTimeout: 10,
+    maxOutgoingBufferBytes: 1024 * 1024,
+    drainTimeout: 30,
+    sharedSubscriptionStrategy: 'round_robin',
+    retainAvailable: true,
+    maxQoS: 2,
+  };
+}

@@ -1,0 +1,57 @@
+// The broker's resolved configuration. Config files and STARLING_* variables use the snake_case
+// form of these names (max_packet_size, STARLING_MAX_PACKET_SIZE); the library takes camelCase.
+
+export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface ListenerConfig {
+  type: ListenerType;
+  host: string;
+  port: number;
+  /** WebSocket path (ws/wss). */
+  path?: string;
+  /** Per-listener cap on connections; 0 means only the broker-wide limit applies. */
+  maxConnections?: number;
+}
+
+export type Durability = 'sync' | 'batched' | 'memory';
+export type SharedSubscriptionStrategy = 'round_robin' | 'random';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface BrokerConfig {
+  /** Name of this node, used in $SYS/brokers/<node>/... topics. */
+  nodeName: string;
+  listeners: ListenerConfig[];
+  dataDir: string;
+  durability: Durability;
+  /** Commit period in milliseconds when durability is 'batched'. */
+  batchIntervalMs: number;
+  logLevel: LogLevel;
+  /** Human-readable logs instead of JSON lines; default: when stdout is a terminal. */
+  logPretty: boolean;
+  /** Seconds between $SYS statistics publications; 0 turns them off. */
+  sysInterval: number;
+
+  maxConnections: number;
+  /** Largest packet accepted from a client, in bytes (also announced as Maximum Packet Size). */
+  maxPacketSize: number;
+  maxTopicLevels: number;
+  /** Receive Maximum announced to clients and the outbound inflight window per session. */
+  maxInflight: number;
+  /** QoS 1/2 messages queued per session beyond the inflight window; more are dropped and counted. */
+  maxQueuedMessages: number;
+  /** Topic Alias Maximum announced to MQTT 5 clients (inbound aliases); 0 disables them. */
+  maxTopicAliases: number;
+  /** Highest keep-alive accepted; a client asking more gets Server Keep Alive (MQTT 5). */
+  maxKeepAlive: number;
+  /** Highest Session Expiry Interval granted, in seconds. */
+  maxSessionExpiryInterval: number;
+  /** Seconds a new connection has to send CONNECT. */
+  connectTimeout: number;
+  /** Bytes buffered for a socket that does not drain before QoS 0 messages to it are dropped. */
+  maxOutgoingBufferBytes: number;
+  /** Seconds a socket may stay above maxOutgoingBufferBytes before it is disconnected. */
+  drainTimeout: number;
+  sharedSubscriptionStrategy: SharedSubscriptionStrategy;
+  retainAvailable: boolean;
+  maxQoS: 0 | 1 | 2;
+}
