@@ -1,0 +1,292 @@
+// The configuration schema: one row per BrokerConfig key with its type, bounds and description.
+// Validation, the STARLING_* / --flag names and the README's config table are all derived from it.
+
+import { ConfigError, didYouMean } from './config-error.js';
+import { defaultConfig } from './defaults.js';
+import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
+
+export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners';
+
+export interface Setting {
+  readonly type: SettingType;
+  readonly min?: number;
+  readonly max?: number;
+  readonly enum?: readonly string[];
+  readonly description: string;
+  /** Shown instead of the default value when that depends on the machine. */
+  readonly defaultText?: string;
+}
+
+export type ConfigKey = keyof BrokerConfig;
+
+const unbounded = Number.MAX_SAFE_INTEGER;
+
+export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
+  nodeName: {
+    type: 'string',
+    description: 'Name of this node, used in `$SYS/brokers/<node>/...` topics.',
+    defaultText: 'starling@<hostname>',
+  },
+  listeners: {
+    type: 'listeners',
+    description:
+      'Listeners, each `{type: tcp|tls|ws|wss, host, port, path, max_connections}`; `host` defaults to `::`. ' +
+      'As an environment variable or flag: a JSON array. `--port`/`--host` set the first tcp listener.',
+  },
+  dataDir: { type: 'string', description: 'Directory for the embedded store.' },
+  durability: {
+    type: 'enum',
+    enum: ['sync', 'batched', 'memory'],
+    description: '`sync`: acknowledge after each commit; `batched`: commit every `batch_interval_ms`; `memory`: keep nothing on disk.',
+  },
+  batchIntervalMs: {
+    type: 'integer',
+    min: 1,
+    max: 60_000,
+    description: 'Commit period in milliseconds when durability is `batched`.',
+  },
+  logLevel: {
+    type: 'enum',
+    enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    description: 'Lowest level written to the log.',
+  },
+  logPretty: {
+    type: 'boolean',
+    description: 'Human-readable logs instead of JSON lines.',
+    defaultText: 'true when stdout is a terminal',
+  },
+  sysInterval: {
+    type: 'integer',
+    min: 0,
+    max: 86_400,
+    description: 'Seconds between `$SYS` statistics publications; 0 turns them off.',
+  },
+  maxConnections: { type: 'integer', min: 1, max: unbounded, description: 'Broker-wide cap on client connections.' },
+  maxPacketSize: {
+    type: 'integer',
+    min: 1,
+    max: 268_435_455,
+    description: 'Largest packet accepted from a client, in bytes (also announced as Maximum Packet Size).',
+  },
+  maxTopicLevels: { type: 'integer', min: 1, max: 65_535, description: 'Most levels allowed in a topic name or filter.' },
+  maxInflight: {
+    type: 'integer',
+    min: 1,
+    max: 65_535,
+    description: 'Receive Maximum announced to clients and the outbound inflight window per session.',
+  },
+  maxQueuedMessages: {
+    type: 'integer',
+    min: 0,
+    max: unbounded,
+    description: 'QoS 1/2 messages queued per session beyond the inflight window; more are dropped and counted.',
+  },
+  maxTopicAliases: {
+    type: 'integer',
+    min: 0,
+    max: 65_535,
+    description: 'Topic Alias Maximum announced to MQTT 5 clients (inbound aliases); 0 disables them.',
+  },
+  maxKeepAlive: {
+    type: 'integer',
+    min: 0,
+    max: 65_535,
+    description: 'Highest keep-alive accepted, in seconds; a client asking more gets Server Keep Alive (MQTT 5).',
+  },
+  maxSessionExpiryInterval: {
+    type: 'integer',
+    min: 0,
+    max: 0xffff_ffff,
+    description: 'Highest Session Expiry Interval granted, in seconds.',
+  },
+  connectTimeout: { type: 'integer', min: 1, max: 3600, description: 'Seconds a new connection has to send CONNECT.' },
+  maxOutgoingBufferBytes: {
+    type: 'integer',
+    min: 1,
+    max: unbounded,
+    description: 'Bytes buffered for a socket that does not drain before QoS 0 messages to it are dropped.',
+  },
+  drainTimeout: {
+    type: 'integer',
+    min: 1,
+    max: 86_400,
+    description: 'Seconds a socket may stay above `max_outgoing_buffer_bytes` before it is disconnected.',
+  },
+  sharedSubscriptionStrategy: {
+    type: 'enum',
+    enum: ['round_robin', 'random'],
+    description: 'How a `$share/<group>/...` subscription picks the member that receives a message.',
+  },
+  retainAvailable: { type: 'boolean', description: 'Whether retained messages are supported (Retain Available).' },
+  maxQoS: { type: 'integer', min: 0, max: 2, description: 'Highest QoS granted (Maximum QoS).' },
+};
+
+export const configKeys = Object.keys(configSchema) as ConfigKey[];
+
+/** `maxPacketSize` -> `max_packet_size`; `maxQoS` -> `max_qos`. */
+export function snakeName(key: string): string {
+  return key.replace('QoS', 'Qos').replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** `maxPacketSize` -> `STARLING_MAX_PACKET_SIZE`. */
+export function envName(key: ConfigKey): string {
+  return `STARLING_${snakeName(key).toUpperCase()}`;
+}
+
+/** `maxPacketSize` -> `max-packet-size` (written `--max-packet-size` on the command line). */
+export function flagName(key: ConfigKey): string {
+  return snakeName(key).replaceAll('_', '-');
+}
+
+export const keyBySnakeName: ReadonlyMap<string, ConfigKey> = new Map(configKeys.map((key) => [snakeName(key), key]));
+export const keyByFlagName: ReadonlyMap<string, ConfigKey> = new Map(configKeys.map((key) => [flagName(key), key]));
+
+/** How keys are spelled where a value came from: snake_case in files, env and flags, camelCase in the library. */
+export type KeyStyle = 'snake' | 'camel';
+
+/**
+ * Checks an already-typed value (from YAML, JSON or library options) against its setting.
+ * `label` is the key as the user spelled it; `origin` says where the value came from.
+ */
+export function checkSetting(key: ConfigKey, value: unknown, label: string, origin: string, style: KeyStyle): unknown {
+  const setting = configSchema[key];
+  if (setting.type === 'listeners') return checkListeners(value, label, origin, style);
+  return checkScalar(setting, value, label, origin);
+}
+
+/** Parses a STARLING_* value or a flag value (always text) into the setting's type, then checks it. */
+export function parseSetting(key: ConfigKey, text: string, label: string, origin: string): unknown {
+  const setting = configSchema[key];
+  switch (setting.type) {
+    case 'integer':
+      // Strict: Number('') is 0 and Number('1e3') is 1000, neither of which someone typing a port meant.
+      return checkScalar(setting, /^-?\d+$/.test(text.trim()) ? Number(text) : text, label, origin);
+    case 'boolean':
+      return checkScalar(setting, text === 'true' ? true : text === 'false' ? false : text, label, origin);
+    case 'listeners': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new ConfigError(label, `${label}: expected a JSON array of listeners, got ${show(text)} (${origin})`, {
+          cause: error,
+        });
+      }
+      return checkListeners(parsed, label, origin, 'snake');
+    }
+    case 'string':
+    case 'enum':
+      return checkScalar(setting, text, label, origin);
+  }
+}
+
+function checkScalar(setting: Setting, value: unknown, label: string, origin: string): unknown {
+  const fail = (expected: string): never => {
+    throw new ConfigError(label, `${label}: expected ${expected}, got ${show(value)} (${origin})`);
+  };
+  switch (setting.type) {
+    case 'integer': {
+      const min = setting.min ?? 0;
+      const max = setting.max ?? unbounded;
+      const range = max === unbounded ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(range);
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('true or false');
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || value === '') fail('a non-empty string');
+      return value;
+    case 'enum': {
+      const values = setting.enum ?? [];
+      if (typeof value !== 'string' || !values.includes(value)) fail(`one of ${values.join(', ')}`);
+      return value;
+    }
+    case 'listeners':
+      throw new Error('listeners are checked by checkListeners');
+  }
+}
+
+const listenerTypes: readonly ListenerType[] = ['tcp', 'tls', 'ws', 'wss'];
+const listenerFields = {
+  type: { type: 'enum', enum: listenerTypes, description: 'Transport.' },
+  host: { type: 'string', description: 'Address to bind.' },
+  port: { type: 'integer', min: 0, max: 65_535, description: 'Port to bind; 0 picks a free one.' },
+  path: { type: 'string', description: 'WebSocket path.' },
+  maxConnections: { type: 'integer', min: 0, max: unbounded, description: 'Per-listener connection cap.' },
+} as const satisfies Record<keyof ListenerConfig, Setting>;
+type ListenerField = keyof typeof listenerFields;
+
+function checkListeners(value: unknown, label: string, origin: string, style: KeyStyle): ListenerConfig[] {
+  if (!Array.isArray(value)) {
+    throw new ConfigError(label, `${label}: expected a list of listeners, got ${show(value)} (${origin})`);
+  }
+  return value.map((item: unknown, index) => checkListener(item, `${label}[${index}]`, origin, style));
+}
+
+function checkListener(item: unknown, label: string, origin: string, style: KeyStyle): ListenerConfig {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new ConfigError(label, `${label}: expected a listener object {type, host, port}, got ${show(item)} (${origin})`);
+  }
+  const fields = new Map<string, ListenerField>(
+    (Object.keys(listenerFields) as ListenerField[]).map((field) => [style === 'snake' ? snakeName(field) : field, field]),
+  );
+  const listener: Record<string, unknown> = { host: '::' };
+  for (const [name, fieldValue] of Object.entries(item)) {
+    const field = fields.get(name);
+    if (field === undefined) {
+      throw new ConfigError(
+        `${label}.${name}`,
+        `${label}.${name}: unknown listener key ${origin}; expected one of ${[...fields.keys()].join(', ')}` +
+          didYouMean(name, fields.keys()),
+      );
+    }
+    listener[field] = checkScalar(listenerFields[field], fieldValue, `${label}.${name}`, origin);
+  }
+  for (const required of ['type', 'port'] as const) {
+    if (listener[required] === undefined) {
+      throw new ConfigError(`${label}.${required}`, `${label}.${required}: required in every listener (${origin})`);
+    }
+  }
+  return listener as unknown as ListenerConfig;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The README's configuration table: one row per key, in schema order. */
+export function configReference(): string {
+  const defaults = defaultConfig();
+  const rows = configKeys.map((key) => {
+    const setting = configSchema[key];
+    const shown = setting.defaultText ?? formatDefault(defaults[key]);
+    return `| \`${snakeName(key)}\` | ${formatType(setting)} | ${shown} | ${setting.description.replaceAll('|', '\\|')} |`;
+  });
+  return ['| Key | Type | Default | Description |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
+}
+
+function formatType(setting: Setting): string {
+  switch (setting.type) {
+    case 'integer':
+      return setting.max === unbounded ? `integer ≥ ${setting.min ?? 0}` : `integer ${setting.min ?? 0}–${setting.max}`;
+    case 'enum':
+      return (setting.enum ?? []).map((value) => `\`${value}\``).join(' \\| ');
+    case 'listeners':
+      return 'list of listeners';
+    case 'boolean':
+    case 'string':
+      return setting.type;
+  }
+}
+
+function formatDefault(value: unknown): string {
+  if (Array.isArray(value)) {
+    const listeners = value.map((listener: ListenerConfig) => `${listener.type} ${listener.host} ${listener.port}`);
+    return listeners.length === 0 ? 'none' : `\`${listeners.join(', ')}\``;
+  }
+  return `\`${String(value)}\``;
+}
