@@ -1,0 +1,65 @@
+// The `starling` command: dispatches to a subcommand and turns usage errors into exit code 2.
+
+import { readFileSync } from 'node:fs';
+import { UsageError } from './args.js';
+import { startCommand } from './start.js';
+
+interface BenchCli {
+  benchCommand(args: string[]): Promise<number>;
+}
+
+// A variable, not a literal, so this compiles while src/bench/ is written in parallel.
+const benchCliPath = '../bench/cli.js';
+
+export const usage = `Usage: starling <command> [options]
+
+Commands:
+  start        run the broker (starling start --help for its options)
+  bench        load-test a broker (starling bench --help)
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '-h':
+      case '--help':
+        process.stdout.write(usage);
+        return;
+      case '-v':
+      case '--version':
+        process.stdout.write(`${version()}\n`);
+        return;
+      case 'start':
+        await startCommand(rest);
+        return;
+      case 'bench': {
+        const { benchCommand } = (await import(benchCliPath)) as BenchCli;
+        process.exitCode = await benchCommand(rest);
+        return;
+      }
+      default:
+        throw new UsageError(
+          command.startsWith('-') ? `unknown option ${command}` : `unknown command "${command}"`,
+        );
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`starling: ${error.message}\nRun '${error.helpCommand} --help' for usage.\n`);
+    process.exitCode = 2;
+  }
+}
+
+function version(): string {
+  // dist/src/cli/main.js -> package.json at the package root.
+  const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return packageJson.version;
+}

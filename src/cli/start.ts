@@ -1,0 +1,103 @@
+// `starling start`: resolve the configuration, start every listener, and shut down cleanly on
+// SIGINT/SIGTERM. Exit codes: 0 after a clean shutdown, 1 when the broker cannot start, 2 for usage
+// and configuration errors.
+
+import { ConfigError } from '../config/config-error.js';
+import { resolveConfig } from '../config/load.js';
+import { configKeys, configSchema, flagName } from '../config/schema.js';
+import type { BrokerConfig } from '../config/types.js';
+import { createLogger, type Logger } from '../log.js';
+import { parseFlags, UsageError, type FlagSpec } from './args.js';
+
+/** The part of the library's contract (src/index.ts) that `start` relies on. */
+interface StartableBroker {
+  listen(): Promise<Array<{ type: string; host: string; port: number }>>;
+  close(): Promise<void>;
+}
+interface BrokerLibrary {
+  createBroker(options?: Partial<BrokerConfig> & { logger?: Logger }): StartableBroker;
+}
+
+// Loaded lazily so `--help` and config errors do not pay for (or depend on) the whole broker.
+const libraryPath = '../index.js';
+
+export const startFlags: FlagSpec = {
+  valued: ['config', 'port', 'host', ...configKeys.filter((key) => configSchema[key].type !== 'boolean').map(flagName)],
+  boolean: ['help', ...configKeys.filter((key) => configSchema[key].type === 'boolean').map(flagName)],
+};
+
+export const startUsage = `Usage: starling start [options]
+
+Starts the broker with every configured listener; stops cleanly on SIGINT or SIGTERM.
+
+Options:
+  --config FILE        YAML (.yaml, .yml) or JSON (.json) config file; also STARLING_CONFIG
+  --port N             port of the first tcp listener (0 picks a free port)
+  --host ADDRESS       address of the first tcp listener
+  --data-dir DIR       directory for the embedded store
+  --<config-key> VALUE any config key in kebab-case, e.g. --max-packet-size 2048, --log-pretty false
+  -h, --help           show this help
+
+Precedence: defaults < config file < STARLING_<KEY> environment variables < flags.
+`;
+
+export async function startCommand(args: readonly string[]): Promise<void> {
+  const { flags, positionals } = parseFlags(args, startFlags, 'starling start');
+  if (flags['help'] === true) {
+    process.stdout.write(startUsage);
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`start takes no arguments, got "${positionals[0]}"`, 'starling start');
+  delete flags['help'];
+
+  let config: BrokerConfig;
+  try {
+    config = resolveConfig({ env: process.env, flags });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`starling: config error: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const logger = createLogger(config);
+  let broker: StartableBroker | undefined;
+  try {
+    const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
+    broker = createBroker({ ...config, logger });
+    for (const address of await broker.listen()) {
+      logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start');
+    process.stderr.write(`starling: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await broker?.close().catch(() => undefined);
+    process.exit(1);
+  }
+  stopOnSignals(broker, logger);
+}
+
+function stopOnSignals(broker: StartableBroker, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // The operator asked twice: do not wait for clients or the store any longer.
+      logger.warn({ signal }, 'second signal, exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    broker.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
