@@ -1,15 +1,20 @@
 // createLogger: JSON lines by default, pino-pretty text when logPretty, the configured level honoured.
 
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../../../src/log.js';
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+/** A destination that records every write as it happens. */
+function capture(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
 }
 
 test('logs are JSON lines by default', () => {
