@@ -1,0 +1,178 @@
+// Routing: a published message -> retained store -> every matching subscription -> sessions.
+//
+// Overlapping subscriptions of one session give one copy at the highest granted QoS, carrying every
+// matching Subscription Identifier (MQTT 5 section 3.3.4). Each shared group ($share/g/f) that
+// matches gets one copy, for one member picked by the group's strategy, preferring connected ones.
+
+import { EventEmitter } from 'node:events';
+import type { QoS } from '../codec/types.js';
+import type { BrokerConfig } from '../config/types.js';
+import type { BrokerEvents } from '../hooks/events.js';
+import { HookBus } from '../hooks/hooks.js';
+import { Counters } from '../metrics/counters.js';
+import type { Session, SessionObserver, DropReason } from '../session/session.js';
+import type { Subscription } from '../session/subscription.js';
+import type { Message } from './message.js';
+import { RetainedIndex } from './retained-index.js';
+import { SharedGroup } from './shared-subscriptions.js';
+import { TopicTrie } from './trie.js';
+
+type Route = Subscription | SharedGroup<Subscription>;
+
+export class BrokerCore implements SessionObserver {
+  readonly routes = new TopicTrie<Route>();
+  readonly sharedGroups = new Map<string, SharedGroup<Subscription>>();
+  readonly retained = new RetainedIndex<Message>();
+  readonly counters = new Counters();
+  readonly events = new EventEmitter<BrokerEvents>();
+  readonly hooks = new HookBus();
+
+  // Per-publish scratch state; visitRoute is bound once so match() allocates no closure.
+  private routeSequence = 0;
+  private readonly matchedSessions: Session[] = [];
+  private readonly matchedGroups: Array<SharedGroup<Subscription>> = [];
+  private currentMessage: Message | undefined;
+  private readonly visitRoute = (route: Route): void => this.collect(route);
+
+  constructor(readonly config: BrokerConfig) {}
+
+  /** Routes a message to every matching session and stores/clears it as retained. Returns the number of sessions it went to. */
+  publish(message: Message): number {
+    this.counters.publishReceived++;
+    if (message.retain) this.storeRetained(message);
+    const delivered = this.route(message);
+    if (delivered === 0) this.counters.droppedNoSubscribers++;
+    if (this.events.listenerCount('message.published') > 0) this.events.emit('message.published', message);
+    return delivered;
+  }
+
+  subscribe(subscription: Subscription): void {
+    if (subscription.group === undefined) {
+      if (this.routes.add(subscription.filter, subscription)) this.counters.subscriptions++;
+      return;
+    }
+    const key = sharedKey(subscription.group, subscription.filter);
+    let group = this.sharedGroups.get(key);
+    if (group === undefined) {
+      group = new SharedGroup<Subscription>(subscription.group, subscription.filter, this.config.sharedSubscriptionStrategy);
+      this.sharedGroups.set(key, group);
+      this.routes.add(subscription.filter, group);
+    }
+    for (const member of group.members()) {
+      if (member.session === subscription.session) group.remove(member); // replaced options
+    }
+    if (group.add(subscription)) this.counters.subscriptions++;
+  }
+
+  unsubscribe(subscription: Subscription): void {
+    if (subscription.group === undefined) {
+      if (this.routes.remove(subscription.filter, subscription)) this.counters.subscriptions--;
+      return;
+    }
+    const key = sharedKey(subscription.group, subscription.filter);
+    const group = this.sharedGroups.get(key);
+    if (group === undefined || !group.remove(subscription)) return;
+    this.counters.subscriptions--;
+    if (group.size === 0) {
+      this.sharedGroups.delete(key);
+      this.routes.remove(subscription.filter, group);
+    }
+  }
+
+  /** The member of a shared group that should take over a message from a leaving member. */
+  pickSharedMember(groupKey: string, except: Session): Subscription | undefined {
+    const group = this.sharedGroups.get(groupKey);
+    if (group === undefined) return undefined;
+    return (
+      group.pick((member) => member.session !== except && member.session.connected) ??
+      group.pick((member) => member.session !== except)
+    );
+  }
+
+  dropped(session: Session, message: Message, reason: DropReason): void {
+    this.counters.messagesDropped++;
+    if (reason === 'queue_full') this.counters.droppedQueueFull++;
+    else if (reason === 'expired') this.counters.droppedExpired++;
+    else if (reason === 'too_large') this.counters.droppedTooLarge++;
+    else this.counters.droppedSlowConsumer++;
+    if (this.events.listenerCount('message.dropped') > 0) {
+      this.events.emit('message.dropped', { message, clientId: session.clientId, reason });
+    }
+  }
+
+  private storeRetained(message: Message): void {
+    // [MQTT-3.3.1-6] an empty retained message removes the retained message of its topic
+    if (message.payload.length === 0) {
+      if (this.retained.delete(message.topic)) this.counters.retainedMessages--;
+      return;
+    }
+    if (this.retained.get(message.topic) === undefined) this.counters.retainedMessages++;
+    this.retained.set(message.topic, message);
+  }
+
+  private route(message: Message): number {
+    this.routeSequence++;
+    this.currentMessage = message;
+    const sessions = this.matchedSessions;
+    const groups = this.matchedGroups;
+    this.routes.match(message.topic, this.visitRoute);
+    this.currentMessage = undefined;
+    const delivered = sessions.length + groups.length;
+    for (let i = 0; i < sessions.length; i++) {
+      const session = sessions[i]!;
+      // [MQTT-3.3.1-12] without Retain As Published, forwarded messages carry RETAIN 0
+      const retain = session.routeRetainAsPublished && message.retain;
+      session.deliver(message, session.routeQoS, retain, session.routeSubscriptionIdentifiers);
+      session.routeSubscriptionIdentifiers = undefined;
+    }
+    sessions.length = 0;
+    for (let i = 0; i < groups.length; i++) this.deliverShared(groups[i]!, message);
+    groups.length = 0;
+    return delivered;
+  }
+
+  private collect(route: Route): void {
+    if (route instanceof SharedGroup) {
+      this.matchedGroups.push(route);
+      return;
+    }
+    const message = this.currentMessage!;
+    const session = route.session;
+    // [MQTT-3.8.3-3] No Local: not to the publisher's own subscriptions
+    if (route.noLocal && message.from === session.clientId) return;
+    const qos = minQoS(message.qos, route.qos);
+    if (session.routeMark !== this.routeSequence) {
+      session.routeMark = this.routeSequence;
+      session.routeQoS = qos;
+      session.routeRetainAsPublished = route.retainAsPublished;
+      session.routeSubscriptionIdentifiers =
+        route.subscriptionIdentifier === undefined ? undefined : [route.subscriptionIdentifier];
+      this.matchedSessions.push(session);
+      return;
+    }
+    if (qos > session.routeQoS) session.routeQoS = qos;
+    if (route.retainAsPublished) session.routeRetainAsPublished = true;
+    if (route.subscriptionIdentifier !== undefined) {
+      (session.routeSubscriptionIdentifiers ??= []).push(route.subscriptionIdentifier);
+    }
+  }
+
+  private deliverShared(group: SharedGroup<Subscription>, message: Message): void {
+    const member = group.pick(isConnectedMember) ?? group.pick();
+    if (member === undefined) return;
+    const ids = member.subscriptionIdentifier === undefined ? undefined : [member.subscriptionIdentifier];
+    member.session.deliver(message, minQoS(message.qos, member.qos), false, ids, sharedKey(group.group, group.filter));
+  }
+}
+
+function isConnectedMember(member: Subscription): boolean {
+  return member.session.connected;
+}
+
+export function sharedKey(group: string, filter: string): string {
+  return `${group}/${filter}`;
+}
+
+export function minQoS(a: QoS, b: QoS): QoS {
+  return a < b ? a : b;
+}

@@ -1,0 +1,204 @@
+// CONNECT (and MQTT 5 enhanced authentication through AUTH): checks, authentication, session
+// open/resume/takeover, CONNACK, then redelivery of what the session owes the client.
+
+import { randomBytes } from 'node:crypto';
+import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
+import type { AuthPacket, ConnectPacket, Properties } from '../../codec/types.js';
+import { isValidTopicName } from '../../codec/validate.js';
+import { SESSION_NEVER_EXPIRES } from '../../session/registry.js';
+import type { Channel } from '../channel.js';
+import { ProtocolError } from '../protocol-error.js';
+import { TopicAliases } from '../topic-alias.js';
+
+/** The CONNECT being processed while an enhanced authentication exchange runs. */
+const pendingConnects = new WeakMap<Channel, ConnectPacket>();
+
+export function handleConnect(channel: Channel, packet: ConnectPacket): void | Promise<void> {
+  channel.protocolVersion = packet.protocolVersion;
+  channel.outbox.protocolVersion = packet.protocolVersion;
+  checkConnect(channel, packet);
+  if (channel.isV5 && packet.properties.authenticationMethod !== undefined) {
+    return startEnhancedAuth(channel, packet, packet.properties.authenticationMethod);
+  }
+  const hooks = channel.context.broker.hooks;
+  if (!hooks.has('authenticate')) {
+    completeConnect(channel, packet, undefined);
+    return;
+  }
+  return authenticateThenConnect(channel, packet);
+}
+
+/** AUTH packet: the next step of an enhanced authentication, or a re-authentication (MQTT 5). */
+export async function handleAuth(channel: Channel, packet: AuthPacket): Promise<void> {
+  if (!channel.isV5) throw new ProtocolError(ReasonCode.ProtocolError, 'AUTH in MQTT 3');
+  const method = packet.properties.authenticationMethod;
+  // [MQTT-4.12.0-5] [MQTT-4.12.0-7] the method must stay the one of the CONNECT
+  if (channel.authenticationMethod === undefined || method !== channel.authenticationMethod) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'AUTH with no or another authentication method');
+  }
+  const reauthenticate = channel.state === 'connected';
+  if (reauthenticate ? packet.reasonCode !== ReasonCode.ReAuthenticate : packet.reasonCode !== ReasonCode.ContinueAuthentication) {
+    throw new ProtocolError(ReasonCode.ProtocolError, `unexpected AUTH reason code ${packet.reasonCode}`);
+  }
+  await runAuthStep(channel, method, packet.properties.authenticationData, reauthenticate);
+}
+
+function checkConnect(channel: Channel, packet: ConnectPacket): void {
+  const config = channel.config;
+  if (packet.clientId.length === 0) {
+    // [MQTT-3.1.3-8] 3.1.1: an empty id needs Clean Session 1; 3.1 has no empty ids at all
+    if (packet.protocolVersion === ProtocolVersion.V31 || (packet.protocolVersion === ProtocolVersion.V311 && !packet.clean)) {
+      throw new ProtocolError(ReasonCode.ClientIdentifierNotValid, 'empty client identifier');
+    }
+  }
+  if (channel.context.registry.connectedCount >= config.maxConnections) {
+    throw new ProtocolError(channel.isV5 ? ReasonCode.QuotaExceeded : ReasonCode.ServerUnavailable, 'maximum connections reached');
+  }
+  const will = packet.will;
+  if (will !== undefined) {
+    if (!isValidTopicName(will.topic)) throw new ProtocolError(ReasonCode.TopicNameInvalid, 'invalid will topic');
+    // [MQTT-3.2.2-12] a will QoS above Maximum QoS is refused
+    if (will.qos > config.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `will QoS ${will.qos} not supported`);
+    if (will.retain && !config.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
+  }
+}
+
+async function authenticateThenConnect(channel: Channel, packet: ConnectPacket): Promise<void> {
+  const result = await channel.context.broker.hooks.authenticate({
+    clientId: packet.clientId,
+    username: packet.username,
+    password: packet.password,
+    protocolVersion: packet.protocolVersion,
+    peer: channel.peer,
+    properties: packet.properties,
+  });
+  if (channel.state === 'closed') return;
+  if (result?.result === 'deny') {
+    throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
+  }
+  completeConnect(channel, packet, undefined);
+}
+
+async function startEnhancedAuth(channel: Channel, packet: ConnectPacket, method: string): Promise<void> {
+  if (!channel.context.broker.hooks.has('enhancedAuth')) {
+    throw new ProtocolError(ReasonCode.BadAuthenticationMethod, `authentication method ${method} not supported`);
+  }
+  channel.authenticationMethod = method;
+  pendingConnects.set(channel, packet);
+  await runAuthStep(channel, method, packet.properties.authenticationData, false);
+}
+
+async function runAuthStep(channel: Channel, method: string, data: Buffer | undefined, reauthenticate: boolean): Promise<void> {
+  const result = await channel.context.broker.hooks.enhancedAuth({
+    clientId: channel.clientId || (pendingConnects.get(channel)?.clientId ?? ''),
+    method,
+    data,
+    reauthenticate,
+    peer: channel.peer,
+  });
+  if (channel.state === 'closed') return;
+  if (result === undefined) throw new ProtocolError(ReasonCode.BadAuthenticationMethod, `authentication method ${method} not supported`);
+  if (result.result === 'deny') {
+    throw new ProtocolError(result.reasonCode ?? ReasonCode.NotAuthorized, result.reasonString ?? 'authentication failed');
+  }
+  const properties: Properties = { authenticationMethod: method };
+  if (result.data !== undefined) properties.authenticationData = result.data;
+  if (result.result === 'continue') {
+    if (channel.state === 'connecting') channel.state = 'authenticating';
+    channel.outbox.send({ type: 'auth', reasonCode: ReasonCode.ContinueAuthentication, properties });
+    return;
+  }
+  if (reauthenticate) {
+    channel.outbox.send({ type: 'auth', reasonCode: ReasonCode.Success, properties });
+    return;
+  }
+  const packet = pendingConnects.get(channel)!;
+  pendingConnects.delete(channel);
+  completeConnect(channel, packet, properties);
+}
+
+function completeConnect(channel: Channel, packet: ConnectPacket, authProperties: Properties | undefined): void {
+  const { broker, registry } = channel.context;
+  const config = broker.config;
+  const v5 = channel.isV5;
+  const connackProperties: Properties = authProperties ?? {};
+
+  let clientId = packet.clientId;
+  if (clientId.length === 0) {
+    clientId = `starling-${randomBytes(8).toString('hex')}`;
+    if (v5) connackProperties.assignedClientIdentifier = clientId;
+  }
+  channel.clientId = clientId;
+  channel.username = packet.username;
+
+  let keepAlive = packet.keepAlive;
+  if (v5 && keepAlive > config.maxKeepAlive) {
+    keepAlive = config.maxKeepAlive;
+    connackProperties.serverKeepAlive = keepAlive; // [MQTT-3.2.2-21]
+  }
+  channel.keepAlive = keepAlive;
+
+  let expiry: number;
+  if (v5) {
+    expiry = packet.properties.sessionExpiryInterval ?? 0;
+    channel.requestedSessionExpiry = expiry;
+    if (expiry > config.maxSessionExpiryInterval) {
+      expiry = config.maxSessionExpiryInterval;
+      connackProperties.sessionExpiryInterval = expiry;
+    }
+    channel.receiveMaximum = packet.properties.receiveMaximum ?? 65535;
+    channel.maximumPacketSize = packet.properties.maximumPacketSize;
+    channel.requestProblemInformation = packet.properties.requestProblemInformation !== 0;
+    const outboundAliases = Math.min(packet.properties.topicAliasMaximum ?? 0, config.maxTopicAliases);
+    if (config.maxTopicAliases > 0 || outboundAliases > 0) {
+      channel.aliases = new TopicAliases(config.maxTopicAliases, outboundAliases);
+    }
+    addServerCapabilities(channel, connackProperties);
+  } else {
+    // 3.x: Clean Session 0 keeps the session until the broker's maximum expiry
+    expiry = packet.clean ? 0 : Math.min(SESSION_NEVER_EXPIRES, config.maxSessionExpiryInterval);
+  }
+
+  const { session, sessionPresent } = registry.open(clientId, packet.clean, channel);
+  session.protocolVersion = packet.protocolVersion;
+  session.expiryInterval = expiry;
+  session.username = packet.username;
+  channel.session = session;
+  channel.will = packet.will;
+  channel.client = {
+    clientId,
+    username: packet.username,
+    protocolVersion: packet.protocolVersion,
+    peer: channel.peer,
+    keepAlive,
+    clean: packet.clean,
+  };
+  channel.state = 'connected';
+  broker.counters.clientsConnected++;
+  if (broker.counters.clientsConnected > broker.counters.clientsMaximum) {
+    broker.counters.clientsMaximum = broker.counters.clientsConnected;
+  }
+
+  channel.outbox.send({
+    type: 'connack',
+    // [MQTT-3.2.2-1] [MQTT-3.2.2-2] Session Present; 3.1 has no such flag
+    sessionPresent: packet.protocolVersion !== ProtocolVersion.V31 && sessionPresent,
+    reasonCode: ReasonCode.Success,
+    properties: connackProperties,
+  });
+  channel.context.logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
+  session.attach(channel);
+  if (broker.events.listenerCount('client.connected') > 0) {
+    broker.events.emit('client.connected', channel.client, sessionPresent);
+  }
+}
+
+/** CONNACK properties announcing what this broker supports, only where it differs from the default. */
+function addServerCapabilities(channel: Channel, properties: Properties): void {
+  const config = channel.config;
+  properties.receiveMaximum = config.maxInflight;
+  properties.maximumPacketSize = config.maxPacketSize;
+  if (config.maxTopicAliases > 0) properties.topicAliasMaximum = config.maxTopicAliases;
+  if (config.maxQoS < 2) properties.maximumQoS = config.maxQoS;
+  if (!config.retainAvailable) properties.retainAvailable = 0;
+}

@@ -1,0 +1,100 @@
+// Inbound PUBLISH (client -> broker) and PUBREL: topic alias, limits, authorization, routing, and
+// the QoS 1 / QoS 2 acknowledgements. QoS 2 is exactly-once on the inbound side: the packet id is
+// kept until PUBREL, and a resent PUBLISH with that id is acknowledged but not routed again.
+
+import { ReasonCode } from '../../codec/constants.js';
+import type { PublishPacket, PubrelPacket } from '../../codec/types.js';
+import { topicLevelCount } from '../../codec/validate.js';
+import { messageFromPublish } from '../../broker/message.js';
+import type { Channel } from '../channel.js';
+import { ProtocolError } from '../protocol-error.js';
+
+export function handlePublish(channel: Channel, packet: PublishPacket): void | Promise<void> {
+  const config = channel.config;
+  const topic = resolveTopic(channel, packet);
+  // [MQTT-3.2.2-11] [MQTT-3.2.2-14] QoS or retain above what CONNACK announced
+  if (packet.qos > config.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `QoS ${packet.qos} not supported`);
+  if (packet.retain && !config.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
+  if (topicLevelCount(topic) > config.maxTopicLevels) {
+    throw new ProtocolError(ReasonCode.TopicNameInvalid, `topic has more than ${config.maxTopicLevels} levels`);
+  }
+  const session = channel.session!;
+  if (packet.qos === 2 && session.incomingQos2.has(packet.packetId!)) {
+    // A resend of a PUBLISH we already hold: acknowledge again, deliver once (4.3.3).
+    sendAck(channel, 'pubrec', packet.packetId!, ReasonCode.Success);
+    return;
+  }
+  if (packet.qos > 0) {
+    // [MQTT-3.3.4-7] more unacknowledged QoS 1/2 PUBLISH packets than our Receive Maximum
+    if (channel.inboundInFlight >= config.maxInflight) {
+      throw new ProtocolError(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded');
+    }
+  }
+  // Clients may not publish into the broker's own $SYS tree.
+  if (topic.startsWith('$SYS')) return refusePublish(channel, packet, 'publishing to $SYS is not allowed');
+  const hooks = channel.context.broker.hooks;
+  if (!hooks.has('authorizePublish')) {
+    routePublish(channel, packet, topic);
+    return;
+  }
+  return authorizeThenRoute(channel, packet, topic);
+}
+
+export function handlePubrel(channel: Channel, packet: PubrelPacket): void {
+  const known = channel.session!.incomingQos2.delete(packet.packetId);
+  if (known) channel.inboundInFlight--;
+  // [MQTT-4.3.3-11] PUBCOMP even for an unknown id (MQTT 5 says which case it was)
+  sendAck(channel, 'pubcomp', packet.packetId, known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound);
+}
+
+function resolveTopic(channel: Channel, packet: PublishPacket): string {
+  const alias = packet.properties.topicAlias;
+  if (alias === undefined) return packet.topic;
+  if (channel.aliases === undefined) throw new ProtocolError(ReasonCode.TopicAliasInvalid, 'topic aliases are disabled');
+  return channel.aliases.resolveInbound(packet.topic, alias);
+}
+
+async function authorizeThenRoute(channel: Channel, packet: PublishPacket, topic: string): Promise<void> {
+  const allowed = await channel.context.broker.hooks.authorizePublish({
+    client: channel.client!,
+    topic,
+    qos: packet.qos,
+    retain: packet.retain,
+  });
+  if (channel.state !== 'connected') return;
+  if (!allowed) return refusePublish(channel, packet, 'not authorized');
+  routePublish(channel, packet, topic);
+}
+
+function routePublish(channel: Channel, packet: PublishPacket, topic: string): void {
+  const broker = channel.context.broker;
+  const message = messageFromPublish(packet, topic, channel.clientId, Date.now());
+  const delivered = broker.publish(message);
+  if (packet.qos === 0) return;
+  const reasonCode = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
+  if (packet.qos === 1) {
+    sendAck(channel, 'puback', packet.packetId!, reasonCode);
+    return;
+  }
+  channel.session!.incomingQos2.add(packet.packetId!);
+  channel.inboundInFlight++;
+  sendAck(channel, 'pubrec', packet.packetId!, reasonCode);
+}
+
+/** A PUBLISH the broker will not route: MQTT 5 acks it with 0x87, 3.x acks it silently. */
+function refusePublish(channel: Channel, packet: PublishPacket, reason: string): void {
+  channel.context.logger.debug({ clientId: channel.clientId, topic: packet.topic, reason }, 'publish refused');
+  if (packet.qos === 1) sendAck(channel, 'puback', packet.packetId!, ReasonCode.NotAuthorized, reason);
+  else if (packet.qos === 2) sendAck(channel, 'pubrec', packet.packetId!, ReasonCode.NotAuthorized, reason);
+}
+
+export function sendAck(
+  channel: Channel,
+  type: 'puback' | 'pubrec' | 'pubcomp',
+  packetId: number,
+  reasonCode: number,
+  reasonString?: string,
+): void {
+  const properties = reasonString !== undefined && channel.requestProblemInformation ? { reasonString } : {};
+  channel.outbox.send({ type, packetId, reasonCode, properties } as never);
+}

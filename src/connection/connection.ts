@@ -1,0 +1,141 @@
+// One per socket, and the only code that touches it: feeds received bytes to the decoder and the
+// packets to the channel in order; encodes outgoing packets and writes them in one batch per
+// event-loop turn; watches the outgoing buffer for slow consumers.
+//
+// When the channel returns a promise (authentication, authorization), reading pauses and the
+// packets already decoded wait, so a client's packets are always handled in the order sent.
+
+import type { Duplex } from 'node:stream';
+import type { ProtocolVersion } from '../codec/constants.js';
+import { Decoder, DecodeError } from '../codec/decoder.js';
+import { encode, encodePublishHeader } from '../codec/encoder.js';
+import type { Packet } from '../codec/types.js';
+import type { Channel } from '../channel/channel.js';
+import type { Outbox } from '../channel/outbox.js';
+import type { Counters } from '../metrics/counters.js';
+
+/** Below this, a PUBLISH is copied into one buffer with its header; above, the payload is written as is. */
+const SMALL_PAYLOAD = 2048;
+
+export interface ConnectionOptions {
+  maxPacketSize: number;
+  maxOutgoingBufferBytes: number;
+}
+
+export class Connection implements Outbox {
+  protocolVersion: ProtocolVersion = 4;
+  channel!: Channel;
+  /** When the outgoing buffer first went over its cap (ms), for the drain timeout; 0 when under. */
+  congestedSince = 0;
+
+  private readonly decoder: Decoder;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private processing = false;
+  private readonly flushCallback = (): void => this.flush();
+
+  constructor(
+    readonly socket: Duplex,
+    private readonly options: ConnectionOptions,
+    private readonly counters: Counters,
+  ) {
+    this.decoder = new Decoder({ maximumPacketSize: options.maxPacketSize });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.drained());
+    socket.on('error', () => {
+      /* 'close' follows; errors such as ECONNRESET are normal ends of a connection */
+    });
+    socket.on('close', () => this.socketClosed());
+  }
+
+  get writable(): boolean {
+    return this.socket.writableLength + this.pendingBytes < this.options.maxOutgoingBufferBytes;
+  }
+
+  send(packet: Packet): void {
+    if (this.closed) return;
+    this.counters.messagesSent++;
+    if (packet.type === 'publish' && packet.payload.length > SMALL_PAYLOAD) {
+      this.queue(encodePublishHeader(packet, this.protocolVersion));
+      this.queue(packet.payload);
+    } else {
+      this.queue(encode(packet, this.protocolVersion));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.socket.end();
+    // A peer that never reads would keep a half-closed socket forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  private queue(buffer: Buffer): void {
+    this.pending.push(buffer);
+    this.pendingBytes += buffer.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushCallback);
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const pending = this.pending;
+    if (pending.length === 0 || this.closed) return;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.counters.bytesSent += bytes;
+    this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
+    if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
+  }
+
+  private drained(): void {
+    this.congestedSince = 0;
+    this.channel.session?.drain();
+  }
+
+  private receive(chunk: Buffer): void {
+    this.counters.bytesReceived += chunk.length;
+    this.decoder.push(chunk);
+    if (!this.processing) this.process();
+  }
+
+  /** Hands decoded packets to the channel until the decoder needs more bytes or the channel waits. */
+  private process(): void {
+    this.processing = true;
+    const now = Date.now();
+    while (!this.closed) {
+      const packet = this.decoder.next();
+      if (packet === undefined) break;
+      if (!(packet instanceof DecodeError)) this.counters.messagesReceived++;
+      const result = this.channel.handle(packet, now);
+      if (result !== undefined) {
+        this.waitFor(result);
+        return;
+      }
+    }
+    this.processing = false;
+  }
+
+  private waitFor(result: Promise<void>): void {
+    this.socket.pause();
+    void result.then(() => {
+      if (this.closed) return;
+      this.socket.resume();
+      this.process();
+    });
+  }
+
+  private socketClosed(): void {
+    this.closed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.channel.connectionLost('connection closed');
+  }
+}

@@ -1,0 +1,99 @@
+// Event and hook payload types: what the broker tells embedders and plugins, and what it asks them.
+
+import type { Properties, QoS, SubscriptionRequest } from '../codec/types.js';
+import type { ProtocolVersion } from '../codec/constants.js';
+import type { Message } from '../broker/message.js';
+
+export interface PeerInfo {
+  address: string;
+  port: number;
+  /** Which listener accepted the connection: 'tcp', 'tls', 'ws', 'wss' or 'local'. */
+  listener: string;
+}
+
+/** A connected client as hooks and events see it. */
+export interface ClientInfo {
+  clientId: string;
+  username: string | undefined;
+  protocolVersion: ProtocolVersion;
+  peer: PeerInfo;
+  keepAlive: number;
+  clean: boolean;
+}
+
+export interface AuthenticateRequest {
+  clientId: string;
+  username: string | undefined;
+  password: Buffer | undefined;
+  protocolVersion: ProtocolVersion;
+  peer: PeerInfo;
+  /** CONNECT properties (MQTT 5), e.g. authenticationMethod. */
+  properties: Properties;
+}
+
+/** What an authenticator decides; `undefined` means "not mine, ask the next one". */
+export type AuthenticateResult =
+  | { result: 'allow'; superuser?: boolean }
+  | { result: 'deny'; reasonCode?: number; reasonString?: string }
+  | undefined;
+
+export interface AuthorizePublishRequest {
+  client: ClientInfo;
+  topic: string;
+  qos: QoS;
+  retain: boolean;
+}
+
+export interface AuthorizeSubscribeRequest {
+  client: ClientInfo;
+  subscription: SubscriptionRequest;
+}
+
+/** MQTT 5 enhanced authentication step (CONNECT with Authentication Method, then AUTH packets). */
+export interface EnhancedAuthRequest {
+  clientId: string;
+  method: string;
+  data: Buffer | undefined;
+  /** True when the client re-authenticates on a live connection (AUTH 0x19). */
+  reauthenticate: boolean;
+  peer: PeerInfo;
+}
+
+export type EnhancedAuthResult =
+  | { result: 'continue'; data?: Buffer }
+  | { result: 'success'; data?: Buffer }
+  | { result: 'deny'; reasonCode?: number; reasonString?: string };
+
+export interface DisconnectedEvent {
+  client: ClientInfo;
+  /** The MQTT 5 reason code of the disconnection (0 = normal, sent by the client). */
+  reasonCode: number;
+  reason: string;
+}
+
+export interface SubscribedEvent {
+  client: ClientInfo;
+  subscription: SubscriptionRequest;
+  grantedQoS: number;
+}
+
+export interface UnsubscribedEvent {
+  client: ClientInfo;
+  topicFilter: string;
+}
+
+export interface MessageDroppedEvent {
+  message: Message;
+  clientId: string | undefined;
+  reason: 'no_subscribers' | 'queue_full' | 'expired' | 'too_large' | 'slow_consumer' | 'not_authorized';
+}
+
+/** Events the broker emits (no answer expected). */
+export interface BrokerEvents {
+  'client.connected': [client: ClientInfo, sessionPresent: boolean];
+  'client.disconnected': [event: DisconnectedEvent];
+  'session.subscribed': [event: SubscribedEvent];
+  'session.unsubscribed': [event: UnsubscribedEvent];
+  'message.published': [message: Message];
+  'message.dropped': [event: MessageDroppedEvent];
+}

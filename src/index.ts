@@ -1,0 +1,18 @@
+// Starling's public entry: createBroker() and the types an embedder needs.
+
+import { StarlingBroker, type BrokerOptions } from './instance.js';
+
+export type { BrokerOptions } from './instance.js';
+export type { BrokerConfig, ListenerConfig, Durability, LogLevel } from './config/types.js';
+export type { BrokerEvents, ClientInfo, PeerInfo, AuthenticateRequest, AuthenticateResult, AuthorizePublishRequest, AuthorizeSubscribeRequest, EnhancedAuthRequest, EnhancedAuthResult, DisconnectedEvent, SubscribedEvent, UnsubscribedEvent, MessageDroppedEvent } from './hooks/events.js';
+export type { HookMap, HookName } from './hooks/hooks.js';
+export type { Message, MessageInput } from './broker/message.js';
+export type { BoundAddress } from './transport/listener.js';
+export type { Properties, QoS } from './codec/types.js';
+export { ReasonCode } from './codec/constants.js';
+
+export type Broker = StarlingBroker;
+
+export function createBroker(options: BrokerOptions = {}): Broker {
+  return new StarlingBroker(options);
+}

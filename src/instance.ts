@@ -1,0 +1,166 @@
+// A broker instance: builds the router, session registry and listeners from the configuration,
+// supervises connections (connect timeout, keep-alive, drain timeout) and shuts down gracefully.
+
+import type { Duplex } from 'node:stream';
+import { ReasonCode } from './codec/constants.js';
+import { BrokerCore } from './broker/broker.js';
+import { createMessage, type MessageInput } from './broker/message.js';
+import { Channel } from './channel/channel.js';
+import { defaultConfig } from './config/defaults.js';
+import type { BrokerConfig, ListenerConfig } from './config/types.js';
+import { Connection } from './connection/connection.js';
+import type { BrokerEvents, PeerInfo } from './hooks/events.js';
+import type { HookMap, HookName } from './hooks/hooks.js';
+import { createLogger, type Logger } from './log.js';
+import type { Counters } from './metrics/counters.js';
+import { SysTopics } from './metrics/sys-topics.js';
+import { SessionRegistry } from './session/registry.js';
+import type { BoundAddress, Listener } from './transport/listener.js';
+import { TcpListener } from './transport/tcp.js';
+
+export interface BrokerOptions extends Partial<BrokerConfig> {
+  logger?: Logger;
+}
+
+/** How often connections are checked for keep-alive, connect and drain timeouts. */
+const SUPERVISION_INTERVAL_MS = 250;
+
+export class StarlingBroker {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly core: BrokerCore;
+  readonly registry: SessionRegistry;
+  private readonly sys: SysTopics;
+  private readonly connections = new Set<Connection>();
+  private listeners: Listener[] = [];
+  private supervisor: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(options: BrokerOptions = {}) {
+    const { logger, ...overrides } = options;
+    this.config = { ...defaultConfig(), ...stripUndefined(overrides) };
+    this.logger = logger ?? createLogger({ logLevel: this.config.logLevel, logPretty: this.config.logPretty });
+    this.core = new BrokerCore(this.config);
+    this.registry = new SessionRegistry(this.core);
+    this.sys = new SysTopics(this.core, this.registry);
+  }
+
+  get counters(): Counters {
+    return this.core.counters;
+  }
+
+  /** Starts every configured listener, or one TCP listener on the given port/host. */
+  async listen(override?: { port?: number; host?: string }): Promise<BoundAddress[]> {
+    const configs: ListenerConfig[] =
+      override === undefined
+        ? this.config.listeners
+        : [{ type: 'tcp', host: override.host ?? '::', port: override.port ?? 1883 }];
+    this.startSupervision();
+    const bound: BoundAddress[] = [];
+    for (const listenerConfig of configs) {
+      const listener = this.createListener(listenerConfig);
+      bound.push(await listener.start());
+      this.listeners.push(listener);
+    }
+    return bound;
+  }
+
+  /** Serves one client over any byte stream (custom transports, tests, in-process links). */
+  handleConnection(stream: Duplex, peer: PeerInfo = { address: '', port: 0, listener: 'custom' }): void {
+    this.startSupervision();
+    if (this.closing) {
+      stream.destroy();
+      return;
+    }
+    this.core.counters.connectionsAccepted++;
+    const connection = new Connection(
+      stream,
+      { maxPacketSize: this.config.maxPacketSize, maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes },
+      this.core.counters,
+    );
+    connection.channel = new Channel({ broker: this.core, registry: this.registry, logger: this.logger }, connection, peer);
+    this.connections.add(connection);
+    stream.once('close', () => this.connections.delete(connection));
+  }
+
+  /** Publishes a message from the broker itself (not from a client). */
+  publish(input: MessageInput): number {
+    return this.core.publish(createMessage(input, undefined));
+  }
+
+  on<K extends keyof BrokerEvents>(event: K, listener: (...args: BrokerEvents[K]) => void): this {
+    this.core.events.on(event, listener as never);
+    return this;
+  }
+
+  off<K extends keyof BrokerEvents>(event: K, listener: (...args: BrokerEvents[K]) => void): this {
+    this.core.events.off(event, listener as never);
+    return this;
+  }
+
+  once<K extends keyof BrokerEvents>(event: K, listener: (...args: BrokerEvents[K]) => void): this {
+    this.core.events.once(event, listener as never);
+    return this;
+  }
+
+  /** Registers a hook (authenticate, authorizePublish, authorizeSubscribe, enhancedAuth); returns its remover. */
+  addHook<K extends HookName>(name: K, fn: HookMap[K], options?: { priority?: number }): () => void {
+    return this.core.hooks.add(name, fn, options);
+  }
+
+  /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, flushes and closes every connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const stopping = this.listeners.map((listener) => listener.stop());
+    const closed = [...this.connections].map(
+      (connection) => new Promise<void>((resolve) => connection.socket.once('close', () => resolve())),
+    );
+    for (const connection of this.connections) {
+      connection.channel.disconnect(ReasonCode.ServerShuttingDown, 'server shutting down', false);
+    }
+    await Promise.all([...stopping, ...closed]);
+    if (this.supervisor !== undefined) clearInterval(this.supervisor);
+    this.sys.stop();
+  }
+
+  private createListener(config: ListenerConfig): Listener {
+    const accept = (stream: Duplex, peer: PeerInfo): void => this.handleConnection(stream, peer);
+    switch (config.type) {
+      case 'tcp':
+        return new TcpListener(config, accept);
+      default:
+        throw new Error(`listeners: type '${config.type}' is not available yet`);
+    }
+  }
+
+  private startSupervision(): void {
+    if (this.supervisor !== undefined) return;
+    this.sys.start();
+    this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
+  }
+
+  private supervise(now: number): void {
+    const { connectTimeout, drainTimeout } = this.config;
+    for (const connection of this.connections) {
+      const channel = connection.channel;
+      if (channel.state === 'connecting' || channel.state === 'authenticating') {
+        if (now - channel.connectedAt > connectTimeout * 1000) channel.refuse(ReasonCode.MaximumConnectTime, 'no CONNECT in time');
+        continue;
+      }
+      if (channel.state !== 'connected') continue;
+      // [MQTT-3.1.2-22] one and a half times the keep-alive without a packet
+      if (channel.keepAlive > 0 && now - channel.lastPacketAt > channel.keepAlive * 1500) {
+        channel.disconnect(ReasonCode.KeepAliveTimeout, 'keep-alive timeout');
+        continue;
+      }
+      if (connection.congestedSince > 0 && now - connection.congestedSince > drainTimeout * 1000) {
+        channel.disconnect(ReasonCode.ImplementationSpecificError, 'outgoing buffer did not drain in time');
+      }
+    }
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,89 @@
+// $SYS publication: broker statistics every sys_interval seconds (retained, like Mosquitto's
+// $SYS/broker/...), and client lifecycle events on $SYS/brokers/<node>/clients/<id>/(dis)connected.
+
+import type { BrokerCore } from '../broker/broker.js';
+import { createMessage } from '../broker/message.js';
+import type { SessionRegistry } from '../session/registry.js';
+
+export const BROKER_VERSION = '0.1.0';
+
+export class SysTopics {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly broker: BrokerCore,
+    private readonly registry: SessionRegistry,
+  ) {}
+
+  start(): void {
+    const interval = this.broker.config.sysInterval;
+    this.broker.events.on('client.connected', (client, sessionPresent) => {
+      this.event(client.clientId, 'connected', {
+        clientid: client.clientId,
+        username: client.username ?? null,
+        ipaddress: client.peer.address,
+        port: client.peer.port,
+        proto_ver: client.protocolVersion,
+        keepalive: client.keepAlive,
+        clean_start: client.clean,
+        session_present: sessionPresent,
+        connected_at: Date.now(),
+      });
+    });
+    this.broker.events.on('client.disconnected', ({ client, reasonCode, reason }) => {
+      this.event(client.clientId, 'disconnected', {
+        clientid: client.clientId,
+        username: client.username ?? null,
+        ipaddress: client.peer.address,
+        port: client.peer.port,
+        proto_ver: client.protocolVersion,
+        reason_code: reasonCode,
+        reason,
+        disconnected_at: Date.now(),
+      });
+    });
+    if (interval > 0) {
+      this.publishStatistics();
+      this.timer = setInterval(() => this.publishStatistics(), interval * 1000).unref();
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Current statistics as topic -> value, also used by tests and the API. */
+  statistics(): Record<string, string> {
+    const counters = this.broker.counters;
+    return {
+      '$SYS/broker/version': `starling ${BROKER_VERSION}`,
+      '$SYS/broker/uptime': `${Math.floor((Date.now() - this.startedAt) / 1000)} seconds`,
+      '$SYS/broker/clients/connected': String(counters.clientsConnected),
+      '$SYS/broker/clients/total': String(this.registry.size),
+      '$SYS/broker/clients/maximum': String(counters.clientsMaximum),
+      '$SYS/broker/clients/disconnected': String(this.registry.size - this.registry.connectedCount),
+      '$SYS/broker/messages/received': String(counters.messagesReceived),
+      '$SYS/broker/messages/sent': String(counters.messagesSent),
+      '$SYS/broker/publish/messages/received': String(counters.publishReceived),
+      '$SYS/broker/publish/messages/sent': String(counters.publishSent),
+      '$SYS/broker/publish/messages/dropped': String(counters.messagesDropped),
+      '$SYS/broker/bytes/received': String(counters.bytesReceived),
+      '$SYS/broker/bytes/sent': String(counters.bytesSent),
+      '$SYS/broker/subscriptions/count': String(counters.subscriptions),
+      '$SYS/broker/retained messages/count': String(counters.retainedMessages),
+    };
+  }
+
+  private publishStatistics(): void {
+    for (const [topic, value] of Object.entries(this.statistics())) {
+      this.broker.publish(createMessage({ topic, payload: value, retain: true }, undefined));
+    }
+  }
+
+  private event(clientId: string, kind: 'connected' | 'disconnected', payload: object): void {
+    const topic = `$SYS/brokers/${this.broker.config.nodeName}/clients/${clientId}/${kind}`;
+    this.broker.publish(createMessage({ topic, payload: JSON.stringify(payload) }, undefined));
+  }
+}

@@ -1,0 +1,155 @@
+// Client id -> session, and the live client holding it: session open/resume, takeover, will
+// publication (with Will Delay Interval) and session expiry.
+
+import { ProtocolVersion, ReasonCode } from '../codec/constants.js';
+import type { Will } from '../codec/types.js';
+import type { BrokerCore } from '../broker/broker.js';
+import { createMessage } from '../broker/message.js';
+import { Session } from './session.js';
+import { clearLongTimeout, setLongTimeout } from './timers.js';
+
+export const SESSION_NEVER_EXPIRES = 0xffffffff;
+
+/** A live connection that owns a session; the registry can kick it out. */
+export interface LiveClient {
+  kick(reasonCode: number, reason: string): void;
+}
+
+export interface OpenedSession {
+  session: Session;
+  sessionPresent: boolean;
+}
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>();
+  private readonly clients = new Map<string, LiveClient>();
+
+  constructor(private readonly broker: BrokerCore) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get connectedCount(): number {
+    return this.clients.size;
+  }
+
+  get(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  isConnected(clientId: string): boolean {
+    return this.clients.has(clientId);
+  }
+
+  /** CONNECT accepted: kick a client already holding the id, then resume or start the session. */
+  open(clientId: string, clean: boolean, client: LiveClient): OpenedSession {
+    const previous = this.clients.get(clientId);
+    if (previous !== undefined) {
+      this.clients.delete(clientId);
+      // [MQTT-3.1.4-3] the existing connection is closed (MQTT 5: DISCONNECT 0x8E first)
+      previous.kick(ReasonCode.SessionTakenOver, 'session taken over');
+    }
+    let session = this.sessions.get(clientId);
+    let sessionPresent = false;
+    if (session !== undefined) {
+      clearLongTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+      // [MQTT-3.1.3-9] a new connection before the will delay passes cancels the will
+      this.cancelPendingWill(session);
+      if (clean) {
+        this.end(session);
+        session = undefined;
+      } else {
+        sessionPresent = true;
+      }
+    }
+    if (session === undefined) {
+      session = new Session(
+        clientId,
+        { maxQueuedMessages: this.broker.config.maxQueuedMessages, maxInflight: this.broker.config.maxInflight },
+        this.broker,
+      );
+      this.sessions.set(clientId, session);
+    }
+    this.clients.set(clientId, client);
+    return { session, sessionPresent };
+  }
+
+  /**
+   * The client's connection ended (it has already detached from the session). `will` is the will to
+   * publish, undefined after a normal DISCONNECT.
+   */
+  close(session: Session, client: LiveClient, will: Will | undefined): void {
+    const owner = this.clients.get(session.clientId) === client;
+    if (owner) this.clients.delete(session.clientId);
+    if (will !== undefined) this.handleWill(session, will, owner);
+    if (!owner) return;
+    if (session.expiryInterval === 0) {
+      this.end(session);
+    } else if (session.expiryInterval !== SESSION_NEVER_EXPIRES) {
+      session.expiryTimer = setLongTimeout(() => this.end(session), session.expiryInterval * 1000);
+    }
+  }
+
+  /** Ends a session: its will (if delayed) goes out now, subscriptions go, shared deliveries move on. */
+  end(session: Session): void {
+    if (this.sessions.get(session.clientId) !== session) return;
+    this.sessions.delete(session.clientId);
+    clearLongTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    if (session.willTimer !== undefined) {
+      clearLongTimeout(session.willTimer);
+      session.willTimer = undefined;
+      const will = session.will;
+      session.will = undefined;
+      if (will !== undefined) this.publishWill(session, will);
+    }
+    for (const subscription of session.subscriptions.values()) this.broker.unsubscribe(subscription);
+    session.subscriptions.clear();
+    this.handOffSharedDeliveries(session);
+  }
+
+  /** Every session, for $SYS and the API. */
+  all(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  private handleWill(session: Session, will: Will, owner: boolean): void {
+    const delay = session.protocolVersion === ProtocolVersion.V5 ? (will.properties.willDelayInterval ?? 0) : 0;
+    if (delay === 0 || (owner && session.expiryInterval === 0)) {
+      this.publishWill(session, will);
+      return;
+    }
+    if (!owner) return; // taken over: the new connection cancels a delayed will [MQTT-3.1.3-9]
+    session.will = will;
+    session.willTimer = setLongTimeout(() => {
+      session.willTimer = undefined;
+      session.will = undefined;
+      this.publishWill(session, will);
+    }, delay * 1000);
+  }
+
+  private cancelPendingWill(session: Session): void {
+    if (session.willTimer === undefined) return;
+    clearLongTimeout(session.willTimer);
+    session.willTimer = undefined;
+    session.will = undefined;
+  }
+
+  private publishWill(session: Session, will: Will): void {
+    const { willDelayInterval: _delay, ...properties } = will.properties;
+    this.broker.publish(
+      createMessage({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties }, session.clientId),
+    );
+  }
+
+  /** [MQTT-4.8.2] messages owed to a leaving shared-group member go to another member. */
+  private handOffSharedDeliveries(session: Session): void {
+    const pending = session.takePendingDeliveries((delivery) => delivery.sharedGroup !== undefined);
+    for (const delivery of pending) {
+      const member = this.broker.pickSharedMember(delivery.sharedGroup!, session);
+      member?.session.adopt(delivery);
+    }
+  }
+}

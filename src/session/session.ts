@@ -1,0 +1,265 @@
+// What outlives a connection: subscriptions, the outbound inflight window and queue of QoS 1/2
+// messages, inbound QoS 2 packet ids awaiting PUBREL, and the expiry setting.
+//
+// Outbound flow: deliver() sends at once while the client is attached, writable and under its
+// Receive Maximum; otherwise QoS 1/2 wait in the queue (bounded) and QoS 0 is dropped. An ack frees
+// a slot in the window and pulls the next queued delivery. On re-attach every unacknowledged
+// delivery is sent again, in order, with DUP [MQTT-4.4.0-1].
+
+import type { QoS } from '../codec/types.js';
+import { isExpired, type Message } from '../broker/message.js';
+import { Delivery } from './delivery.js';
+import type { DeliverySink } from './sink.js';
+import type { Subscription } from './subscription.js';
+import type { Will } from '../codec/types.js';
+import type { ProtocolVersion } from '../codec/constants.js';
+
+export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'slow_consumer';
+
+/** What a session reports to the broker; implemented by the broker. */
+export interface SessionObserver {
+  dropped(session: Session, message: Message, reason: DropReason): void;
+}
+
+export interface SessionLimits {
+  maxQueuedMessages: number;
+  /** The broker's own cap on the outbound window, whatever the client's Receive Maximum. */
+  maxInflight: number;
+}
+
+export class Session {
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Inbound QoS 2 packet ids whose PUBREL has not come yet (exactly-once, method B of 4.3.3). */
+  readonly incomingQos2 = new Set<number>();
+  /** Seconds the session lives after disconnection; 0xFFFFFFFF never expires. */
+  expiryInterval = 0;
+  protocolVersion: ProtocolVersion = 4;
+  username: string | undefined;
+  /** Milliseconds since the epoch of the last disconnection, undefined while connected. */
+  disconnectedAt: number | undefined;
+  /** Will of the current (or just lost) connection. */
+  will: Will | undefined;
+  /** The timer that publishes a delayed will or ends an expired session (owned by the registry). */
+  expiryTimer: NodeJS.Timeout | undefined;
+  willTimer: NodeJS.Timeout | undefined;
+
+  // Scratch fields used by the router while it merges overlapping matches of one publish
+  // (no Map allocation per message).
+  routeMark = 0;
+  routeQoS: QoS = 0;
+  routeRetainAsPublished = false;
+  routeSubscriptionIdentifiers: number[] | undefined;
+
+  private sink: DeliverySink | undefined;
+  private readonly inflight = new Map<number, Delivery>();
+  private queue: Delivery[] = [];
+  private queueHead = 0;
+  private nextPacketId = 1;
+
+  constructor(
+    readonly clientId: string,
+    private readonly limits: SessionLimits,
+    private readonly observer: SessionObserver,
+  ) {}
+
+  get connected(): boolean {
+    return this.sink !== undefined;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Hands a routed message to this session at the given (already downgraded) QoS. */
+  deliver(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionIdentifiers: number[] | undefined,
+    sharedGroup?: string,
+  ): void {
+    const sink = this.sink;
+    if (qos === 0) {
+      if (sink === undefined) return; // QoS 0 is not queued for an offline client
+      if (!sink.writable) {
+        this.observer.dropped(this, message, 'slow_consumer');
+        return;
+      }
+      if (!sink.sendPublish(message, 0, undefined, false, retain, subscriptionIdentifiers)) {
+        this.observer.dropped(this, message, 'too_large');
+      }
+      return;
+    }
+    const delivery = new Delivery(message, qos, retain, subscriptionIdentifiers, sharedGroup);
+    if (sink !== undefined && this.queuedCount === 0 && this.hasWindow(sink)) {
+      this.send(sink, delivery);
+      return;
+    }
+    this.enqueue(delivery);
+  }
+
+  /** Queues deliveries handed over from elsewhere (shared group member that left), ahead of limits. */
+  adopt(delivery: Delivery): void {
+    const copy = new Delivery(
+      delivery.message,
+      delivery.qos,
+      delivery.retain,
+      delivery.subscriptionIdentifiers,
+      delivery.sharedGroup,
+    );
+    this.queue.push(copy);
+    this.drain();
+  }
+
+  /** PUBACK for a QoS 1 delivery; false when the packet id is unknown. */
+  acknowledge(packetId: number): boolean {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined || delivery.qos !== 1) return false;
+    this.inflight.delete(packetId);
+    this.drain();
+    return true;
+  }
+
+  /** PUBREC for a QoS 2 delivery: send PUBREL. A PUBREC with an error code ends the delivery. */
+  received(packetId: number, failed: boolean): boolean {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined || delivery.qos !== 2) return false;
+    if (failed) {
+      this.inflight.delete(packetId);
+      this.drain();
+      return true;
+    }
+    delivery.released = true;
+    this.sink?.sendPubrel(packetId);
+    return true;
+  }
+
+  /** PUBCOMP for a released QoS 2 delivery. */
+  complete(packetId: number): boolean {
+    const delivery = this.inflight.get(packetId);
+    if (delivery === undefined || !delivery.released) return false;
+    this.inflight.delete(packetId);
+    this.drain();
+    return true;
+  }
+
+  /** A client connected to this session: resend what is unacknowledged, then drain the queue. */
+  attach(sink: DeliverySink): void {
+    this.sink = sink;
+    this.disconnectedAt = undefined;
+    for (const delivery of this.inflight.values()) {
+      if (delivery.released) {
+        sink.sendPubrel(delivery.packetId);
+      } else {
+        this.transmit(sink, delivery);
+      }
+    }
+    this.drain();
+  }
+
+  /** The client's connection ended; a stale sink (already replaced by a takeover) is ignored. */
+  detach(sink: DeliverySink, now = Date.now()): void {
+    if (this.sink !== sink) return;
+    this.sink = undefined;
+    this.disconnectedAt = now;
+  }
+
+  /** Sends queued deliveries while the window has room; called on acks and when the socket drains. */
+  drain(): void {
+    const sink = this.sink;
+    if (sink === undefined) return;
+    while (this.queueHead < this.queue.length && this.hasWindow(sink)) {
+      const delivery = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as Delivery;
+      this.send(sink, delivery);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Removes and returns every delivery not yet completed (for handing shared-group messages on). */
+  takePendingDeliveries(filter: (delivery: Delivery) => boolean): Delivery[] {
+    const taken: Delivery[] = [];
+    for (const [packetId, delivery] of this.inflight) {
+      if (!delivery.released && filter(delivery)) {
+        this.inflight.delete(packetId);
+        taken.push(delivery);
+      }
+    }
+    const kept: Delivery[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const delivery = this.queue[i]!;
+      (filter(delivery) ? taken : kept).push(delivery);
+    }
+    this.queue = kept;
+    this.queueHead = 0;
+    return taken;
+  }
+
+  /** Everything owed to the client, in order: inflight first, then queued (for persistence and tests). */
+  pendingDeliveries(): Delivery[] {
+    return [...this.inflight.values(), ...this.queue.slice(this.queueHead)];
+  }
+
+  private hasWindow(sink: DeliverySink): boolean {
+    return (
+      sink.writable &&
+      this.inflight.size < sink.receiveMaximum &&
+      this.inflight.size < this.limits.maxInflight
+    );
+  }
+
+  private enqueue(delivery: Delivery): void {
+    if (this.queuedCount >= this.limits.maxQueuedMessages) {
+      this.observer.dropped(this, delivery.message, 'queue_full');
+      return;
+    }
+    this.queue.push(delivery);
+  }
+
+  private send(sink: DeliverySink, delivery: Delivery): void {
+    if (isExpired(delivery.message, Date.now())) {
+      this.observer.dropped(this, delivery.message, 'expired');
+      return;
+    }
+    delivery.packetId = this.allocatePacketId();
+    this.inflight.set(delivery.packetId, delivery);
+    this.transmit(sink, delivery);
+  }
+
+  private transmit(sink: DeliverySink, delivery: Delivery): void {
+    const sent = sink.sendPublish(
+      delivery.message,
+      delivery.qos,
+      delivery.packetId,
+      delivery.sent,
+      delivery.retain,
+      delivery.subscriptionIdentifiers,
+    );
+    if (!sent) {
+      // Too large for this client: it can never be delivered, so it is dropped, not retried.
+      this.inflight.delete(delivery.packetId);
+      this.observer.dropped(this, delivery.message, 'too_large');
+      return;
+    }
+    delivery.sent = true;
+  }
+
+  private allocatePacketId(): number {
+    let id = this.nextPacketId;
+    while (this.inflight.has(id)) {
+      id = id === 65535 ? 1 : id + 1;
+    }
+    this.nextPacketId = id === 65535 ? 1 : id + 1;
+    return id;
+  }
+}

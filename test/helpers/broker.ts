@@ -1,0 +1,40 @@
+// Starts a broker on an ephemeral port for one test and stops it afterwards.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBroker, type Broker, type BrokerOptions } from '../../src/index.js';
+import { createLogger } from '../../src/log.js';
+
+export interface TestBroker {
+  broker: Broker;
+  port: number;
+  /** mqtt://127.0.0.1:<port> */
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'starling-test-'));
+  const logLevel = (process.env.STARLING_TEST_LOG as BrokerOptions['logLevel']) ?? 'silent';
+  const broker = createBroker({
+    dataDir,
+    durability: 'memory',
+    sysInterval: 0,
+    logger: createLogger({ logLevel: logLevel ?? 'silent', logPretty: false }),
+    ...options,
+  });
+  const [address] = await broker.listen({ port: 0, host: '127.0.0.1' });
+  const port = address!.port;
+  return {
+    broker,
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dataDir,
+    async close() {
+      await broker.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
