@@ -138,3 +138,14 @@ test('trie - removing during a match does not disturb the current traversal', ()
   assert.ok(seen.includes('y'));
   assert.deepEqual(matched(trie, 'a/b').sort(), ['y', 'z']);
 });
+
+test('trie - a visit that throws leaves the trie usable', () => {
+  const trie = new TopicTrie<string>();
+  trie.add('a/+', 'x');
+  assert.throws(() =>
+    trie.match('a/b', () => {
+      throw new Error('subscriber failed');
+    }),
+  );
+  assert.deepEqual(matched(trie, 'a/c'), ['x']);
+});
