@@ -8,7 +8,7 @@
 // ~65k levels ('a//////…'), which recursion would turn into a stack overflow. The topic is not split: levels
 // are sliced out only where a node has literal children (about 20% faster than split('/') in bench/trie.ts).
 
-import { isDollarTopic } from './topic.js';
+import { hasWildcard, isDollarTopic } from './topic.js';
 
 const singleLevelWildcard = '+';
 const multiLevelWildcard = '#';
@@ -28,10 +28,6 @@ class TrieNode<T> {
   isEmpty(): boolean {
     return this.values === undefined && this.children === undefined && this.singleLevel === undefined && this.multiLevel === undefined;
   }
-}
-
-function containsWildcard(filter: string): boolean {
-  return filter.includes(singleLevelWildcard) || filter.includes(multiLevelWildcard);
 }
 
 /** Maps topic filters to values. match() follows MQTT rules: '+' one level, '#' this level and all below
@@ -55,7 +51,7 @@ export class TopicTrie<T> {
   /** Adds value under filter; returns false if this exact (filter, value) pair was already there. */
   add(filter: string, value: T): boolean {
     let values: Set<T> | undefined;
-    if (containsWildcard(filter)) {
+    if (hasWildcard(filter)) {
       const node = this.#createPath(filter);
       values = node.values ??= new Set<T>();
     } else {
@@ -73,7 +69,7 @@ export class TopicTrie<T> {
 
   /** Removes; returns false if it was not there. Prunes empty nodes. */
   remove(filter: string, value: T): boolean {
-    if (!containsWildcard(filter)) {
+    if (!hasWildcard(filter)) {
       const values = this.#exact.get(filter);
       if (values === undefined || !values.delete(value)) return false;
       if (values.size === 0) this.#exact.delete(filter);
@@ -90,7 +86,7 @@ export class TopicTrie<T> {
 
   /** Values stored under exactly this filter (not matching). */
   get(filter: string): ReadonlySet<T> | undefined {
-    if (!containsWildcard(filter)) return this.#exact.get(filter);
+    if (!hasWildcard(filter)) return this.#exact.get(filter);
     return this.#findNode(filter)?.values;
   }
 
