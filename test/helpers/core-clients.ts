@@ -44,6 +44,11 @@ export class ClientPool {
     });
   }
 
+  /** The client opened last (e.g. by attempt()). */
+  async lastClient(): Promise<mqtt.MqttClient | undefined> {
+    return this.clients[this.clients.length - 1];
+  }
+
   /** Disconnects (normally) the client opened last. */
   async endLast(): Promise<void> {
     await this.clients[this.clients.length - 1]?.endAsync();
