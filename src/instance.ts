@@ -14,7 +14,10 @@ import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
 import type { Counters } from './metrics/counters.js';
 import { SysTopics } from './metrics/sys-topics.js';
+import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
+import { restoreState } from './session/restore.js';
+import type { Store } from './store/store.js';
 import type { BoundAddress, Listener } from './transport/listener.js';
 import { TcpListener } from './transport/tcp.js';
 
@@ -30,7 +33,12 @@ export class StarlingBroker {
   readonly logger: Logger;
   readonly core: BrokerCore;
   readonly registry: SessionRegistry;
+  /** Undefined with `durability: memory`. */
+  store: Store | undefined;
+  private persistence: SessionPersistence | undefined;
   private readonly sys: SysTopics;
+  private starting: Promise<void> | undefined;
+  private barrier: (() => Barrier | undefined) | undefined;
   private readonly connections = new Set<Connection>();
   private listeners: Listener[] = [];
   private supervisor: NodeJS.Timeout | undefined;
@@ -55,7 +63,7 @@ export class StarlingBroker {
       override === undefined
         ? this.config.listeners
         : [{ type: 'tcp', host: override.host ?? '::', port: override.port ?? 1883 }];
-    this.startSupervision();
+    await this.start();
     const bound: BoundAddress[] = [];
     for (const listenerConfig of configs) {
       const listener = this.createListener(listenerConfig);
@@ -65,9 +73,36 @@ export class StarlingBroker {
     return bound;
   }
 
-  /** Serves one client over any byte stream (custom transports, tests, in-process links). */
+  /** Loads persisted state and starts timers; listen() calls it, embedders serving their own streams call it first. */
+  start(): Promise<void> {
+    this.starting ??= this.load();
+    return this.starting;
+  }
+
+  private async load(): Promise<void> {
+    if (this.config.durability !== 'memory') {
+      const started = Date.now();
+      const { createStore } = await import('./store/create-store.js');
+      const store = createStore(this.config);
+      const persistence = new SessionPersistence(store);
+      this.store = store;
+      this.persistence = persistence;
+      this.core.persistence = persistence;
+      this.registry.persistence = persistence;
+      this.barrier = () => persistence.barrier();
+      const state = await store.open();
+      restoreState(state, this.core, this.registry, persistence);
+      this.logger.info(
+        { dataDir: this.config.dataDir, sessions: state.sessions.length, retained: state.retained.length, ms: Date.now() - started },
+        'store loaded',
+      );
+    }
+    this.sys.start();
+    this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
+  }
+
+  /** Serves one client over any byte stream (custom transports, tests, in-process links). Call start() first. */
   handleConnection(stream: Duplex, peer: PeerInfo = { address: '', port: 0, listener: 'custom' }): void {
-    this.startSupervision();
     if (this.closing) {
       stream.destroy();
       return;
@@ -75,7 +110,11 @@ export class StarlingBroker {
     this.core.counters.connectionsAccepted++;
     const connection = new Connection(
       stream,
-      { maxPacketSize: this.config.maxPacketSize, maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes },
+      {
+        maxPacketSize: this.config.maxPacketSize,
+        maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes,
+        barrier: this.barrier,
+      },
       this.core.counters,
     );
     connection.channel = new Channel({ broker: this.core, registry: this.registry, logger: this.logger }, connection, peer);
@@ -122,6 +161,8 @@ export class StarlingBroker {
     await Promise.all([...stopping, ...closed]);
     if (this.supervisor !== undefined) clearInterval(this.supervisor);
     this.sys.stop();
+    this.registry.suspendTimers();
+    await this.store?.close();
   }
 
   private createListener(config: ListenerConfig): Listener {
@@ -132,12 +173,6 @@ export class StarlingBroker {
       default:
         throw new Error(`listeners: type '${config.type}' is not available yet`);
     }
-  }
-
-  private startSupervision(): void {
-    if (this.supervisor !== undefined) return;
-    this.sys.start();
-    this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
   }
 
   private supervise(now: number): void {

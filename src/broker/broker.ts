@@ -10,6 +10,7 @@ import type { BrokerConfig } from '../config/types.js';
 import type { BrokerEvents } from '../hooks/events.js';
 import { HookBus } from '../hooks/hooks.js';
 import { Counters } from '../metrics/counters.js';
+import type { SessionPersistence } from '../session/persistence.js';
 import type { Session, SessionObserver, DropReason } from '../session/session.js';
 import type { Subscription } from '../session/subscription.js';
 import type { Message } from './message.js';
@@ -26,6 +27,8 @@ export class BrokerCore implements SessionObserver {
   readonly counters = new Counters();
   readonly events = new EventEmitter<BrokerEvents>();
   readonly hooks = new HookBus();
+  /** Set when retained messages must survive restarts. */
+  persistence: SessionPersistence | undefined;
 
   // Per-publish scratch state; visitRoute is bound once so match() allocates no closure.
   private routeSequence = 0;
@@ -103,11 +106,16 @@ export class BrokerCore implements SessionObserver {
   private storeRetained(message: Message): void {
     // [MQTT-3.3.1-6] an empty retained message removes the retained message of its topic
     if (message.payload.length === 0) {
-      if (this.retained.delete(message.topic)) this.counters.retainedMessages--;
+      if (this.retained.delete(message.topic)) {
+        this.counters.retainedMessages--;
+        this.persistence?.deleteRetained(message.topic);
+      }
       return;
     }
     if (this.retained.get(message.topic) === undefined) this.counters.retainedMessages++;
     this.retained.set(message.topic, message);
+    // $SYS statistics are republished at every interval: not worth a disk write each.
+    if (message.from !== undefined || !message.topic.startsWith('$SYS')) this.persistence?.saveRetained(message);
   }
 
   private route(message: Message): number {

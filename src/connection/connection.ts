@@ -13,6 +13,8 @@ import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
 import type { Outbox } from '../channel/outbox.js';
 import type { Counters } from '../metrics/counters.js';
+import { CONNECT_LEVEL_BYTES, connectProtocolVersion } from './connect-level.js';
+import type { Barrier } from '../session/persistence.js';
 
 /** Below this, a PUBLISH is copied into one buffer with its header; above, the payload is written as is. */
 const SMALL_PAYLOAD = 2048;
@@ -20,6 +22,8 @@ const SMALL_PAYLOAD = 2048;
 export interface ConnectionOptions {
   maxPacketSize: number;
   maxOutgoingBufferBytes: number;
+  /** The store's durability barrier: bytes queued while it is pending leave only once it is done. */
+  barrier?: () => Barrier | undefined;
 }
 
 export class Connection implements Outbox {
@@ -32,8 +36,13 @@ export class Connection implements Outbox {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
+  /** Bytes held behind durability barriers, oldest first; each batch leaves when its barrier is done. */
+  private held: Array<{ barrier: Barrier; buffers: Buffer[] }> = [];
   private closed = false;
+  private closing = false;
   private processing = false;
+  /** The first bytes received, until the first packet is decoded: a malformed MQTT 5 CONNECT still gets an MQTT 5 CONNACK. */
+  private connectHead: Buffer | undefined = Buffer.alloc(0);
   private readonly flushCallback = (): void => this.flush();
 
   constructor(
@@ -54,6 +63,11 @@ export class Connection implements Outbox {
     return this.socket.writableLength + this.pendingBytes < this.options.maxOutgoingBufferBytes;
   }
 
+  /** Whether packets are waiting for the store (so close must wait for them too). */
+  get holding(): boolean {
+    return this.held.length > 0;
+  }
+
   send(packet: Packet): void {
     if (this.closed) return;
     this.counters.messagesSent++;
@@ -66,7 +80,15 @@ export class Connection implements Outbox {
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    if (this.held.length > 0) {
+      this.closing = true; // releaseHeld closes once the held packets are out
+      return;
+    }
+    this.finishClose();
+  }
+
+  private finishClose(): void {
     this.flush();
     this.closed = true;
     this.socket.end();
@@ -75,6 +97,11 @@ export class Connection implements Outbox {
   }
 
   private queue(buffer: Buffer): void {
+    const barrier = this.options.barrier?.();
+    if (barrier !== undefined || this.held.length > 0) {
+      this.hold(barrier, buffer);
+      return;
+    }
     this.pending.push(buffer);
     this.pendingBytes += buffer.length;
     if (!this.flushScheduled) {
@@ -82,6 +109,28 @@ export class Connection implements Outbox {
       queueMicrotask(this.flushCallback);
     }
   }
+
+  /** Keeps a packet back until the store writes made before it are durable (and everything held before it has left). */
+  private hold(barrier: Barrier | undefined, buffer: Buffer): void {
+    const last = this.held[this.held.length - 1];
+    if (last !== undefined && (barrier === undefined || last.barrier === barrier)) {
+      last.buffers.push(buffer);
+      return;
+    }
+    this.held.push({ barrier: barrier!, buffers: [buffer] });
+    barrier!.promise.then(this.releaseHeld, this.releaseHeld);
+  }
+
+  private readonly releaseHeld = (): void => {
+    while (this.held.length > 0 && this.held[0]!.barrier.done) {
+      for (const buffer of this.held.shift()!.buffers) {
+        this.pending.push(buffer);
+        this.pendingBytes += buffer.length;
+      }
+    }
+    this.flush();
+    if (this.closing && this.held.length === 0) this.finishClose();
+  };
 
   private flush(): void {
     this.flushScheduled = false;
@@ -102,6 +151,9 @@ export class Connection implements Outbox {
 
   private receive(chunk: Buffer): void {
     this.counters.bytesReceived += chunk.length;
+    if (this.connectHead !== undefined && this.connectHead.length < CONNECT_LEVEL_BYTES) {
+      this.connectHead = Buffer.concat([this.connectHead, chunk.subarray(0, CONNECT_LEVEL_BYTES - this.connectHead.length)]);
+    }
     this.decoder.push(chunk);
     if (!this.processing) this.process();
   }
@@ -114,6 +166,8 @@ export class Connection implements Outbox {
       const packet = this.decoder.next();
       if (packet === undefined) break;
       if (!(packet instanceof DecodeError)) this.counters.messagesReceived++;
+      else if (this.connectHead !== undefined && packet.packetType === 'connect') this.refuseInVersionOf(this.connectHead);
+      this.connectHead = undefined;
       const result = this.channel.handle(packet, now);
       if (result !== undefined) {
         this.waitFor(result);
@@ -121,6 +175,14 @@ export class Connection implements Outbox {
       }
     }
     this.processing = false;
+  }
+
+  /** An undecodable MQTT 5 CONNECT is refused with an MQTT 5 CONNACK 0x81 or 0x82 (section 4.13.1), not a 3.1.1 one. */
+  private refuseInVersionOf(connectHead: Buffer): void {
+    const version = connectProtocolVersion(connectHead);
+    if (version === undefined) return;
+    this.protocolVersion = version;
+    this.channel.protocolVersion = version;
   }
 
   private waitFor(result: Promise<void>): void {
@@ -136,6 +198,7 @@ export class Connection implements Outbox {
     this.closed = true;
     this.pending = [];
     this.pendingBytes = 0;
+    this.held = [];
     this.channel.connectionLost('connection closed');
   }
 }

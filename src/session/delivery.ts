@@ -10,6 +10,10 @@ export class Delivery {
   released = false;
   /** Sent at least once: a resend carries DUP [MQTT-3.3.1-1]. */
   sent = false;
+  /** Store key of a delivery to a persistent session; 0 while not persisted. */
+  sequence = 0;
+  /** Store id of the message; 0 while not persisted. */
+  messageId = 0;
 
   constructor(
     readonly message: Message,

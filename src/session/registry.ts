@@ -5,6 +5,7 @@ import { ProtocolVersion, ReasonCode } from '../codec/constants.js';
 import type { Will } from '../codec/types.js';
 import type { BrokerCore } from '../broker/broker.js';
 import { createMessage } from '../broker/message.js';
+import type { SessionPersistence } from './persistence.js';
 import { Session } from './session.js';
 import { clearLongTimeout, setLongTimeout } from './timers.js';
 
@@ -23,6 +24,9 @@ export interface OpenedSession {
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly clients = new Map<string, LiveClient>();
+
+  /** Set at start when the broker has a store. */
+  persistence: SessionPersistence | undefined;
 
   constructor(private readonly broker: BrokerCore) {}
 
@@ -70,6 +74,7 @@ export class SessionRegistry {
         { maxQueuedMessages: this.broker.config.maxQueuedMessages, maxInflight: this.broker.config.maxInflight },
         this.broker,
       );
+      session.persistence = this.persistence;
       this.sessions.set(clientId, session);
     }
     this.clients.set(clientId, client);
@@ -87,9 +92,59 @@ export class SessionRegistry {
     if (!owner) return;
     if (session.expiryInterval === 0) {
       this.end(session);
-    } else if (session.expiryInterval !== SESSION_NEVER_EXPIRES) {
-      session.expiryTimer = setLongTimeout(() => this.end(session), session.expiryInterval * 1000);
+      return;
     }
+    this.persist(session);
+    this.scheduleExpiry(session, session.expiryInterval * 1000);
+  }
+
+  /** Records a session's current settings and subscriptions in the store, or removes a session that stopped being persistent. */
+  persist(session: Session): void {
+    if (this.persistence === undefined) return;
+    if (session.persistent) {
+      this.persistence.saveSession(session);
+      session.stored = true;
+    } else if (session.stored) {
+      this.unstore(session);
+    }
+  }
+
+  /** Adds a session loaded from the store; it expires on the schedule it had before the restart. */
+  restore(session: Session, now = Date.now()): void {
+    session.persistence = this.persistence;
+    session.stored = true;
+    this.sessions.set(session.clientId, session);
+    const disconnectedAt = session.disconnectedAt ?? now;
+    session.disconnectedAt = disconnectedAt;
+    if (session.expiryInterval === 0) {
+      this.end(session);
+    } else {
+      this.scheduleExpiry(session, disconnectedAt + session.expiryInterval * 1000 - now);
+    }
+  }
+
+  /** A delayed will that was pending when the broker stopped: published when its delay would have ended. */
+  restoreWill(session: Session, will: Will, now = Date.now()): void {
+    const delayMs = (will.properties.willDelayInterval ?? 0) * 1000;
+    const remaining = (session.disconnectedAt ?? now) + delayMs - now;
+    session.will = will;
+    session.willTimer = setLongTimeout(() => {
+      session.willTimer = undefined;
+      session.will = undefined;
+      this.publishWill(session, will);
+    }, Math.max(0, remaining));
+  }
+
+  private scheduleExpiry(session: Session, delayMs: number): void {
+    if (session.expiryInterval === SESSION_NEVER_EXPIRES) return;
+    session.expiryTimer = setLongTimeout(() => this.end(session), Math.max(0, delayMs));
+  }
+
+  private unstore(session: Session): void {
+    const deliveries = session.pendingDeliveries();
+    this.persistence!.deleteSession(session, deliveries);
+    for (const delivery of deliveries) delivery.sequence = 0;
+    session.stored = false;
   }
 
   /** Ends a session: its will (if delayed) goes out now, subscriptions go, shared deliveries move on. */
@@ -108,6 +163,17 @@ export class SessionRegistry {
     for (const subscription of session.subscriptions.values()) this.broker.unsubscribe(subscription);
     session.subscriptions.clear();
     this.handOffSharedDeliveries(session);
+    if (session.stored) this.unstore(session);
+  }
+
+  /** Stops expiry and will timers at shutdown; the store keeps what they would have acted on. */
+  suspendTimers(): void {
+    for (const session of this.sessions.values()) {
+      clearLongTimeout(session.expiryTimer);
+      clearLongTimeout(session.willTimer);
+      session.expiryTimer = undefined;
+      session.willTimer = undefined;
+    }
   }
 
   /** Every session, for $SYS and the API. */
@@ -127,6 +193,7 @@ export class SessionRegistry {
       session.willTimer = undefined;
       session.will = undefined;
       this.publishWill(session, will);
+      if (this.sessions.get(session.clientId) === session) this.persist(session);
     }, delay * 1000);
   }
 

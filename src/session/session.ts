@@ -13,6 +13,7 @@ import type { DeliverySink } from './sink.js';
 import type { Subscription } from './subscription.js';
 import type { Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
+import type { SessionPersistence } from './persistence.js';
 
 export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'slow_consumer';
 
@@ -49,6 +50,11 @@ export class Session {
   routeQoS: QoS = 0;
   routeRetainAsPublished = false;
   routeSubscriptionIdentifiers: number[] | undefined;
+
+  /** Set when the broker has a store; used while the session outlives its connection (expiry > 0). */
+  persistence: SessionPersistence | undefined;
+  /** A record of this session exists in the store. */
+  stored = false;
 
   private sink: DeliverySink | undefined;
   private readonly inflight = new Map<number, Delivery>();
@@ -102,6 +108,28 @@ export class Session {
     this.enqueue(delivery);
   }
 
+  get persistent(): boolean {
+    return this.persistence !== undefined && this.expiryInterval > 0;
+  }
+
+  /** Puts a delivery loaded from the store back where it was: in flight (with its packet id) or queued. */
+  restoreDelivery(delivery: Delivery): void {
+    if (delivery.packetId !== 0) this.inflight.set(delivery.packetId, delivery);
+    else this.queue.push(delivery);
+  }
+
+  addIncomingQos2(packetId: number): void {
+    this.incomingQos2.add(packetId);
+    if (this.persistent) this.persistence!.addIncomingQos2(this, packetId);
+  }
+
+  /** Forgets an inbound QoS 2 packet id at PUBREL; false when it was unknown. */
+  releaseIncomingQos2(packetId: number): boolean {
+    if (!this.incomingQos2.delete(packetId)) return false;
+    if (this.persistent) this.persistence!.deleteIncomingQos2(this, packetId);
+    return true;
+  }
+
   /** Queues deliveries handed over from elsewhere (shared group member that left), ahead of limits. */
   adopt(delivery: Delivery): void {
     const copy = new Delivery(
@@ -112,6 +140,7 @@ export class Session {
       delivery.sharedGroup,
     );
     this.queue.push(copy);
+    this.persist(copy);
     this.drain();
   }
 
@@ -120,6 +149,7 @@ export class Session {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined || delivery.qos !== 1) return false;
     this.inflight.delete(packetId);
+    this.forget(delivery);
     this.drain();
     return true;
   }
@@ -130,10 +160,14 @@ export class Session {
     if (delivery === undefined || delivery.qos !== 2) return false;
     if (failed) {
       this.inflight.delete(packetId);
+      this.forget(delivery);
       this.drain();
       return true;
     }
-    delivery.released = true;
+    if (!delivery.released) {
+      delivery.released = true;
+      this.persist(delivery);
+    }
     this.sink?.sendPubrel(packetId);
     return true;
   }
@@ -143,6 +177,7 @@ export class Session {
     const delivery = this.inflight.get(packetId);
     if (delivery === undefined || !delivery.released) return false;
     this.inflight.delete(packetId);
+    this.forget(delivery);
     this.drain();
     return true;
   }
@@ -202,6 +237,7 @@ export class Session {
     }
     this.queue = kept;
     this.queueHead = 0;
+    for (const delivery of taken) this.forget(delivery);
     return taken;
   }
 
@@ -224,16 +260,28 @@ export class Session {
       return;
     }
     this.queue.push(delivery);
+    this.persist(delivery);
   }
 
   private send(sink: DeliverySink, delivery: Delivery): void {
     if (isExpired(delivery.message, Date.now())) {
+      this.forget(delivery);
       this.observer.dropped(this, delivery.message, 'expired');
       return;
     }
     delivery.packetId = this.allocatePacketId();
     this.inflight.set(delivery.packetId, delivery);
+    // Recorded before the PUBLISH is written: the connection holds it until the record is durable.
+    this.persist(delivery);
     this.transmit(sink, delivery);
+  }
+
+  private persist(delivery: Delivery): void {
+    if (this.persistent) this.persistence!.saveDelivery(this, delivery);
+  }
+
+  private forget(delivery: Delivery): void {
+    if (delivery.sequence !== 0) this.persistence?.deleteDelivery(this, delivery);
   }
 
   private transmit(sink: DeliverySink, delivery: Delivery): void {
@@ -248,6 +296,7 @@ export class Session {
     if (!sent) {
       // Too large for this client: it can never be delivered, so it is dropped, not retried.
       this.inflight.delete(delivery.packetId);
+      this.forget(delivery);
       this.observer.dropped(this, delivery.message, 'too_large');
       return;
     }

@@ -164,6 +164,7 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
   session.expiryInterval = expiry;
   session.username = packet.username;
   channel.session = session;
+  registry.persist(session);
   channel.will = packet.will;
   channel.client = {
     clientId,

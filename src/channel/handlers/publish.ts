@@ -41,7 +41,7 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
 }
 
 export function handlePubrel(channel: Channel, packet: PubrelPacket): void {
-  const known = channel.session!.incomingQos2.delete(packet.packetId);
+  const known = channel.session!.releaseIncomingQos2(packet.packetId);
   if (known) channel.inboundInFlight--;
   // [MQTT-4.3.3-11] PUBCOMP even for an unknown id (MQTT 5 says which case it was)
   sendAck(channel, 'pubcomp', packet.packetId, known ? ReasonCode.Success : ReasonCode.PacketIdentifierNotFound);
@@ -76,7 +76,7 @@ function routePublish(channel: Channel, packet: PublishPacket, topic: string): v
     sendAck(channel, 'puback', packet.packetId!, reasonCode);
     return;
   }
-  channel.session!.incomingQos2.add(packet.packetId!);
+  channel.session!.addIncomingQos2(packet.packetId!);
   channel.inboundInFlight++;
   sendAck(channel, 'pubrec', packet.packetId!, reasonCode);
 }

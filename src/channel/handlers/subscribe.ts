@@ -84,6 +84,7 @@ function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[]
       broker.events.emit('session.subscribed', { client: channel.client!, subscription: request, grantedQoS: code });
     }
   });
+  channel.context.registry.persist(session);
   channel.outbox.send({
     type: 'suback',
     packetId: packet.packetId,

@@ -17,6 +17,7 @@ export function handleUnsubscribe(channel: Channel, packet: UnsubscribePacket): 
     }
     return ReasonCode.Success;
   });
+  channel.context.registry.persist(session);
   // [MQTT-3.10.4-4] [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
   channel.outbox.send({ type: 'unsuback', packetId: packet.packetId, reasonCodes, properties: {} });
 }

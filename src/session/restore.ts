@@ -1,0 +1,86 @@
+// Rebuilds the broker's state from the store at start: retained messages, persistent sessions
+// with their subscriptions, owed deliveries and inbound QoS 2 ids, and pending delayed wills.
+
+import type { BrokerCore } from '../broker/broker.js';
+import type { Message } from '../broker/message.js';
+import { parseSharedFilter } from '../broker/topic.js';
+import type { StoredMessage, StoredState } from '../store/store.js';
+import { Delivery } from './delivery.js';
+import type { SessionPersistence } from './persistence.js';
+import type { SessionRegistry } from './registry.js';
+import { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+
+export function restoreState(
+  state: StoredState,
+  broker: BrokerCore,
+  registry: SessionRegistry,
+  persistence: SessionPersistence,
+  now = Date.now(),
+): void {
+  for (const stored of state.retained) {
+    broker.retained.set(stored.topic, toMessage(stored));
+    broker.counters.retainedMessages++;
+  }
+
+  const messages = new Map<number, Message>();
+  for (const [id, stored] of state.messages) {
+    const message = toMessage(stored);
+    messages.set(id, message);
+    persistence.adoptMessage(message, id);
+  }
+  const allDeliveries = [...state.deliveries.values()].flat();
+  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
+
+  const limits = { maxQueuedMessages: broker.config.maxQueuedMessages, maxInflight: broker.config.maxInflight };
+  for (const record of state.sessions) {
+    const session = new Session(record.clientId, limits, broker);
+    session.protocolVersion = record.protocolVersion;
+    session.username = record.username;
+    session.expiryInterval = record.expiryInterval;
+    session.disconnectedAt = record.disconnectedAt;
+    for (const stored of record.subscriptions) {
+      const shared = parseSharedFilter(stored.topicFilter);
+      const subscription: Subscription = {
+        session,
+        topicFilter: stored.topicFilter,
+        filter: shared?.filter ?? stored.topicFilter,
+        group: shared?.group,
+        qos: stored.qos,
+        noLocal: stored.noLocal,
+        retainAsPublished: stored.retainAsPublished,
+        retainHandling: stored.retainHandling,
+        subscriptionIdentifier: stored.subscriptionIdentifier,
+      };
+      session.subscriptions.set(stored.topicFilter, subscription);
+      broker.subscribe(subscription);
+    }
+    for (const stored of state.deliveries.get(record.clientId) ?? []) {
+      const message = messages.get(stored.messageId);
+      if (message === undefined) continue;
+      const delivery = new Delivery(message, stored.qos, stored.retain, stored.subscriptionIdentifiers, stored.sharedGroup);
+      delivery.sequence = stored.sequence;
+      delivery.messageId = stored.messageId;
+      delivery.packetId = stored.packetId;
+      delivery.sent = stored.sent || stored.packetId !== 0;
+      delivery.released = stored.released;
+      session.restoreDelivery(delivery);
+    }
+    for (const packetId of state.incomingQos2.get(record.clientId) ?? []) session.incomingQos2.add(packetId);
+    registry.restore(session, now);
+    if (record.pendingWill !== undefined) registry.restoreWill(session, record.pendingWill, now);
+  }
+}
+
+function toMessage(stored: StoredMessage): Message {
+  return {
+    topic: stored.topic,
+    payload: stored.payload,
+    qos: stored.qos,
+    retain: stored.retain,
+    properties: stored.properties,
+    from: stored.from,
+    receivedAt: stored.receivedAt,
+    expiresAt: stored.expiresAt,
+  };
+}

@@ -1,0 +1,112 @@
+// What must survive a restart, behind one interface: persistent sessions, the QoS 1/2 messages
+// each one is owed (queued or in flight), inbound QoS 2 packet ids awaiting PUBREL, and retained
+// messages. Writes are buffered and committed in groups; `flushed()` resolves when everything
+// written so far is durable, and the broker releases PUBACK/PUBREC only after it.
+
+import type { ProtocolVersion } from '../codec/constants.js';
+import type { Properties, QoS, RetainHandling, Will } from '../codec/types.js';
+
+/** A message as stored: the broker's Message without the publisher-side fields it does not need. */
+export interface StoredMessage {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: Properties;
+  from: string | undefined;
+  receivedAt: number;
+  expiresAt: number | undefined;
+}
+
+export interface StoredSubscription {
+  topicFilter: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: RetainHandling;
+  subscriptionIdentifier: number | undefined;
+}
+
+export interface StoredSession {
+  clientId: string;
+  protocolVersion: ProtocolVersion;
+  username: string | undefined;
+  /** Seconds; 0xFFFFFFFF never expires. */
+  expiryInterval: number;
+  /** Milliseconds since the epoch of the last disconnection; undefined while connected. */
+  disconnectedAt: number | undefined;
+  subscriptions: StoredSubscription[];
+  /** A will waiting for its Will Delay Interval when the broker stopped. */
+  pendingWill: Will | undefined;
+}
+
+/** One QoS 1/2 message owed to one session. */
+export interface StoredDelivery {
+  /** Order of the delivery within its session (monotonic across the broker). */
+  sequence: number;
+  messageId: number;
+  qos: 1 | 2;
+  retain: boolean;
+  subscriptionIdentifiers: number[] | undefined;
+  sharedGroup: string | undefined;
+  /** 0 while queued; the packet id once in flight. */
+  packetId: number;
+  /** PUBLISH sent at least once (resend with DUP). */
+  sent: boolean;
+  /** QoS 2: PUBREC received, PUBREL sent. */
+  released: boolean;
+}
+
+/** Everything a store holds, read once at start. */
+export interface StoredState {
+  sessions: StoredSession[];
+  /** Deliveries by client id, in sequence order. */
+  deliveries: Map<string, StoredDelivery[]>;
+  /** Messages referenced by deliveries, by message id. */
+  messages: Map<number, StoredMessage>;
+  /** Inbound QoS 2 packet ids awaiting PUBREL, by client id. */
+  incomingQos2: Map<string, number[]>;
+  retained: StoredMessage[];
+  /** The highest message id and delivery sequence used, so new ones continue after them. */
+  lastMessageId: number;
+  lastSequence: number;
+}
+
+export interface Store {
+  /** Opens (creating if needed) and reads the whole state. Throws StoreError on an unreadable store. */
+  open(): Promise<StoredState>;
+
+  saveSession(session: StoredSession): void;
+  /** Removes the session with its deliveries and inbound QoS 2 ids. */
+  deleteSession(clientId: string): void;
+
+  /** Stores a message once; deliveries refer to it by id. */
+  saveMessage(messageId: number, message: StoredMessage): void;
+  deleteMessage(messageId: number): void;
+
+  saveDelivery(clientId: string, delivery: StoredDelivery): void;
+  deleteDelivery(clientId: string, sequence: number): void;
+
+  addIncomingQos2(clientId: string, packetId: number): void;
+  deleteIncomingQos2(clientId: string, packetId: number): void;
+
+  saveRetained(message: StoredMessage): void;
+  deleteRetained(topic: string): void;
+
+  /** Resolves when every write made so far is durable; undefined when nothing is pending. */
+  flushed(): Promise<void> | undefined;
+  /** Bytes used on disk (approximate), for the total size cap. */
+  sizeBytes(): number;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
