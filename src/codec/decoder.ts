@@ -1,6 +1,6 @@
 // The stateful half of the codec: frames a byte stream into packets. It owns only the partial
 // frame; whole frames are decoded in place from the chunk they arrived in, so payloads are slices
-// of the input. Chunks are joined only when one frame spans several of them.
+// of the input. Only a frame that spans chunks is copied, into a buffer of its own size.
 
 import { ProtocolVersion, ReasonCode } from './constants.js';
 import { decodeAck } from './ack.js';
@@ -112,7 +112,7 @@ export class Decoder {
     }
     if (available < frameLength) {
       if (available + this.pendingBytes < frameLength) return undefined;
-      this.joinPending();
+      this.joinFrame(frameLength);
     }
     const start = this.offset + headerLength;
     const end = this.offset + frameLength;
@@ -199,12 +199,25 @@ export class Decoder {
     return undefined;
   }
 
-  private joinPending(): void {
-    const parts = [this.head.subarray(this.offset), ...this.pending];
-    this.head = Buffer.concat(parts, this.head.length - this.offset + this.pendingBytes);
+  /** Copies the frame that spans chunks into one buffer; bytes after the frame stay in their chunk. */
+  private joinFrame(frameLength: number): void {
+    const joined = Buffer.allocUnsafe(frameLength);
+    let written = this.head.copy(joined, 0, this.offset);
+    while (written < frameLength) {
+      const chunk = this.pending[0]!;
+      const needed = frameLength - written;
+      if (chunk.length <= needed) {
+        written += chunk.copy(joined, written);
+        this.pending.shift();
+        this.pendingBytes -= chunk.length;
+      } else {
+        written += chunk.copy(joined, written, 0, needed);
+        this.pending[0] = chunk.subarray(needed);
+        this.pendingBytes -= needed;
+      }
+    }
+    this.head = joined;
     this.offset = 0;
-    this.pending.length = 0;
-    this.pendingBytes = 0;
   }
 
   private fail(error: DecodeError, type?: number): DecodeError {
