@@ -12,6 +12,8 @@ import { TopicAliases } from '../topic-alias.js';
 
 /** The CONNECT being processed while an enhanced authentication exchange runs. */
 const pendingConnects = new WeakMap<Channel, ConnectPacket>();
+/** Connected channels in the middle of a re-authentication (AUTH 0x19 sent, not yet answered with success). */
+const reauthenticating = new WeakSet<Channel>();
 
 export function handleConnect(channel: Channel, packet: ConnectPacket): void | Promise<void> {
   channel.protocolVersion = packet.protocolVersion;
@@ -37,7 +39,9 @@ export async function handleAuth(channel: Channel, packet: AuthPacket): Promise<
     throw new ProtocolError(ReasonCode.ProtocolError, 'AUTH with no or another authentication method');
   }
   const reauthenticate = channel.state === 'connected';
-  if (reauthenticate ? packet.reasonCode !== ReasonCode.ReAuthenticate : packet.reasonCode !== ReasonCode.ContinueAuthentication) {
+  // A re-authentication starts with 0x19; its further steps, like those of the first one, are 0x18 (4.12.1).
+  const expected = reauthenticate && !reauthenticating.has(channel) ? ReasonCode.ReAuthenticate : ReasonCode.ContinueAuthentication;
+  if (packet.reasonCode !== expected) {
     throw new ProtocolError(ReasonCode.ProtocolError, `unexpected AUTH reason code ${packet.reasonCode}`);
   }
   await runAuthStep(channel, method, packet.properties.authenticationData, reauthenticate);
@@ -105,10 +109,12 @@ async function runAuthStep(channel: Channel, method: string, data: Buffer | unde
   if (result.data !== undefined) properties.authenticationData = result.data;
   if (result.result === 'continue') {
     if (channel.state === 'connecting') channel.state = 'authenticating';
+    if (reauthenticate) reauthenticating.add(channel);
     channel.outbox.send({ type: 'auth', reasonCode: ReasonCode.ContinueAuthentication, properties });
     return;
   }
   if (reauthenticate) {
+    reauthenticating.delete(channel);
     channel.outbox.send({ type: 'auth', reasonCode: ReasonCode.Success, properties });
     return;
   }
