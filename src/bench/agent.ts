@@ -14,6 +14,10 @@ export interface AgentConfiguration {
   plan: ScenarioPlan;
   totalPublishers: number;
   workerIndex: number;
+  /** Per publisher id: how many subscribers (in all threads) should receive each of its messages. */
+  fanByPublisher: number[];
+  /** SharedArrayBuffer of one Int32 per publisher id: deliveries counted by subscribers in every thread. */
+  deliveries: SharedArrayBuffer;
 }
 
 export interface AgentProgress {
@@ -51,12 +55,16 @@ export interface AgentResult {
   rejected: number;
   /** Fixed-rate mode: messages the schedule wanted sent that were still owed when publishing stopped. */
   scheduleLag: number;
+  /** QoS 0 messages the end-to-end window gave up waiting for. */
+  writtenOff: number;
   lostConnections: number;
   latency: HistogramSnapshot;
 }
 
 const CONNECT_TIMEOUT_MILLISECONDS = 30_000;
 const RATE_TICK_MILLISECONDS = 1;
+/** How often QoS 0 publishers re-check their window for deliveries counted by other threads. */
+const RESUME_TICK_MILLISECONDS = 1;
 
 /** Runs `task(index)` for index in [0, count) with at most `concurrency` running at once. */
 async function forEachBounded(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
@@ -77,15 +85,23 @@ export class LoadAgent {
   private readonly publishers: Publisher[] = [];
   private readonly subscribers: Subscriber[] = [];
   private readonly idleClients: BenchClient[] = [];
-  private readonly statistics = new ReceiveStatistics(new Histogram());
+  private readonly statistics: ReceiveStatistics;
+  private readonly deliveries: Int32Array;
   private readonly connectLatency = new Histogram();
   private rateTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private resumeScheduled = false;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private scheduleLag = 0;
   private lostConnections = 0;
 
   constructor(private readonly configuration: AgentConfiguration) {
     const { options } = configuration;
+    this.deliveries = new Int32Array(configuration.deliveries);
+    this.statistics = new ReceiveStatistics(new Histogram(), this.deliveries);
+    // `sub` measures someone else's publishers; every other scenario ignores messages from earlier runs.
+    if (options.scenario !== 'sub') this.statistics.acceptFrom = monotonicMilliseconds();
+    this.statistics.onDelivered = () => this.scheduleResume();
     this.settings = {
       host: options.host,
       port: options.port,
@@ -128,6 +144,8 @@ export class LoadAgent {
           inflight: options.inflight,
           rate: ratePerPublisher,
           phase: specification.publisherId / Math.max(1, totalPublishers),
+          fan: this.configuration.fanByPublisher[specification.publisherId] ?? 0,
+          deliveries: this.deliveries,
         }),
       );
     });
@@ -152,6 +170,9 @@ export class LoadAgent {
 
   startPublishing(): void {
     for (const publisher of this.publishers) publisher.start();
+    if (this.configuration.options.rate === 0 && this.publishers.some((publisher) => publisher.windowedQos0)) {
+      this.resumeTimer = setInterval(() => this.resumePublishers(), RESUME_TICK_MILLISECONDS);
+    }
     if (this.configuration.options.rate > 0 && this.publishers.length > 0) {
       this.rateTimer = setInterval(() => {
         const now = monotonicMilliseconds();
@@ -175,6 +196,7 @@ export class LoadAgent {
   /** Stops publishing; messages sent from here on (none) are outside the measured range. */
   endMeasure(): void {
     clearInterval(this.rateTimer);
+    clearInterval(this.resumeTimer);
     this.statistics.measuring = false;
     this.statistics.measureUntil = monotonicMilliseconds();
     for (const publisher of this.publishers) publisher.endMeasure();
@@ -228,7 +250,11 @@ export class LoadAgent {
       }
     }
     let rejected = 0;
-    for (const publisher of this.publishers) rejected += publisher.rejected;
+    let writtenOff = 0;
+    for (const publisher of this.publishers) {
+      rejected += publisher.rejected;
+      writtenOff += publisher.writtenOff;
+    }
     return {
       receivedWhileMeasuring: this.statistics.receivedWhileMeasuring,
       expectedDeliveries,
@@ -237,6 +263,7 @@ export class LoadAgent {
       foreign: this.statistics.foreign,
       rejected,
       scheduleLag: this.scheduleLag,
+      writtenOff,
       lostConnections: this.lostConnections,
       latency: this.statistics.latencyMicroseconds.snapshot(),
     };
@@ -244,6 +271,7 @@ export class LoadAgent {
 
   async close(): Promise<void> {
     clearInterval(this.rateTimer);
+    clearInterval(this.resumeTimer);
     clearInterval(this.keepAliveTimer);
     for (const publisher of this.publishers) publisher.stop();
     const clients = [
@@ -272,6 +300,20 @@ export class LoadAgent {
       this.lostConnections++;
     };
     return client;
+  }
+
+  /** Deliveries in this thread free room at once; the resume timer covers deliveries in other threads. */
+  private scheduleResume(): void {
+    if (this.resumeScheduled || this.publishers.length === 0) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      this.resumePublishers();
+    });
+  }
+
+  private resumePublishers(): void {
+    for (const publisher of this.publishers) publisher.resume();
   }
 
   private pingAll(): void {

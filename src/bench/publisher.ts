@@ -15,12 +15,18 @@ export interface PublisherSettings {
   rate: number;
   /** Fraction of one message interval this publisher is offset by, to spread publishers evenly. */
   phase: number;
+  /** Subscribers expected to receive each message; 0 when nobody here subscribes (then only backpressure limits QoS 0). */
+  fan: number;
+  /** Shared per-publisher delivery counters written by the subscribers (see ReceiveStatistics). */
+  deliveries: Int32Array;
 }
 
 /** QoS 0 closed loop: messages per write, and writes per event-loop turn before yielding to other sockets. */
 const QOS0_BATCH = 64;
 const QOS0_BATCHES_PER_TURN = 8;
 const FIRST_REASON_CODE_ERROR = 0x80;
+/** A QoS 0 window that has not moved for this long is written off as dropped messages, so the run goes on. */
+const QOS0_STALL_MILLISECONDS = 1_000;
 
 export class Publisher implements ClientRole {
   private readonly template: PublishTemplate;
@@ -39,6 +45,10 @@ export class Publisher implements ClientRole {
   rejected = 0;
   measureFrom = 0;
   measureTo = 0;
+  /** QoS 0 messages written off by the stall rule (the broker dropped them). */
+  writtenOff = 0;
+  private lastDelivered = 0;
+  private lastDeliveryAt = 0;
 
   constructor(
     readonly client: BenchClient,
@@ -59,7 +69,38 @@ export class Publisher implements ClientRole {
   start(): void {
     this.running = true;
     this.startedAt = monotonicMilliseconds();
+    this.lastDeliveryAt = this.startedAt;
     if (this.settings.rate === 0) this.pump();
+  }
+
+  /** True when QoS 0 publishing is limited end to end: sent but not yet delivered to every subscriber. */
+  get windowedQos0(): boolean {
+    return this.settings.qos === 0 && this.settings.fan > 0;
+  }
+
+  /**
+   * Room left in the QoS 0 end-to-end window. Without it a QoS 0 publisher only meets socket backpressure,
+   * and loopback socket buffers (megabytes each) would hold seconds of messages: we would measure our queues.
+   */
+  private qos0Room(now: number): number {
+    if (!this.windowedQos0) return Number.POSITIVE_INFINITY;
+    const delivered = Atomics.load(this.settings.deliveries, this.publisherId) / this.settings.fan;
+    if (delivered !== this.lastDelivered) {
+      this.lastDelivered = delivered;
+      this.lastDeliveryAt = now;
+    }
+    let outstanding = this.sequence - this.writtenOff - delivered;
+    if (outstanding > 0 && now - this.lastDeliveryAt > QOS0_STALL_MILLISECONDS) {
+      this.writtenOff += Math.ceil(outstanding);
+      this.lastDeliveryAt = now;
+      outstanding = 0;
+    }
+    return Math.floor(this.settings.inflight - outstanding);
+  }
+
+  /** QoS 0 closed loop: called when deliveries may have freed room in the window. */
+  resume(): void {
+    if (this.running && this.settings.rate === 0 && this.settings.qos === 0 && !this.pumpScheduled) this.pump();
   }
 
   stop(): void {
@@ -96,6 +137,7 @@ export class Publisher implements ClientRole {
     let count = due;
     if (this.settings.qos > 0) count = Math.min(count, this.window - this.inflight);
     else if (this.client.socket.writableNeedDrain) count = 0;
+    else count = Math.min(count, Math.max(0, this.qos0Room(now)));
     if (count > 0) this.sendBatch(count, now);
     return due - count;
   }
@@ -151,8 +193,12 @@ export class Publisher implements ClientRole {
       if (count > 0) this.sendBatch(count, monotonicMilliseconds());
       return;
     }
+    if (this.client.socket.writableNeedDrain) return; // 'drain' resumes us
     for (let batch = 0; batch < QOS0_BATCHES_PER_TURN; batch++) {
-      if (!this.sendBatch(QOS0_BATCH, monotonicMilliseconds())) return; // 'drain' resumes us
+      const now = monotonicMilliseconds();
+      const count = Math.min(QOS0_BATCH, this.qos0Room(now));
+      if (count <= 0) return; // resume() is called as deliveries arrive
+      if (!this.sendBatch(count, now)) return;
     }
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;

@@ -46,6 +46,8 @@ export interface BenchResult {
   duplicates: number;
   rejected: number;
   scheduleLag: number;
+  /** QoS 0: messages the end-to-end window stopped waiting for (stalled more than a second). */
+  writtenOff: number;
   lostConnections: number;
   latencyMilliseconds: LatencySummary;
   broker?: {
@@ -149,8 +151,16 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
   const plan = planScenario(options);
   const workers = Math.max(1, options.workers);
   const parts = splitPlan(plan, workers);
+  const fanByPublisher = plan.publishers.map((publisher) =>
+    plan.subscribers.reduce((count, subscriber) => {
+      const expects = subscriber.expects;
+      const receives = expects === 'all' || (expects !== 'unknown' && expects.includes(publisher.publisherId));
+      return receives ? count + 1 : count;
+    }, 0),
+  );
+  const deliveries = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * Math.max(1, plan.publishers.length));
   const agents = parts.map((part, workerIndex) => {
-    const configuration = { options, plan: part, totalPublishers: plan.publishers.length, workerIndex };
+    const configuration = { options, plan: part, totalPublishers: plan.publishers.length, workerIndex, fanByPublisher, deliveries };
     return workers === 1 ? createLocalAgent(configuration) : createWorkerAgent(configuration);
   });
   const progress = new ProgressReporter(agents, hooks.onProgress);
@@ -203,6 +213,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     let duplicates = 0;
     let rejected = 0;
     let scheduleLag = 0;
+    let writtenOff = 0;
     let lostConnections = 0;
     for (const result of results) {
       latency.merge(result.latency);
@@ -212,6 +223,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
       duplicates += result.duplicates;
       rejected += result.rejected;
       scheduleLag += result.scheduleLag;
+      writtenOff += result.writtenOff;
       lostConnections += result.lostConnections;
     }
     const sent = ranges.reduce((total, range) => total + (range.to - range.from), 0);
@@ -239,6 +251,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
       duplicates,
       rejected,
       scheduleLag,
+      writtenOff,
       lostConnections,
       latencyMilliseconds: summarize(latency, 1 / 1000),
     };

@@ -17,16 +17,28 @@ export class ReceiveStatistics {
   received = 0;
   receivedWhileMeasuring = 0;
   duplicates = 0;
-  /** PUBLISH packets whose payload is too short to carry our header (someone else's traffic). */
+  /** PUBLISH packets not from this run: payload too short for our header, or sent before the run began. */
   foreign = 0;
+  /** Messages sent before this time belong to an earlier run (still draining from the broker) and are ignored. */
+  acceptFrom = Number.NEGATIVE_INFINITY;
+  /** Called once per socket chunk that carried deliveries; the agent uses it to resume QoS 0 publishers. */
+  onDelivered: (() => void) | undefined;
 
-  constructor(readonly latencyMicroseconds: Histogram) {}
+  /**
+   * @param deliveries per publisher id, deliveries seen by any subscriber in any thread (shared memory):
+   *   QoS 0 publishers use it as their end-to-end in-flight window.
+   */
+  constructor(
+    readonly latencyMicroseconds: Histogram,
+    readonly deliveries: Int32Array,
+  ) {}
 }
 
 export class Subscriber implements ClientRole {
   readonly streams = new Map<number, SequenceSet>();
   private acknowledgements = Buffer.allocUnsafe(ACKNOWLEDGEMENT_SIZE * 256);
   private acknowledgementBytes = 0;
+  private deliveredInChunk = false;
 
   constructor(
     readonly client: BenchClient,
@@ -47,15 +59,21 @@ export class Subscriber implements ClientRole {
     if (qos === 1) this.queueAcknowledgement(PacketType.Puback, publishPacketId(buffer, start));
     else if (qos === 2) this.queueAcknowledgement(PacketType.Pubrec, publishPacketId(buffer, start));
     const statistics = this.statistics;
-    statistics.received++;
     if (end - payloadOffset < PAYLOAD_HEADER_SIZE) {
       statistics.foreign++;
       return;
     }
-    if (statistics.measuring) statistics.receivedWhileMeasuring++;
     const sentAt = readSentAt(buffer, payloadOffset);
+    if (sentAt < statistics.acceptFrom) {
+      statistics.foreign++;
+      return;
+    }
+    statistics.received++;
+    if (statistics.measuring) statistics.receivedWhileMeasuring++;
     const sequence = readSequence(buffer, payloadOffset);
     const publisherId = readPublisherId(buffer, payloadOffset);
+    if (publisherId < statistics.deliveries.length) Atomics.add(statistics.deliveries, publisherId, 1);
+    this.deliveredInChunk = true;
     let stream = this.streams.get(publisherId);
     if (stream === undefined) {
       stream = new SequenceSet();
@@ -69,6 +87,10 @@ export class Subscriber implements ClientRole {
   }
 
   afterChunk(): void {
+    if (this.deliveredInChunk) {
+      this.deliveredInChunk = false;
+      this.statistics.onDelivered?.();
+    }
     if (this.acknowledgementBytes === 0) return;
     // The socket keeps a reference to what it is given, so hand it a copy and reuse the scratch buffer.
     this.client.write(Buffer.from(this.acknowledgements.subarray(0, this.acknowledgementBytes)));
