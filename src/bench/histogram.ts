@@ -78,11 +78,12 @@ export class Histogram {
 
   /**
    * The value at or below which `percent` % of recorded values fall: the middle of the bucket holding
-   * that rank, clamped to the exact minimum and maximum seen. 0 when empty.
+   * that rank, clamped to the exact minimum and maximum seen (the top rank is the maximum). 0 when empty.
    */
   percentile(percent: number): number {
     if (this.count === 0) return 0;
     const rank = Math.max(1, Math.ceil((percent / 100) * this.count));
+    if (rank >= this.count) return this.maximum; // the top rank is known exactly
     let seen = 0;
     for (let index = 0; index < this.counts.length; index++) {
       seen += this.counts[index]!;
