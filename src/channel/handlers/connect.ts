@@ -55,7 +55,9 @@ function checkConnect(channel: Channel, packet: ConnectPacket): void {
       throw new ProtocolError(ReasonCode.ClientIdentifierNotValid, 'empty client identifier');
     }
   }
-  if (channel.context.registry.connectedCount >= config.maxConnections) {
+  const registry = channel.context.registry;
+  // A takeover replaces a connection, so it does not count against the limit.
+  if (registry.connectedCount >= config.maxConnections && !registry.isConnected(packet.clientId)) {
     throw new ProtocolError(channel.isV5 ? ReasonCode.QuotaExceeded : ReasonCode.ServerUnavailable, 'maximum connections reached');
   }
   const will = packet.will;
