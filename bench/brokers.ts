@@ -1,0 +1,131 @@
+// Starts and stops the brokers `npm run bench` compares, each pinned to CPU 0 with taskset:
+// Mosquitto (Debian package), Aedes (npm dev dependency) and Starling (this repository).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BROKERS = ['mosquitto', 'aedes', 'starling'] as const;
+export type BrokerName = (typeof BROKERS)[number];
+
+export interface BrokerSettings {
+  port: number;
+  /** Turn Nagle's algorithm off on the broker's client sockets (Mosquitto and Node leave it on by default). */
+  noDelay: boolean;
+  cpu: number;
+}
+
+export interface RunningBroker {
+  name: BrokerName;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+const READY_TIMEOUT_MILLISECONDS = 15_000;
+const STOP_TIMEOUT_MILLISECONDS = 5_000;
+
+/** An ephemeral port free right now: listen on 0, read it, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function mosquittoConfiguration(settings: BrokerSettings): string {
+  return [
+    `listener ${settings.port} 127.0.0.1`,
+    'allow_anonymous true',
+    // 2.0.11 drops QoS 1/2 messages under fan-in whenever this is finite (fixed in 2.0.13).
+    'max_inflight_messages 0',
+    'max_queued_messages 10000000',
+    'persistence false',
+    'log_type error',
+    `set_tcp_nodelay ${settings.noDelay ? 'true' : 'false'}`,
+    '',
+  ].join('\n');
+}
+
+function commandFor(name: BrokerName, settings: BrokerSettings, directory: string): string[] {
+  switch (name) {
+    case 'mosquitto': {
+      const configuration = path.join(directory, 'mosquitto.conf');
+      writeFileSync(configuration, mosquittoConfiguration(settings));
+      return ['mosquitto', '-c', configuration];
+    }
+    case 'aedes':
+      return [process.execPath, path.join(repositoryRoot, 'dist/bench/aedes-server.js'), String(settings.port), settings.noDelay ? 'nodelay' : ''];
+    case 'starling':
+      return [
+        process.execPath, path.join(repositoryRoot, 'bin/starling.js'), 'start',
+        '--port', String(settings.port), '--host', '127.0.0.1',
+        '--durability', 'memory', '--log-level', 'warn', '--log-pretty', 'false',
+      ];
+  }
+}
+
+function waitForPort(port: number, child: ChildProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MILLISECONDS;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logPath, 'utf8').trim().slice(-500)}`));
+        return;
+      }
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`not listening on ${port} after ${READY_TIMEOUT_MILLISECONDS} ms`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startBroker(name: BrokerName, settings: BrokerSettings): Promise<RunningBroker> {
+  const directory = mkdtempSync(path.join(tmpdir(), `starling-bench-${name}-`));
+  const logPath = path.join(directory, 'broker.log');
+  const log = openSync(logPath, 'a');
+  const command = commandFor(name, settings, directory);
+  // taskset execs the broker, so the child's pid is the broker's own (what /proc readings need).
+  const child = spawn('taskset', ['-c', String(settings.cpu), ...command], {
+    cwd: directory,
+    stdio: ['ignore', log, log],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const cleanUp = (): void => rmSync(directory, { recursive: true, force: true });
+  try {
+    await waitForPort(settings.port, child, logPath);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    cleanUp();
+    throw new Error(`${name} did not start: ${(error as Error).message}`);
+  }
+  return {
+    name,
+    pid: child.pid!,
+    async stop(): Promise<void> {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MILLISECONDS);
+        await exited;
+        clearTimeout(timer);
+      }
+      cleanUp();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// The rows of `npm run bench`: which load each row runs and which numbers it reports.
+
+import type { BenchOptions, BenchResult } from '../src/bench/cli.js';
+
+export interface Metric {
+  name: string;
+  /** Whether a bigger number is better, for reading the ratio column. */
+  higherIsBetter: boolean;
+  read(result: BenchResult): number | undefined;
+}
+
+export interface BenchRow {
+  id: string;
+  title: string;
+  options: Partial<BenchOptions> & Pick<BenchOptions, 'scenario'>;
+  metrics: Metric[];
+}
+
+const deliveries: Metric = { name: 'deliveries/s', higherIsBetter: true, read: (result) => result.receivedPerSecond };
+const cpuEfficiency: Metric = {
+  name: 'msg per broker CPU-s',
+  higherIsBetter: true,
+  read: (result) => result.broker?.messagesPerCpuSecond,
+};
+const lost: Metric = { name: 'lost (QoS>=1) / dropped', higherIsBetter: false, read: (result) => result.lost };
+const throughput = [deliveries, cpuEfficiency, lost];
+
+export function benchRows(quick: boolean): BenchRow[] {
+  return [
+    { id: 'pairs-q0', title: '100 pairs QoS 0', options: { scenario: 'pairs', clients: 100, qos: 0 }, metrics: throughput },
+    { id: 'pairs-q1', title: '100 pairs QoS 1', options: { scenario: 'pairs', clients: 100, qos: 1 }, metrics: throughput },
+    { id: 'pairs-q2', title: '100 pairs QoS 2', options: { scenario: 'pairs', clients: 100, qos: 2 }, metrics: throughput },
+    {
+      id: 'pairs-q1-v5',
+      title: '100 pairs QoS 1 MQTT 5',
+      options: { scenario: 'pairs', clients: 100, qos: 1, protocolVersion: 5 },
+      metrics: throughput,
+    },
+    { id: 'fanin-q0', title: '50→1 fan-in QoS 0', options: { scenario: 'fanin', clients: 50, qos: 0 }, metrics: throughput },
+    { id: 'fanin-q1', title: '50→1 fan-in QoS 1', options: { scenario: 'fanin', clients: 50, qos: 1 }, metrics: throughput },
+    { id: 'fanout-q0', title: '1→100 fan-out QoS 0', options: { scenario: 'fanout', clients: 100, qos: 0 }, metrics: throughput },
+    { id: 'fanout-q1', title: '1→1000 fan-out QoS 1', options: { scenario: 'fanout', clients: 1000, qos: 1 }, metrics: throughput },
+    {
+      id: 'latency-20k',
+      title: 'latency at 20k msg/s (100 pairs QoS 1)',
+      options: { scenario: 'pairs', clients: 100, qos: 1, rate: 20_000 },
+      metrics: [
+        { name: 'p50 ms', higherIsBetter: false, read: (result) => result.latencyMilliseconds.p50 },
+        { name: 'p99 ms', higherIsBetter: false, read: (result) => result.latencyMilliseconds.p99 },
+        { name: 'p99.9 ms', higherIsBetter: false, read: (result) => result.latencyMilliseconds.p999 },
+      ],
+    },
+    {
+      id: 'idle-connections',
+      title: `${quick ? '5k' : '19k'} idle connections`,
+      options: { scenario: 'conn', clients: quick ? 5_000 : 19_000, hold: 2, connectConcurrency: 200 },
+      metrics: [
+        { name: 'connections/s', higherIsBetter: true, read: (result) => result.connect.perSecond },
+        { name: 'RSS bytes/connection', higherIsBetter: false, read: (result) => result.broker?.residentBytesPerConnection },
+        { name: 'failed connections', higherIsBetter: false, read: (result) => result.connect.failed },
+      ],
+    },
+  ];
+}
