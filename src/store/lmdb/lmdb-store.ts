@@ -1,0 +1,223 @@
+// The embedded durable Store on LMDB (lmdb-js). Writes are queued, not awaited: lmdb-js puts every
+// write of one event turn into one transaction committed on its write thread (group commit), and
+// flushed() hands out the promise for the fsync of the last of them.
+// `sync` commits at the end of each turn and syncs every commit; `batched` collects writes for
+// batchIntervalMs and never makes the broker wait (the last interval may be lost on power loss).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
+import { StoreError } from '../store.js';
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
+import type { Databases } from './layout.js';
+import { checkDataFile } from './file-check.js';
+import { checkFormat, loadState } from './load.js';
+
+export interface LmdbStoreOptions {
+  /** The data directory; the store lives in `<path>/starling.mdb`. */
+  path: string;
+  durability: 'sync' | 'batched';
+  batchIntervalMs: number;
+  /** Reserves this much address space up front so the map never has to grow below the broker's cap. */
+  maxSizeBytes?: number;
+}
+
+export class LmdbStore implements Store {
+  /** The LMDB file, named in every StoreError. */
+  readonly file: string;
+  private root: RootDatabase | undefined;
+  private databases: Databases | undefined;
+  private lastMessageId = 0;
+  private lastSequence = 0;
+  private highWaterQueued = false;
+  /** A write was queued after the last flushed() call. */
+  private dirty = false;
+  private pendingFlush: Promise<void> | undefined;
+  private lastCommit: Promise<unknown> | undefined;
+  private failure: unknown;
+
+  constructor(private readonly options: LmdbStoreOptions) {
+    this.file = join(options.path, DATA_FILE);
+  }
+
+  async open(): Promise<StoredState> {
+    let root: RootDatabase;
+    try {
+      mkdirSync(this.options.path, { recursive: true });
+      const problem = checkDataFile(this.file);
+      if (problem !== undefined) throw new Error(problem);
+      root = open({
+        path: this.file,
+        commitDelay: this.options.durability === 'batched' ? this.options.batchIntervalMs : 0,
+        // deleteSession's range delete is a transaction callback; it must run in call order with plain puts.
+        strictAsyncOrder: true,
+        ...(this.options.maxSizeBytes === undefined ? {} : { mapSize: mapSizeFor(this.options.maxSizeBytes) }),
+      });
+    } catch (error) {
+      throw this.unreadable(error);
+    }
+    let state: StoredState;
+    try {
+      const databases = openDatabases(root);
+      checkFormat(databases, this.file);
+      state = loadState(databases);
+      this.databases = databases;
+    } catch (error) {
+      await root.close().catch(() => undefined);
+      throw error instanceof StoreError ? error : this.unreadable(error);
+    }
+    this.root = root;
+    this.lastMessageId = state.lastMessageId;
+    this.lastSequence = state.lastSequence;
+    await root.flushed; // the garbage collection, before anyone relies on it
+    return state;
+  }
+
+  saveSession(session: StoredSession): void {
+    this.track(this.db().sessions.put(session.clientId, session));
+  }
+
+  deleteSession(clientId: string): void {
+    const databases = this.db();
+    // One transaction, ordered with the other writes of this turn (strictAsyncOrder), so a delivery
+    // saved just before is removed and one saved just after is kept.
+    this.track(
+      databases.deliveries.transaction(() => {
+        const range = clientRange(clientId);
+        for (const key of [...databases.deliveries.getKeys(range)]) void databases.deliveries.remove(key);
+        for (const key of [...databases.incomingQos2.getKeys(range)]) void databases.incomingQos2.remove(key);
+        void databases.sessions.remove(clientId);
+      }),
+    );
+  }
+
+  saveMessage(messageId: number, message: StoredMessage): void {
+    this.track(this.db().messages.put(messageId, message));
+    if (messageId > this.lastMessageId) {
+      this.lastMessageId = messageId;
+      this.queueHighWater();
+    }
+  }
+
+  deleteMessage(messageId: number): void {
+    this.track(this.db().messages.remove(messageId));
+  }
+
+  saveDelivery(clientId: string, delivery: StoredDelivery): void {
+    this.track(this.db().deliveries.put([clientId, delivery.sequence], delivery));
+    if (delivery.sequence > this.lastSequence) {
+      this.lastSequence = delivery.sequence;
+      this.queueHighWater();
+    }
+  }
+
+  deleteDelivery(clientId: string, sequence: number): void {
+    this.track(this.db().deliveries.remove([clientId, sequence]));
+  }
+
+  addIncomingQos2(clientId: string, packetId: number): void {
+    this.track(this.db().incomingQos2.put([clientId, packetId], true));
+  }
+
+  deleteIncomingQos2(clientId: string, packetId: number): void {
+    this.track(this.db().incomingQos2.remove([clientId, packetId]));
+  }
+
+  saveRetained(message: StoredMessage): void {
+    this.track(this.db().retained.put(message.topic, message));
+  }
+
+  deleteRetained(topic: string): void {
+    this.track(this.db().retained.remove(topic));
+  }
+
+  flushed(): Promise<void> | undefined {
+    if (this.options.durability === 'batched') return undefined;
+    this.writeHighWater(); // now rather than in its microtask, so it is covered and does not mark the store dirty again
+    if (!this.dirty) return this.pendingFlush;
+    this.dirty = false;
+    const root = this.root;
+    if (root === undefined) return undefined;
+    // NOTE: `then` must be called now: root.flushed stands for the writes queued so far.
+    const flush: Promise<void> = new Promise<void>((resolve, reject) => {
+      root.flushed.then(() => {
+        if (this.failure === undefined) resolve();
+        else reject(this.writeFailed());
+      }, reject);
+    });
+    this.pendingFlush = flush;
+    const clear = (): void => {
+      if (this.pendingFlush === flush) this.pendingFlush = undefined;
+    };
+    flush.then(clear, clear);
+    return flush;
+  }
+
+  sizeBytes(): number {
+    if (this.root === undefined) return 0;
+    const stats = this.root.getStats() as { pageSize: number; lastPageNumber: number };
+    return (stats.lastPageNumber + 1) * stats.pageSize;
+  }
+
+  async close(): Promise<void> {
+    const root = this.root;
+    if (root === undefined) return;
+    this.writeHighWater();
+    this.root = undefined;
+    this.databases = undefined;
+    await root.flushed;
+    await root.close();
+    if (this.failure !== undefined) throw this.writeFailed();
+  }
+
+  private db(): Databases {
+    if (this.databases === undefined) throw new StoreError(this.file, `${this.file} is not open`);
+    return this.databases;
+  }
+
+  // All writes of one transaction share lmdb-js's commit promise, so this attaches one handler
+  // per commit, not per write; a failed commit is reported by the next flushed() and by close().
+  private track(commit: Promise<unknown>): void {
+    this.dirty = true;
+    if (commit === this.lastCommit) return;
+    this.lastCommit = commit;
+    commit.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  // The high-water marks are written once per turn (a microtask runs before lmdb-js commits the
+  // turn's batch), so ids continue after a restart even when their records were deleted.
+  private queueHighWater(): void {
+    if (this.highWaterQueued) return;
+    this.highWaterQueued = true;
+    queueMicrotask(() => this.writeHighWater());
+  }
+
+  private writeHighWater(): void {
+    if (!this.highWaterQueued) return;
+    this.highWaterQueued = false;
+    const databases = this.databases;
+    if (databases === undefined) return;
+    this.track(databases.meta.put(MetaKey.LastMessageId, this.lastMessageId));
+    this.track(databases.meta.put(MetaKey.LastSequence, this.lastSequence));
+  }
+
+  private unreadable(error: unknown): StoreError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new StoreError(this.file, `cannot read the store ${this.file} (${reason}): ${REMEDY}`, { cause: error });
+  }
+
+  private writeFailed(): StoreError {
+    const reason = this.failure instanceof Error ? this.failure.message : String(this.failure);
+    return new StoreError(this.file, `writing to ${this.file} failed (${reason})`, { cause: this.failure });
+  }
+}
+
+// LMDB reserves address space, not disk; a cap-sized map plus headroom avoids remapping under load.
+function mapSizeFor(maxSizeBytes: number): number {
+  const headroom = 2 * maxSizeBytes;
+  return Math.max(headroom, 0x4000_0000);
+}

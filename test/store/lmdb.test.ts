@@ -1,0 +1,130 @@
+// The LMDB store against the shared conformance suite (reading back through close + reopen),
+// plus what only a durable store has: corruption and format errors, flushed(), batched mode, size.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
+import { createStore } from '../../src/store/create-store.js';
+import { StoreError } from '../../src/store/store.js';
+import { delivery, message, storeConformance, StoreHarness } from './store-conformance.js';
+
+const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
+
+storeConformance('lmdb', makeSync, true);
+
+async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'starling-lmdb-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function assertStoreError(error: unknown, file: string): true {
+  assert.ok(error instanceof StoreError, `expected a StoreError, got ${String(error)}`);
+  assert.equal(error.path, file);
+  assert.ok(error.message.includes(file), `message names the file: ${error.message}`);
+  assert.match(error.message, /move the data directory away to start empty, or restore a backup/);
+  return true;
+}
+
+test('lmdb store - a corrupt data file makes open() reject with a StoreError naming it', () =>
+  withDir(async (dir) => {
+    const first = await makeSync(dir);
+    await first.open();
+    first.saveRetained(message('r'));
+    await first.flushed();
+    await first.close();
+    const file = join(dir, 'starling.mdb');
+    const { size } = await stat(file);
+    await writeFile(file, Buffer.alloc(size, 0x5a));
+    await assert.rejects((await makeSync(dir)).open(), (error) => assertStoreError(error, file));
+  }));
+
+test('lmdb store - a store in an unknown format is refused, not emptied', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'starling.mdb');
+    const root = open({ path: file });
+    await root.openDB({ name: 'meta' }).put('format', 99);
+    await root.close();
+    await assert.rejects((await makeSync(dir)).open(), (error) => assertStoreError(error, file) && /format 99/.test((error as Error).message));
+  }));
+
+test('lmdb store - data without a format marker is refused', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'starling.mdb');
+    const root = open({ path: file });
+    await root.openDB({ name: 'retained', sharedStructuresKey: Symbol.for('structures') }).put('t', message('t'));
+    await root.close();
+    await assert.rejects((await makeSync(dir)).open(), (error) => assertStoreError(error, file));
+  }));
+
+test('lmdb store - flushed() resolves after writes and is undefined when idle', () =>
+  withDir(async (dir) => {
+    const store = await makeSync(dir);
+    await store.open();
+    assert.equal(store.flushed(), undefined, 'nothing written yet');
+    store.saveMessage(1, message('t'));
+    store.saveDelivery('c', delivery(1, 1));
+    const flushed = store.flushed();
+    assert.ok(flushed instanceof Promise);
+    assert.equal(store.flushed(), flushed, 'a second call before the commit waits for the same writes');
+    await flushed;
+    assert.equal(store.flushed(), undefined, 'idle again once durable');
+    await store.close();
+  }));
+
+test('lmdb store - batched mode never makes the caller wait, and still persists on close', () =>
+  withDir(async (dir) => {
+    const store = new LmdbStore({ path: dir, durability: 'batched', batchIntervalMs: 20 });
+    await store.open();
+    store.saveRetained(message('r'));
+    assert.equal(store.flushed(), undefined);
+    await store.close();
+    const reopened = new LmdbStore({ path: dir, durability: 'batched', batchIntervalMs: 20 });
+    const state = await reopened.open();
+    assert.deepEqual(state.retained, [message('r')]);
+    await reopened.close();
+  }));
+
+test('lmdb store - an orphan message is deleted at open, not just hidden', async () => {
+  const harness = new StoreHarness(makeSync, true);
+  await harness.start();
+  try {
+    harness.store.saveMessage(7, message('orphan'));
+    await harness.reload(); // collects message 7
+    harness.store.saveDelivery('c', delivery(1, 7)); // now refers to a message that no longer exists
+    const state = await harness.reload();
+    assert.equal(state.messages.has(7), false);
+    assert.equal(state.deliveries.has('c'), false, 'a delivery without its message is dropped');
+  } finally {
+    await harness.stop();
+  }
+});
+
+test('lmdb store - sizeBytes() grows as data is written', () =>
+  withDir(async (dir) => {
+    const store = await makeSync(dir);
+    await store.open();
+    const before = store.sizeBytes();
+    assert.ok(before > 0);
+    const payload = Buffer.alloc(1000, 1);
+    for (let i = 0; i < 1000; i++) store.saveRetained(message(`t/${i}`, { payload }));
+    await store.flushed();
+    assert.ok(store.sizeBytes() >= before + 1000 * 1000, `${store.sizeBytes()} should exceed ${before} by 1 MB`);
+    await store.close();
+  }));
+
+test("createStore - durability 'sync' builds an LmdbStore under the data directory", () =>
+  withDir(async (dir) => {
+    const store = createStore({ dataDir: join(dir, 'nested'), durability: 'sync', batchIntervalMs: 10, maxStoreBytes: 1 << 20 });
+    assert.ok(store instanceof LmdbStore);
+    await store.open();
+    await store.close();
+    assert.ok((await stat(join(dir, 'nested', 'starling.mdb'))).size > 0);
+  }));

@@ -1,0 +1,297 @@
+// One behavioural suite every Store implementation must pass (aedes-persistence `abstract` style).
+// `make(dir)` builds an unopened store over a fresh temporary directory; with `reopen`, reading
+// back goes through close + a new store over the same directory, otherwise through open() again.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
+
+export class StoreHarness {
+  store!: Store;
+  dir = '';
+  constructor(
+    private readonly make: (dir: string) => Promise<Store>,
+    private readonly reopen: boolean,
+  ) {}
+
+  async start(): Promise<StoredState> {
+    this.dir = await mkdtemp(join(tmpdir(), 'starling-store-'));
+    this.store = await this.make(this.dir);
+    return this.store.open();
+  }
+
+  /** What a restarted broker would read. */
+  async reload(): Promise<StoredState> {
+    if (!this.reopen) return this.store.open();
+    await this.store.flushed();
+    await this.store.close();
+    this.store = await this.make(this.dir);
+    return this.store.open();
+  }
+
+  async stop(): Promise<void> {
+    await this.store.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function session(clientId: string, overrides: Partial<StoredSession> = {}): StoredSession {
+  return {
+    clientId,
+    protocolVersion: 5,
+    username: undefined,
+    expiryInterval: 3600,
+    disconnectedAt: undefined,
+    subscriptions: [
+      { topicFilter: 'a/+', qos: 1, noLocal: false, retainAsPublished: true, retainHandling: 0, subscriptionIdentifier: 7 },
+      { topicFilter: 'b/#', qos: 2, noLocal: true, retainAsPublished: false, retainHandling: 2, subscriptionIdentifier: undefined },
+    ],
+    pendingWill: undefined,
+    ...overrides,
+  };
+}
+
+export function delivery(sequence: number, messageId: number, overrides: Partial<StoredDelivery> = {}): StoredDelivery {
+  return {
+    sequence,
+    messageId,
+    qos: 1,
+    retain: false,
+    subscriptionIdentifiers: undefined,
+    sharedGroup: undefined,
+    packetId: 0,
+    sent: false,
+    released: false,
+    ...overrides,
+  };
+}
+
+export function message(topic: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
+  return {
+    topic,
+    payload: Buffer.from(`payload of ${topic}`),
+    qos: 1,
+    retain: false,
+    properties: {},
+    from: 'publisher',
+    receivedAt: 1_700_000_000_000,
+    expiresAt: undefined,
+    ...overrides,
+  };
+}
+
+/** A message using every kind of value a property can hold. */
+export function richMessage(topic: string): StoredMessage {
+  return message(topic, {
+    payload: Buffer.from([0, 1, 2, 255, 254, 0]),
+    qos: 2,
+    retain: true,
+    from: undefined,
+    expiresAt: 1_700_000_060_000,
+    properties: {
+      payloadFormatIndicator: 1,
+      messageExpiryInterval: 60,
+      contentType: 'application/json; charset=utf-8 ✓',
+      responseTopic: 'reply/here',
+      correlationData: Buffer.from([9, 8, 7, 0, 255]),
+      subscriptionIdentifiers: [1, 268_435_455],
+      userProperties: [
+        ['k', 'v'],
+        ['k', 'second value for the same name'],
+        ['', ''],
+      ],
+    },
+  });
+}
+
+function sequences(state: StoredState, clientId: string): number[] {
+  return (state.deliveries.get(clientId) ?? []).map((d) => d.sequence);
+}
+
+export function storeConformance(name: string, make: (dir: string) => Promise<Store>, reopen: boolean): void {
+  describe(`${name} store conformance`, () => {
+    const withStore = (title: string, body: (h: StoreHarness, initial: StoredState) => Promise<void>): void => {
+      test(title, async () => {
+        const harness = new StoreHarness(make, reopen);
+        const initial = await harness.start();
+        try {
+          await body(harness, initial);
+        } finally {
+          await harness.stop();
+        }
+      });
+    };
+
+    withStore('a new store opens empty', async (_h, initial) => {
+      assert.deepEqual(initial.sessions, []);
+      assert.equal(initial.deliveries.size, 0);
+      assert.equal(initial.messages.size, 0);
+      assert.equal(initial.incomingQos2.size, 0);
+      assert.deepEqual(initial.retained, []);
+      assert.equal(initial.lastMessageId, 0);
+      assert.equal(initial.lastSequence, 0);
+    });
+
+    withStore('sessions are saved, overwritten and deleted', async (h) => {
+      const will = { topic: 'will/t', payload: Buffer.from('gone'), qos: 1 as const, retain: false, properties: { willDelayInterval: 30 } };
+      h.store.saveSession(session('c1'));
+      h.store.saveSession(session('c2', { username: 'u2', disconnectedAt: 1_700_000_000_123, pendingWill: will }));
+      h.store.saveSession(session('c3'));
+      h.store.saveSession(session('c1', { expiryInterval: 0xffffffff, subscriptions: [] }));
+      h.store.deleteSession('c3');
+      const state = await h.reload();
+      const byId = new Map(state.sessions.map((s) => [s.clientId, s]));
+      assert.deepEqual([...byId.keys()].sort(), ['c1', 'c2']);
+      assert.deepEqual(byId.get('c1'), session('c1', { expiryInterval: 0xffffffff, subscriptions: [] }));
+      assert.deepEqual(byId.get('c2'), session('c2', { username: 'u2', disconnectedAt: 1_700_000_000_123, pendingWill: will }));
+      assert.ok(Buffer.isBuffer(byId.get('c2')?.pendingWill?.payload), 'will payload comes back as a Buffer');
+    });
+
+    withStore('a session saved and then changed by its caller keeps the saved contents', async (h) => {
+      const saved = session('c1');
+      h.store.saveSession(saved);
+      saved.subscriptions.push({ topicFilter: 'late', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionIdentifier: undefined });
+      const state = await h.reload();
+      assert.deepEqual(state.sessions[0]?.subscriptions.map((s) => s.topicFilter), ['a/+', 'b/#']);
+    });
+
+    withStore('deleting a session removes its deliveries and inbound QoS 2 ids, not those of other clients', async (h) => {
+      h.store.saveMessage(1, message('t/1'));
+      for (const clientId of ['c1', 'c10', 'c']) {
+        h.store.saveSession(session(clientId));
+        h.store.saveDelivery(clientId, delivery(clientId.length, 1));
+        h.store.addIncomingQos2(clientId, 5);
+      }
+      await h.store.flushed();
+      h.store.deleteSession('c1');
+      const state = await h.reload();
+      assert.deepEqual(state.sessions.map((s) => s.clientId).sort(), ['c', 'c10']);
+      assert.deepEqual([...state.deliveries.keys()].sort(), ['c', 'c10']);
+      assert.deepEqual([...state.incomingQos2.keys()].sort(), ['c', 'c10']);
+    });
+
+    withStore('writes of one turn apply in call order around a session delete', async (h) => {
+      h.store.saveMessage(1, message('t/1'));
+      h.store.saveSession(session('before'));
+      h.store.saveDelivery('before', delivery(1, 1));
+      h.store.deleteSession('before');
+      h.store.deleteSession('after');
+      h.store.saveSession(session('after'));
+      h.store.saveDelivery('after', delivery(2, 1));
+      h.store.addIncomingQos2('after', 9);
+      const state = await h.reload();
+      assert.deepEqual(state.sessions.map((s) => s.clientId), ['after']);
+      assert.deepEqual([...state.deliveries.keys()], ['after']);
+      assert.deepEqual(state.incomingQos2.get('after'), [9]);
+    });
+
+    withStore('deliveries come back per client in sequence order; updates overwrite, deletes remove', async (h) => {
+      h.store.saveMessage(1, message('t/1'));
+      h.store.saveMessage(2, message('t/2'));
+      for (const sequence of [50, 3, 1000, 7]) h.store.saveDelivery('a', delivery(sequence, 1));
+      for (const sequence of [8, 2]) h.store.saveDelivery('b', delivery(sequence, 2, { qos: 2 }));
+      h.store.saveDelivery('a', delivery(7, 1, { packetId: 42, sent: true }));
+      h.store.saveDelivery('b', delivery(8, 2, { qos: 2, packetId: 43, sent: true, released: true, retain: true, subscriptionIdentifiers: [3, 4], sharedGroup: 'g' }));
+      h.store.deleteDelivery('a', 50);
+      const state = await h.reload();
+      assert.deepEqual(sequences(state, 'a'), [3, 7, 1000]);
+      assert.deepEqual(sequences(state, 'b'), [2, 8]);
+      assert.deepEqual(state.deliveries.get('a')?.[1], delivery(7, 1, { packetId: 42, sent: true }));
+      assert.deepEqual(
+        state.deliveries.get('b')?.[1],
+        delivery(8, 2, { qos: 2, packetId: 43, sent: true, released: true, retain: true, subscriptionIdentifiers: [3, 4], sharedGroup: 'g' }),
+      );
+      assert.equal(state.lastSequence, 1000);
+    });
+
+    withStore('messages with every property type round-trip exactly', async (h) => {
+      const rich = richMessage('rich/topic');
+      const plain = message('plain', { payload: Buffer.alloc(0) });
+      h.store.saveMessage(10, rich);
+      h.store.saveMessage(11, plain);
+      h.store.saveDelivery('c', delivery(1, 10, { qos: 2 }));
+      h.store.saveDelivery('c', delivery(2, 11));
+      const state = await h.reload();
+      assert.deepEqual(state.messages.get(10), richMessage('rich/topic'));
+      assert.deepEqual(state.messages.get(11), message('plain', { payload: Buffer.alloc(0) }));
+      const loaded = state.messages.get(10);
+      assert.ok(Buffer.isBuffer(loaded?.payload), 'payload is a Buffer');
+      assert.ok(Buffer.isBuffer(loaded?.properties.correlationData), 'correlation data is a Buffer');
+      assert.ok(Buffer.isBuffer(state.messages.get(11)?.payload), 'empty payload is a Buffer');
+      assert.equal(state.lastMessageId, 11);
+    });
+
+    withStore('only messages some delivery refers to are loaded; orphans are gone', async (h) => {
+      h.store.saveMessage(1, message('kept'));
+      h.store.saveMessage(2, message('orphan'));
+      h.store.saveMessage(3, message('deleted'));
+      h.store.saveDelivery('c', delivery(1, 1));
+      h.store.deleteMessage(3);
+      const state = await h.reload();
+      assert.deepEqual([...state.messages.keys()], [1]);
+      assert.equal(state.messages.get(1)?.topic, 'kept');
+    });
+
+    withStore('inbound QoS 2 ids are added and deleted per client', async (h) => {
+      h.store.addIncomingQos2('c', 300);
+      h.store.addIncomingQos2('c', 2);
+      h.store.addIncomingQos2('c', 65535);
+      h.store.addIncomingQos2('d', 1);
+      h.store.deleteIncomingQos2('c', 300);
+      h.store.deleteIncomingQos2('d', 1);
+      const state = await h.reload();
+      assert.deepEqual(state.incomingQos2.get('c'), [2, 65535]);
+      assert.equal(state.incomingQos2.has('d'), false);
+    });
+
+    withStore('retained messages are saved, replaced and deleted by topic', async (h) => {
+      h.store.saveRetained(message('r/1', { retain: true }));
+      h.store.saveRetained(message('r/2', { retain: true }));
+      h.store.saveRetained(richMessage('r/3'));
+      h.store.saveRetained(message('r/1', { retain: true, payload: Buffer.from('replaced') }));
+      h.store.deleteRetained('r/2');
+      const state = await h.reload();
+      const byTopic = new Map(state.retained.map((m) => [m.topic, m]));
+      assert.deepEqual([...byTopic.keys()].sort(), ['r/1', 'r/3']);
+      assert.deepEqual(byTopic.get('r/1'), message('r/1', { retain: true, payload: Buffer.from('replaced') }));
+      assert.deepEqual(byTopic.get('r/3'), richMessage('r/3'));
+    });
+
+    withStore('message ids and sequences continue after their records are deleted', async (h) => {
+      h.store.saveMessage(41, message('t'));
+      h.store.saveDelivery('c', delivery(99, 41));
+      await h.store.flushed();
+      h.store.deleteDelivery('c', 99);
+      h.store.deleteMessage(41);
+      const state = await h.reload();
+      assert.equal(state.lastMessageId, 41);
+      assert.equal(state.lastSequence, 99);
+      assert.equal(state.deliveries.size, 0);
+    });
+
+    if (reopen) {
+      withStore('everything flushed is there after close and reopen, twice', async (h) => {
+        h.store.saveSession(session('c'));
+        h.store.saveMessage(1, richMessage('t'));
+        h.store.saveDelivery('c', delivery(1, 1));
+        h.store.addIncomingQos2('c', 4);
+        h.store.saveRetained(richMessage('r'));
+        await h.store.flushed();
+        const first = await h.reload();
+        h.store.saveMessage(first.lastMessageId + 1, message('t2'));
+        h.store.saveDelivery('c', delivery(first.lastSequence + 1, first.lastMessageId + 1));
+        const second = await h.reload();
+        assert.deepEqual(second.sessions, [session('c')]);
+        assert.deepEqual(sequences(second, 'c'), [1, 2]);
+        assert.deepEqual([...second.messages.keys()].sort(), [1, 2]);
+        assert.deepEqual(second.incomingQos2.get('c'), [4]);
+        assert.deepEqual(second.retained, [richMessage('r')]);
+        assert.equal(second.lastMessageId, 2);
+        assert.equal(second.lastSequence, 2);
+      });
+    }
+  });
+}
