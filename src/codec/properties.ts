@@ -117,7 +117,8 @@ export function readProperties(reader: Reader, context: PropertyContext): Proper
     const id = reader.readVariableByteInteger();
     const definition = BY_ID[id];
     if (definition === undefined) throw malformed(`unknown property identifier 0x${id.toString(16)}`);
-    if ((definition.allowedIn & context) === 0) throw protocolError(`property ${definition.key} is not allowed here`);
+    // 2.2.2.2: an identifier not valid for its packet type makes a Malformed Packet.
+    if ((definition.allowedIn & context) === 0) throw malformed(`property ${definition.key} is not allowed in this packet`);
     const key = definition.key;
     const value = readValue(reader, definition.wireType);
     if (definition.nonZero === true && value === 0) {

@@ -115,9 +115,9 @@ describe('CONNECT', () => {
     const packet = assertPacket(decodeOne(connect('MQTT', 5, 0x42, 0, str('c'), raw(1))));
     assert.deepEqual(packet.type === 'connect' && packet.password, Buffer.from([1]));
   });
-  test('a will property in CONNECT properties is a protocol error', () => assertError(decodeOne(connect('MQTT', 5, 2, [5, 0x18, 0, 0, 0, 1], str('c'))), ProtocolError, 'connect'));
-  test('a CONNECT property in will properties is a protocol error', () =>
-    assertError(decodeOne(connect('MQTT', 5, 0x06, 0, str('c'), [5, 0x11, 0, 0, 0, 1], str('w'), raw(1))), ProtocolError));
+  test('a will property in CONNECT properties is malformed', () => assertError(decodeOne(connect('MQTT', 5, 2, [5, 0x18, 0, 0, 0, 1], str('c'))), MalformedPacket, 'connect'));
+  test('a CONNECT property in will properties is malformed', () =>
+    assertError(decodeOne(connect('MQTT', 5, 0x06, 0, str('c'), [5, 0x11, 0, 0, 0, 1], str('w'), raw(1))), MalformedPacket));
   test('receive maximum 0 is a protocol error', () => assertError(decodeOne(connect('MQTT', 5, 2, [3, 0x21, 0, 0], str('c'))), ProtocolError));
   test('maximum packet size 0 is a protocol error', () => assertError(decodeOne(connect('MQTT', 5, 2, [5, 0x27, 0, 0, 0, 0], str('c'))), ProtocolError));
   test('request problem information 2 is a protocol error', () => assertError(decodeOne(connect('MQTT', 5, 2, [2, 0x17, 2], str('c'))), ProtocolError));
@@ -162,7 +162,7 @@ describe('SUBSCRIBE and UNSUBSCRIBE', () => {
 describe('MQTT 5 properties', () => {
   const puback = (...properties: number[]): number[] => frame(0x40, 0, 1, 0, properties.length, properties);
   test('an unknown property identifier is malformed', () => assertError(decodeOne(puback(0x05, 1)), MalformedPacket, 'puback'));
-  test('a property the packet may not carry is a protocol error', () => assertError(decodeOne(puback(0x11, 0, 0, 0, 1)), ProtocolError));
+  test('a property the packet may not carry is malformed (2.2.2.2)', () => assertError(decodeOne(puback(0x11, 0, 0, 0, 1)), MalformedPacket));
   test('a property present twice is a protocol error', () => assertError(decodeOne(puback(0x1f, ...str('a'), 0x1f, ...str('b'))), ProtocolError));
   test('a property length beyond the packet is malformed', () => assertError(decodeOne(frame(0x40, 0, 1, 0, 9, 0x1f, 0, 0)), MalformedPacket));
   test('a property value running past the property length is malformed', () => assertError(decodeOne(frame(0x40, 0, 1, 0, 2, 0x1f, 0, 0)), MalformedPacket));
