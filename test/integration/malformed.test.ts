@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
+import { pino } from 'pino';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 import { RawClient, connectPacket, frame, hex, properties, publishPacket, splitFrames, stringField } from '../helpers/raw-socket.js';
@@ -28,8 +29,17 @@ describe('malformed packets', () => {
   const clients: RawClient[] = [];
   let sequence = 0;
 
+  /** Error-level log lines: an exception inside the broker while handling bytes ('internal error'). */
+  const brokerErrors: string[] = [];
+  const logger = pino({ level: process.env.STARLING_TEST_LOG ?? 'error' }, {
+    write(line: string) {
+      if ((JSON.parse(line) as { level: number }).level >= 50) brokerErrors.push(line);
+      else process.stdout.write(line);
+    },
+  });
+
   before(async () => {
-    server = await startBroker({ maxPacketSize: MAX_PACKET_SIZE });
+    server = await startBroker({ maxPacketSize: MAX_PACKET_SIZE, logger });
   });
   after(async () => {
     for (const client of clients) client.destroy();
@@ -57,8 +67,9 @@ describe('malformed packets', () => {
     assert.equal(hex(received), hex(answer));
   }
 
-  /** The broker keeps serving everyone else: a fresh MQTT.js client publishes and receives. */
+  /** The broker logged no internal error and keeps serving everyone else: a fresh MQTT.js client publishes and receives. */
   async function assertStillServing(): Promise<void> {
+    assert.deepEqual(brokerErrors, [], 'errors the broker logged');
     const topic = `malformed/alive/${++sequence}`;
     const client = await mqtt.connectAsync(server.url, { clientId: `alive-${sequence}`, reconnectPeriod: 0, connectTimeout: 5000 });
     try {
@@ -249,7 +260,8 @@ describe('malformed packets', () => {
       return bytes;
     });
     const failures: string[] = [];
-    const BATCH = 50;
+    // All at once: inputs that leave a frame incomplete each wait out a 1.5 s keep-alive.
+    const BATCH = 200;
     for (let start = 0; start < inputs.length; start += BATCH) {
       await Promise.all(
         inputs.slice(start, start + BATCH).map(async (bytes, offset) => {
@@ -275,7 +287,76 @@ describe('malformed packets', () => {
     await waitFor(() => server.broker.registry.connectedCount === 0, 'every fuzz connection to be gone', 5000);
     await assertStillServing();
   });
+  test('malformed - 300 mutated valid packets after CONNECT and SUBSCRIBE: answered or closed, never an internal error', async () => {
+    const random = mulberry32(0xf022);
+    const failures: string[] = [];
+    const BATCH = 150;
+    const COUNT = 300;
+    for (let start = 0; start < COUNT; start += BATCH) {
+      await Promise.all(
+        Array.from({ length: Math.min(BATCH, COUNT - start) }, async (_, offset) => {
+          const index = start + offset;
+          const version = index % 3 === 0 ? 4 : 5;
+          const templates = version === 5 ? TEMPLATES_V5 : TEMPLATES_V4;
+          const template = templates[Math.floor(random() * templates.length)]!;
+          const mutated = Buffer.from(template);
+          const flips = 1 + Math.floor(random() * 3);
+          for (let flip = 0; flip < flips; flip++) mutated[Math.floor(random() * mutated.length)] = Math.floor(random() * 256);
+          const client = await open();
+          await client.handshake(connectPacket({ clientId: `mutant-${index}`, level: version, keepAlive: 1 }));
+          // A subscription to everything the templates publish, so mutated PUBLISH packets are also delivered.
+          client.write(version === 5 ? frame(0x82, [0x00, 0x01], properties(), stringField('fuzz/#'), [0x02]) : frame(0x82, [0x00, 0x01], stringField('fuzz/#'), [0x02]));
+          client.write(mutated);
+          client.write([0xc0, 0x00]);
+          const answered = (): boolean => client.isClosed || splitFrames(client.received).frames.some((f) => f[0] === 0xd0);
+          try {
+            await waitFor(answered, 'an answer or a close', 4000);
+          } catch {
+            failures.push(`#${index} v${version} ${hex(mutated)} -> ${hex(client.received)}`);
+          } finally {
+            client.destroy();
+          }
+        }),
+      );
+    }
+    assert.deepEqual(failures, [], 'inputs the broker neither answered nor closed on');
+    await waitFor(() => server.broker.registry.connectedCount === 0, 'every mutant connection to be gone', 5000);
+    await assertStillServing();
+  });
 });
+
+/** Valid packets of many kinds and fields, for mutation. */
+const TEMPLATES_V5: readonly Buffer[] = [
+  publishPacket({
+    firstByte: 0x33,
+    topic: 'fuzz/a',
+    packetId: 7,
+    // Payload Format Indicator, Message Expiry, Content Type, Response Topic, Correlation Data, User Property, Topic Alias
+    propertyBytes: [0x01, 0x01, 0x02, 0, 0, 0, 10, 0x03, 0, 4, 0x74, 0x65, 0x78, 0x74, 0x08, 0, 6, ...Buffer.from('fuzz/r'), 0x09, 0, 2, 1, 2,
+      0x26, 0, 1, 0x6b, 0, 1, 0x76, 0x23, 0, 1],
+    payload: 'payload',
+  }),
+  publishPacket({ firstByte: 0x34, topic: 'fuzz/b', packetId: 9, propertyBytes: [], payload: 'qos2' }),
+  publishPacket({ firstByte: 0x30, topic: '', propertyBytes: [0x23, 0, 1], payload: 'alias only' }),
+  frame(0x82, [0x00, 0x02], properties(0x0b, 0x05, 0x26, 0, 1, 0x6b, 0, 1, 0x76), stringField('fuzz/+/x'), [0x2e], stringField('$share/g/fuzz/#'), [0x01]),
+  frame(0xa2, [0x00, 0x03], properties(0x26, 0, 1, 0x6b, 0, 1, 0x76), stringField('fuzz/#'), stringField('other')),
+  Buffer.from([0x40, 0x04, 0x00, 0x05, 0x10, 0x00]),
+  Buffer.from([0x50, 0x02, 0x00, 0x06]),
+  Buffer.from([0x62, 0x04, 0x00, 0x09, 0x00, 0x00]),
+  Buffer.from([0x70, 0x03, 0x00, 0x01, 0x92]),
+  frame(0xe0, [0x04], properties(0x11, 0, 0, 0, 5, 0x1f, 0, 3, 0x62, 0x79, 0x65)),
+  frame(0xf0, [0x19], properties(0x15, 0, 1, 0x78)),
+];
+
+const TEMPLATES_V4: readonly Buffer[] = [
+  publishPacket({ firstByte: 0x33, topic: 'fuzz/a', packetId: 7, payload: 'payload' }),
+  publishPacket({ firstByte: 0x34, topic: 'fuzz/b', packetId: 9, payload: 'qos2' }),
+  frame(0x82, [0x00, 0x02], stringField('fuzz/+/x'), [0x01], stringField('fuzz/#'), [0x02]),
+  frame(0xa2, [0x00, 0x03], stringField('fuzz/#')),
+  Buffer.from([0x40, 0x02, 0x00, 0x05]),
+  Buffer.from([0x62, 0x02, 0x00, 0x09]),
+  Buffer.from([0xe0, 0x00]),
+];
 
 /** A small seeded PRNG, so a failing input can be reproduced from the test alone. */
 function mulberry32(seed: number): () => number {

@@ -39,7 +39,8 @@ describe('paho (Python)', () => {
   });
 
   async function runScript<T>(script: string, args: (string | number)[]): Promise<T> {
-    const run = children.start(PYTHON, [`${SCRIPTS}${script}`, String(server.port), ...args.map(String)], { timeoutMs: 20_000 });
+    // -B: no __pycache__ next to the scripts in the source tree.
+    const run = children.start(PYTHON, ['-B', `${SCRIPTS}${script}`, String(server.port), ...args.map(String)], { timeoutMs: 20_000 });
     const exit = await run.exited;
     const lastLine = exit.stdout.trim().split('\n').pop() ?? '';
     assert.equal(exit.code, 0, `${script} ${args.join(' ')} failed\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
