@@ -45,6 +45,12 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     max: 60_000,
     description: 'Commit period in milliseconds when durability is `batched`.',
   },
+  maxStoreBytes: {
+    type: 'integer',
+    min: 1024 * 1024,
+    max: unbounded,
+    description: 'Cap on the store size in bytes; past it, QoS 1/2 messages for persistent sessions are dropped, counted and logged.',
+  },
   logLevel: {
     type: 'enum',
     enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
