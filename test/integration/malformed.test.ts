@@ -208,9 +208,12 @@ describe('malformed packets', () => {
     await assertStillServing();
   });
 
-  test('malformed - an MQTT 5 CONNECT property with an unknown identifier gets CONNACK 0x81 and is closed (2.2.2.2)', async () => {
-    const client = await open();
-    await expectAnswer(client, connectPacket({ clientId: 'bad-property', level: 5, propertyBytes: [0x7f, 0x00] }), connackV5(0x81));
+  test('malformed - an MQTT 5 CONNECT property unknown or not allowed in CONNECT gets CONNACK 0x81 and is closed (2.2.2.2)', async () => {
+    const unknown = await open();
+    await expectAnswer(unknown, connectPacket({ clientId: 'unknown-property', level: 5, propertyBytes: [0x7f, 0x00] }), connackV5(0x81));
+    // Topic Alias (0x23) belongs to PUBLISH.
+    const misplaced = await open();
+    await expectAnswer(misplaced, connectPacket({ clientId: 'misplaced-property', level: 5, propertyBytes: [0x23, 0x00, 0x01] }), connackV5(0x81));
     await assertStillServing();
   });
 
