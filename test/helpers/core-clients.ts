@@ -34,6 +34,19 @@ export class ClientPool {
     return client;
   }
 
+  /** A connected MQTT.js client recording messages from the first byte (queued messages come right after CONNACK). */
+  async connectRecording(options: mqtt.IClientOptions): Promise<{ client: mqtt.MqttClient; received: Received[]; connack: mqtt.IConnackPacket }> {
+    const client = mqtt.connect(this.url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    this.clients.push(client);
+    const received = record(client);
+    const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+      client.once('close', () => reject(new Error(`client ${options.clientId ?? ''} closed before CONNACK`)));
+    });
+    return { client, received, connack };
+  }
+
   /** An MQTT.js client that may be refused: resolves with the CONNACK error or the connack. */
   async attempt(options: mqtt.IClientOptions): Promise<{ connack?: mqtt.IConnackPacket; error?: Error & { code?: number } }> {
     const client = mqtt.connect(this.url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
