@@ -164,6 +164,14 @@ describe('reason codes', () => {
     await client.closed();
   });
 
+  test('reason codes - DISCONNECT 0x82 for a PUBLISH from a client carrying a Subscription Identifier [MQTT-3.3.4-6]', async () => {
+    const { client } = await RawClient.connect(server.port, { clientId: 'rc-publish-subid' });
+    client.send({ cmd: 'publish', topic: 'rc/subid', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { subscriptionIdentifier: 3 } });
+    const disconnect = await client.expect('disconnect');
+    assert.equal(disconnect.reasonCode, 0x82);
+    await client.closed();
+  });
+
   test('reason codes - DISCONNECT 0x93 for more QoS 2 PUBLISH packets without PUBREL than Receive Maximum', async () => {
     const { client, connack } = await RawClient.connect(tight.port, { clientId: 'rc-receive-max' });
     assert.equal(connack.properties?.receiveMaximum, 2);

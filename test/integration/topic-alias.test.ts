@@ -59,6 +59,19 @@ describe('topic aliases', () => {
     await client.closed();
   });
 
+  test('topic alias - with maxTopicAliases 0 CONNACK announces none and any alias gets DISCONNECT 0x94', async () => {
+    const disabled = await startBroker({ maxTopicAliases: 0 });
+    try {
+      const { client, connack } = await RawClient.connect(disabled.port, { clientId: 'alias-disabled' });
+      assert.equal(connack.properties?.topicAliasMaximum, undefined);
+      client.send({ cmd: 'publish', topic: 'alias/off', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } });
+      assert.equal((await client.expect('disconnect')).reasonCode, 0x94);
+      await client.closed();
+    } finally {
+      await disabled.close();
+    }
+  });
+
   test('topic alias - outbound: the second message on a topic comes with an empty topic and the alias [MQTT-3.3.2-10]', async () => {
     const { client: subscriber } = await RawClient.connect(server.port, { clientId: 'alias-out-raw', properties: { topicAliasMaximum: 10 } });
     const publisher = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'alias-out-pub' });

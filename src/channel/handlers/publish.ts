@@ -11,6 +11,10 @@ import { ProtocolError } from '../protocol-error.js';
 
 export function handlePublish(channel: Channel, packet: PublishPacket): void | Promise<void> {
   const config = channel.config;
+  // [MQTT-3.3.4-6] Subscription Identifiers go from server to client only
+  if (packet.properties.subscriptionIdentifiers !== undefined) {
+    throw new ProtocolError(ReasonCode.ProtocolError, 'subscription identifier in a PUBLISH from a client');
+  }
   const topic = resolveTopic(channel, packet);
   // [MQTT-3.2.2-11] [MQTT-3.2.2-14] QoS or retain above what CONNACK announced
   if (packet.qos > config.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `QoS ${packet.qos} not supported`);
