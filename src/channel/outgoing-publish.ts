@@ -39,7 +39,13 @@ export function buildOutgoingPublish(
   const maximum = channel.maximumPacketSize;
   // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size
   if (maximum !== undefined && encodedPublishLength(packet, channel.protocolVersion) > maximum) return undefined;
-  const alias = v5 ? channel.aliases?.outboundAlias(message.topic) : undefined;
+  const aliases = v5 ? channel.aliases : undefined;
+  let alias = aliases?.outboundAlias(message.topic, maximum === undefined);
+  if (alias === undefined && maximum !== undefined && aliases?.outboundRoom === true) {
+    // A new alias adds a property to a packet that carries its full topic: only if it still fits.
+    const withAlias: PublishPacket = { ...packet, properties: { ...packet.properties, topicAlias: 0xffff } };
+    if (encodedPublishLength(withAlias, channel.protocolVersion) <= maximum) alias = aliases.outboundAlias(message.topic);
+  }
   if (alias !== undefined) {
     packet.properties = { ...packet.properties, topicAlias: alias.alias };
     if (alias.established) packet.topic = '';

@@ -28,14 +28,20 @@ export class TopicAliases {
     return known;
   }
 
+  /** True while a new outbound alias can still be assigned. */
+  get outboundRoom(): boolean {
+    return this.outbound.size < this.outboundMaximum;
+  }
+
   /**
    * The alias to send with a topic: `{ alias, established }` where established means the client already
-   * knows it (send an empty topic). Undefined when no alias is available.
+   * knows it (send an empty topic). Undefined when no alias is available, or when none is known and
+   * mayAssign is false (the caller found the packet would not fit with a new alias).
    */
-  outboundAlias(topic: string): { alias: number; established: boolean } | undefined {
+  outboundAlias(topic: string, mayAssign = true): { alias: number; established: boolean } | undefined {
     const existing = this.outbound.get(topic);
     if (existing !== undefined) return { alias: existing, established: true };
-    if (this.outbound.size >= this.outboundMaximum) return undefined;
+    if (!mayAssign || this.outbound.size >= this.outboundMaximum) return undefined;
     const alias = this.outbound.size + 1;
     this.outbound.set(topic, alias);
     return { alias, established: false };

@@ -98,6 +98,37 @@ describe('topic aliases', () => {
     }
   });
 
+  test('topic alias - a new outbound alias never takes a packet over the client Maximum Packet Size [MQTT-3.1.2-24]', async () => {
+    const { client: subscriber } = await RawClient.connect(server.port, {
+      clientId: 'alias-out-size',
+      properties: { topicAliasMaximum: 10, maximumPacketSize: 100 },
+    });
+    const publisher = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'alias-out-size-pub' });
+    try {
+      subscriber.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'edge/t', qos: 0 }] });
+      await subscriber.expect('suback');
+      const sizes: number[] = [];
+      subscriber.socket.on('data', (chunk: Buffer) => sizes.push(chunk.length));
+      // 2 (fixed header) + 8 (topic) + 1 (no properties) + 89 = exactly 100 bytes without an alias.
+      await publisher.publishAsync('edge/t', Buffer.alloc(89, 0x65), { qos: 1 });
+      const publish = await subscriber.expect('publish');
+      assert.equal(publish.payload.length, 89);
+      assert.deepEqual(sizes, [100], 'one PUBLISH of at most 100 bytes');
+      if (publish.properties?.topicAlias !== undefined) assert.fail('an alias would have made the packet 103 bytes');
+      // A smaller later message may still set up an alias, and then use it.
+      await publisher.publishAsync('edge/t', 'small', { qos: 1 });
+      await publisher.publishAsync('edge/t', 'small', { qos: 1 });
+      const second = await subscriber.expect('publish');
+      const third = await subscriber.expect('publish');
+      assert.equal(second.topic, 'edge/t');
+      assert.equal(third.topic, '');
+      assert.equal(third.properties?.topicAlias, second.properties?.topicAlias);
+    } finally {
+      subscriber.destroy();
+      await publisher.endAsync();
+    }
+  });
+
   test('topic alias - outbound aliases are not used for a client that announced no Topic Alias Maximum [MQTT-3.3.2-11]', async () => {
     const subscriber = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'alias-out-none' });
     const publisher = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'alias-out-none-pub' });
