@@ -74,6 +74,32 @@ describe('message expiry', () => {
     }
   });
 
+  test('message expiry - a retained message is not sent on subscribe once expired [MQTT-3.3.2-5]', async () => {
+    const publisher = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'expiry-retained-pub' });
+    await publisher.publishAsync('expiry/retained/short', 'gone', { qos: 1, retain: true, properties: { messageExpiryInterval: 1 } });
+    await publisher.publishAsync('expiry/retained/long', 'kept', { qos: 1, retain: true, properties: { messageExpiryInterval: 60 } });
+    const expiredAt = Date.now() + 1100;
+    await waitFor(() => Date.now() > expiredAt, 'the short expiry to pass', 3000);
+    const subscriber = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'expiry-retained-sub' });
+    try {
+      const got: Message[] = [];
+      subscriber.on('message', (...args: Message) => got.push(args));
+      await subscriber.subscribeAsync('expiry/retained/+', { qos: 1 });
+      // A live message after the subscribe is the marker behind any retained ones.
+      await publisher.publishAsync('expiry/retained/marker', 'marker', { qos: 1 });
+      await waitFor(() => got.some(([topic]) => topic === 'expiry/retained/marker'), 'the marker');
+      assert.deepEqual(
+        got.map(([, payload]) => payload.toString()),
+        ['kept', 'marker'],
+      );
+      const interval = got[0]![2].properties?.messageExpiryInterval;
+      assert.ok(interval !== undefined && interval < 60, `retained message expiry counts down: ${interval}`);
+    } finally {
+      await publisher.publishAsync('expiry/retained/long', '', { qos: 1, retain: true });
+      await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+    }
+  });
+
   test('message expiry - a message delivered at once keeps its expiry interval, one without none gets none', async () => {
     const subscriber = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'expiry-live' });
     const publisher = await mqtt.connectAsync(server.url, { protocolVersion: 5, clientId: 'expiry-live-pub' });

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { nextEvent } from '../helpers/wait.js';
 
 type Message = [string, Buffer, mqtt.IPublishPacket];
@@ -50,6 +51,35 @@ describe('subscription identifiers', () => {
     await publisher.publishAsync('sid/marker', 'm', { qos: 1 });
     await marker;
     assert.equal(messages.length, 2);
+  });
+
+  test('subscription identifiers - a retained message sent on subscribe carries the new identifier', async () => {
+    const publisher = await connect('sid-retained-pub');
+    await publisher.publishAsync('sid-retained/t', 'kept', { qos: 1, retain: true });
+    const subscriber = await connect('sid-retained');
+    const received = nextEvent<Message>(subscriber, 'message');
+    await subscriber.subscribeAsync('sid-retained/+', { qos: 1, properties: { subscriptionIdentifier: 99 } });
+    const [, payload, packet] = await received;
+    assert.equal(payload.toString(), 'kept');
+    assert.deepEqual(toArray(packet.properties?.subscriptionIdentifier), [99]);
+    await publisher.publishAsync('sid-retained/t', '', { qos: 1, retain: true });
+  });
+
+  test('subscription identifiers - subscribing again to the same filter replaces the identifier [MQTT-3.8.4-3]', async () => {
+    // MQTT.js skips a SUBSCRIBE to a filter it already holds at that QoS, so this one is raw.
+    const { client: subscriber } = await RawClient.connect(server.port, { clientId: 'sid-replace' });
+    const publisher = await connect('sid-replace-pub');
+    try {
+      for (const [messageId, subscriptionIdentifier] of [[1, 5], [2, 6]] as const) {
+        subscriber.send({ cmd: 'subscribe', messageId, properties: { subscriptionIdentifier }, subscriptions: [{ topic: 'sid-replace/t', qos: 1 }] });
+        await subscriber.expect('suback');
+      }
+      await publisher.publishAsync('sid-replace/t', 'x', { qos: 1 });
+      const publish = await subscriber.expect('publish');
+      assert.deepEqual(toArray(publish.properties?.subscriptionIdentifier), [6]);
+    } finally {
+      subscriber.destroy();
+    }
   });
 
   test('subscription identifiers - a message matching no identified subscription carries none', async () => {
