@@ -75,4 +75,21 @@ describe('keepalive', () => {
       await pool.closeAll();
     }
   });
+
+  test('keepalive - the broker times out on the Server Keep Alive it granted, not on what the client asked [MQTT-3.2.2-21]', async () => {
+    const strict = await startBroker({ maxKeepAlive: 1 });
+    const pool = new ClientPool(strict.url);
+    try {
+      const wire = await pool.wire(strict.port, 5);
+      const connack = await wire.connect({ clientId: 'keepalive-granted', keepalive: 60 });
+      assert.equal(connack.properties?.serverKeepAlive, 1);
+      const connectedAt = Date.now();
+      await wire.closed(4000);
+      const elapsed = Date.now() - connectedAt;
+      assert.ok(elapsed >= 1400 && elapsed < 2500, `closed after ${elapsed} ms, expected about 1.5 s`);
+    } finally {
+      await pool.closeAll();
+      await strict.close();
+    }
+  });
 });

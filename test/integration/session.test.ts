@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('session', () => {
@@ -137,6 +137,40 @@ describe('session', () => {
       await publisher.publishAsync('bounded/t', 'marker', { qos: 1 });
       await messageOn(received, 'bounded/t', 'marker');
       assert.deepEqual(received.map((m) => m.payload), ['m1', 'm2', 'm3', 'm4', 'm5', 'marker']);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('session - MQTT 5 DISCONNECT may change the Session Expiry Interval: 0 ends the session at once [MQTT-3.14.2-2]', async () => {
+    const pool = new ClientPool(server.url);
+    const clientId = 'expiry-at-disconnect';
+    try {
+      const wire = await pool.wire(server.port, 5);
+      await wire.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
+      wire.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+      await wire.closed();
+      await waitFor(() => server.broker.registry.get(clientId) === undefined, 'the session to end');
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('session - MQTT 5 DISCONNECT raising the Session Expiry Interval from 0 is a protocol error and the will is sent [MQTT-3.14.2-2]', async () => {
+    const pool = new ClientPool(server.url);
+    const clientId = 'expiry-raised';
+    try {
+      const watcher = await pool.connect({ protocolVersion: 5, clientId: 'expiry-raised-watcher' });
+      const received = record(watcher);
+      await watcher.subscribeAsync('expiry-raised/will', { qos: 1 });
+      const wire = await pool.wire(server.port, 5);
+      await wire.connect({ clientId, will: { topic: 'expiry-raised/will', payload: Buffer.from('will'), qos: 1, retain: false } });
+      wire.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 60 } });
+      const disconnect = await wire.expect('disconnect');
+      assert.equal(disconnect.reasonCode, 0x82);
+      await wire.closed();
+      assert.equal((await messageOn(received, 'expiry-raised/will')).payload, 'will');
+      assert.equal(server.broker.registry.get(clientId), undefined);
     } finally {
       await pool.closeAll();
     }

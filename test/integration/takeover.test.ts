@@ -61,4 +61,24 @@ describe('takeover', () => {
       await pool.closeAll();
     }
   });
+
+  test('takeover - the will of the connection taken over is published (no Will Delay) [MQTT-3.1.4-3]', async () => {
+    const pool = new ClientPool(server.url);
+    try {
+      const watcher = await pool.connect({ protocolVersion: 5, clientId: 'takeover-will-watcher' });
+      const received = record(watcher);
+      await watcher.subscribeAsync('takeover/will', { qos: 1 });
+      const first = await pool.connect({
+        protocolVersion: 5,
+        clientId: 'takeover-will',
+        will: { topic: 'takeover/will', payload: Buffer.from('taken over'), qos: 1, retain: false },
+      });
+      const firstClosed = nextEvent(first, 'close');
+      await pool.connect({ protocolVersion: 5, clientId: 'takeover-will' });
+      await firstClosed;
+      assert.equal((await messageOn(received, 'takeover/will')).payload, 'taken over');
+    } finally {
+      await pool.closeAll();
+    }
+  });
 });
