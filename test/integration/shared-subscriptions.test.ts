@@ -86,6 +86,24 @@ describe('shared subscriptions', () => {
     assert.deepEqual(countB.payloads, countPlain.payloads);
   });
 
+  test('shared - a member that unsubscribes gets no more; an MQTT 3.1.1 member takes every message', async () => {
+    const leaving = await connect(server.url, 'unsub-member-5');
+    const staying = await connect(server.url, 'unsub-member-4', { protocolVersion: 4 });
+    const leavingGot = counter(leaving, 'unsub/t');
+    const stayingGot = counter(staying, 'unsub/t');
+    await leaving.subscribeAsync('$share/u/unsub/t', { qos: 1 });
+    await staying.subscribeAsync('$share/u/unsub/t', { qos: 1 });
+    const publisher = await connect(server.url, 'unsub-publisher');
+    for (let i = 0; i < 4; i++) await publisher.publishAsync('unsub/t', `before${i}`, { qos: 1 });
+    await waitFor(() => leavingGot.count + stayingGot.count === 4, 'four messages over the group');
+    assert.equal(leavingGot.count, 2);
+    await leaving.unsubscribeAsync('$share/u/unsub/t');
+    for (let i = 0; i < 4; i++) await publisher.publishAsync('unsub/t', `after${i}`, { qos: 1 });
+    await waitFor(() => stayingGot.count === 6, 'the four later messages at the remaining member');
+    assert.equal(leavingGot.count, 2);
+    assert.deepEqual(stayingGot.payloads.slice(2), ['after0', 'after1', 'after2', 'after3']);
+  });
+
   test('shared - unacknowledged QoS 1 messages of a member whose session ends go to another member', async () => {
     // A raw client, so that nothing acknowledges behind the test's back.
     const { client: leaving } = await RawClient.connect(server.port, { clientId: 'leave-member', properties: { sessionExpiryInterval: 0 } });
