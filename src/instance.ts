@@ -84,7 +84,9 @@ export class StarlingBroker {
       const started = Date.now();
       const { createStore } = await import('./store/create-store.js');
       const store = createStore(this.config);
-      const persistence = new SessionPersistence(store);
+      const persistence = new SessionPersistence(store, this.config.maxStoreBytes, (sizeBytes) =>
+        this.logger.warn({ sizeBytes, maxStoreBytes: this.config.maxStoreBytes }, 'store is full: new messages for persistent sessions are dropped'),
+      );
       this.store = store;
       this.persistence = persistence;
       this.core.persistence = persistence;
@@ -180,7 +182,9 @@ export class StarlingBroker {
     for (const connection of this.connections) {
       const channel = connection.channel;
       if (channel.state === 'connecting' || channel.state === 'authenticating') {
-        if (now - channel.connectedAt > connectTimeout * 1000) channel.refuse(ReasonCode.MaximumConnectTime, 'no CONNECT in time');
+        // Closed without a CONNACK: before CONNECT there is no protocol version to answer in, and
+        // 0xA0 Maximum connect time is not a CONNACK reason code.
+        if (now - channel.connectedAt > connectTimeout * 1000) channel.disconnect(ReasonCode.MaximumConnectTime, 'no CONNECT in time', false);
         continue;
       }
       if (channel.state !== 'connected') continue;
