@@ -230,4 +230,26 @@ describe('qos', () => {
       await pool.closeAll();
     }
   });
+
+  test('qos - after PUBCOMP an inbound QoS 2 packet id may be reused for a new message, which is delivered [MQTT-2.2.1-3]', async () => {
+    const pool = new ClientPool(server.url);
+    const topic = 'qos/reuse';
+    try {
+      const subscriber = await pool.connect({ protocolVersion: 5, clientId: 'reuse-sub' });
+      const received = record(subscriber);
+      await subscriber.subscribeAsync(topic, { qos: 2 });
+      const wire = await pool.wire(server.port, 5);
+      await wire.connect({ clientId: 'reuse-pub' });
+      for (const payload of ['first', 'second']) {
+        wire.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 2, dup: false, retain: false, messageId: 9 });
+        await wire.expect('pubrec');
+        wire.send({ cmd: 'pubrel', messageId: 9 });
+        assert.equal((await wire.expect('pubcomp')).reasonCode ?? 0, 0);
+      }
+      await messageOn(received, topic, 'second');
+      assert.deepEqual(received.map((m) => m.payload), ['first', 'second']);
+    } finally {
+      await pool.closeAll();
+    }
+  });
 });

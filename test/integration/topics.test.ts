@@ -131,4 +131,26 @@ describe('topics', () => {
       await pool.closeAll();
     }
   });
+
+  for (const protocolVersion of [4, 5] as const) {
+    test(`topics - after UNSUBSCRIBE nothing more arrives on that filter; UNSUBACK answers every filter (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}) [MQTT-3.10.4-4]`, async () => {
+      const pool = new ClientPool(server.url);
+      try {
+        const wire = await pool.wire(server.port, protocolVersion);
+        await wire.connect({ clientId: `unsubscribe-${protocolVersion}` });
+        wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'unsub/a', qos: 0 }, { topic: 'unsub/b', qos: 0 }] });
+        await wire.expect('suback');
+        wire.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['unsub/a', 'unsub/never'] });
+        const unsuback = await wire.expect('unsuback');
+        assert.equal(unsuback.messageId, 2);
+        if (protocolVersion === 5) assert.deepEqual(unsuback.granted, [0x00, 0x11]);
+        server.broker.publish({ topic: 'unsub/a', payload: 'after unsubscribe' });
+        server.broker.publish({ topic: 'unsub/b', payload: 'marker' });
+        const publish = await wire.expect('publish');
+        assert.equal(publish.topic, 'unsub/b', 'the first message after UNSUBACK is the marker');
+      } finally {
+        await pool.closeAll();
+      }
+    });
+  }
 });
