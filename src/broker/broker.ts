@@ -97,6 +97,7 @@ export class BrokerCore implements SessionObserver {
     if (reason === 'queue_full') this.counters.droppedQueueFull++;
     else if (reason === 'expired') this.counters.droppedExpired++;
     else if (reason === 'too_large') this.counters.droppedTooLarge++;
+    else if (reason === 'store_full') this.counters.droppedStoreFull++;
     else this.counters.droppedSlowConsumer++;
     if (this.events.listenerCount('message.dropped') > 0) {
       this.events.emit('message.dropped', { message, clientId: session.clientId, reason });

@@ -10,6 +10,7 @@ export function defaultConfig(): BrokerConfig {
     dataDir: './data',
     durability: 'sync',
     batchIntervalMs: 10,
+    maxStoreBytes: 8 * 1024 ** 3,
     logLevel: 'info',
     logPretty: Boolean(process.stdout.isTTY),
     sysInterval: 10,

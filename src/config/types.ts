@@ -25,6 +25,8 @@ export interface BrokerConfig {
   durability: Durability;
   /** Commit period in milliseconds when durability is 'batched'. */
   batchIntervalMs: number;
+  /** Cap on the store's size in bytes; past it, new messages for offline sessions are dropped and counted. */
+  maxStoreBytes: number;
   logLevel: LogLevel;
   /** Human-readable logs instead of JSON lines; default: when stdout is a terminal. */
   logPretty: boolean;

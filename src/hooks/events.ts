@@ -85,7 +85,7 @@ export interface UnsubscribedEvent {
 export interface MessageDroppedEvent {
   message: Message;
   clientId: string | undefined;
-  reason: 'no_subscribers' | 'queue_full' | 'expired' | 'too_large' | 'slow_consumer' | 'not_authorized';
+  reason: 'no_subscribers' | 'queue_full' | 'expired' | 'too_large' | 'slow_consumer' | 'store_full' | 'not_authorized';
 }
 
 /** Events the broker emits (no answer expected). */

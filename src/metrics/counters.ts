@@ -16,6 +16,7 @@ export class Counters {
   droppedExpired = 0;
   droppedTooLarge = 0;
   droppedSlowConsumer = 0;
+  droppedStoreFull = 0;
   retainedMessages = 0;
   subscriptions = 0;
 }

@@ -35,7 +35,27 @@ export class SessionPersistence {
   private dirty = false;
   private barrierPoint: Barrier | undefined;
 
-  constructor(readonly store: Store) {}
+  private sizeCheckedAt = 0;
+  private overCap = false;
+
+  constructor(
+    readonly store: Store,
+    private readonly maxStoreBytes: number,
+    private readonly onFull: (sizeBytes: number) => void,
+  ) {}
+
+  /** True while the store is over its size cap (checked at most once a second). */
+  get full(): boolean {
+    const now = Date.now();
+    if (now - this.sizeCheckedAt >= 1000) {
+      this.sizeCheckedAt = now;
+      const size = this.store.sizeBytes();
+      const over = size >= this.maxStoreBytes;
+      if (over && !this.overCap) this.onFull(size);
+      this.overCap = over;
+    }
+    return this.overCap;
+  }
 
   /** Continues id sequences after what the store holds, and counts references of loaded deliveries. */
   restore(lastMessageId: number, lastSequence: number, deliveries: Iterable<StoredDelivery>): void {

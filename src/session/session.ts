@@ -15,7 +15,7 @@ import type { Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { SessionPersistence } from './persistence.js';
 
-export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'slow_consumer';
+export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'slow_consumer' | 'store_full';
 
 /** What a session reports to the broker; implemented by the broker. */
 export interface SessionObserver {
@@ -98,6 +98,10 @@ export class Session {
       if (!sink.sendPublish(message, 0, undefined, false, retain, subscriptionIdentifiers)) {
         this.observer.dropped(this, message, 'too_large');
       }
+      return;
+    }
+    if (this.persistent && this.persistence!.full) {
+      this.observer.dropped(this, message, 'store_full');
       return;
     }
     const delivery = new Delivery(message, qos, retain, subscriptionIdentifiers, sharedGroup);
