@@ -68,6 +68,8 @@ function commandFor(name: BrokerName, settings: BrokerSettings, directory: strin
         process.execPath, path.join(repositoryRoot, 'bin/starling.js'), 'start',
         '--port', String(settings.port), '--host', '127.0.0.1',
         '--durability', 'memory', '--log-level', 'warn', '--log-pretty', 'false',
+        // The same limits Mosquitto gets above: an unbounded window and a deep queue.
+        '--max-inflight', '65535', '--max-queued-messages', '10000000',
       ];
   }
 }
