@@ -72,9 +72,23 @@ export interface StoredState {
   lastSequence: number;
 }
 
+/** Kinds of configuration record (users, ACL rules, bans), kept apart from the session state. */
+export type RecordKind = 'user' | 'acl' | 'ban';
+
 export interface Store {
   /** Opens (creating if needed) and reads the whole state. Throws StoreError on an unreadable store. */
   open(): Promise<StoredState>;
+
+  /**
+   * Configuration records. Reads are synchronous and see the latest commit, including one made by
+   * another process on the same data directory (`starling ctl`); writes join the group commit.
+   * Values must be plain data (msgpack for LMDB); read values must not be mutated.
+   */
+  getRecord<T>(kind: RecordKind, key: string): T | undefined;
+  /** Every record of one kind, in key order. */
+  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]>;
+  saveRecord(kind: RecordKind, key: string, value: unknown): void;
+  deleteRecord(kind: RecordKind, key: string): void;
 
   saveSession(session: StoredSession): void;
   /** Removes the session with its deliveries and inbound QoS 2 ids. */

@@ -128,3 +128,30 @@ test("createStore - durability 'sync' builds an LmdbStore under the data directo
     await store.close();
     assert.ok((await stat(join(dir, 'nested', 'starling.mdb'))).size > 0);
   }));
+
+test('lmdb store - records committed by another process are read without reopening (starling ctl beside a running broker)', () =>
+  withDir(async (dir) => {
+    const store = await makeSync(dir);
+    await store.open();
+    try {
+      assert.equal(store.getRecord('user', 'from-child'), undefined);
+      const storeModule = new URL('../../src/store/lmdb/lmdb-store.js', import.meta.url).href;
+      const script = `
+        const { LmdbStore } = await import(${JSON.stringify(storeModule)});
+        const store = new LmdbStore({ path: ${JSON.stringify(dir)}, durability: 'sync', batchIntervalMs: 10 });
+        await store.openRecords();
+        store.saveRecord('user', 'from-child', { written: 'by child' });
+        await store.flushed();
+        await store.close();`;
+      const { execFile } = await import('node:child_process');
+      await new Promise<void>((resolve, reject) => {
+        execFile(process.execPath, ['--input-type=module', '-e', script], (error, _stdout, stderr) =>
+          error === null ? resolve() : reject(new Error(`child failed: ${stderr}`, { cause: error })),
+        );
+      });
+      assert.deepEqual(store.getRecord('user', 'from-child'), { written: 'by child' });
+      assert.deepEqual(store.listRecords('user'), [['from-child', { written: 'by child' }]]);
+    } finally {
+      await store.close();
+    }
+  }));

@@ -272,6 +272,55 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       assert.equal(state.deliveries.size, 0);
     });
 
+    withStore('records - saved records are read back by kind and key, listed in key order', async (h) => {
+      h.store.saveRecord('user', 'bob', { username: 'bob', superuser: false });
+      h.store.saveRecord('user', 'alice', { username: 'alice', superuser: true, tags: ['a', 'b'] });
+      h.store.saveRecord('acl', 'alice', { rules: [1, 2] });
+      h.store.saveRecord('ban', 'client:x', { until: 5 });
+      await h.store.flushed();
+      await h.reload();
+      assert.deepEqual(h.store.getRecord('user', 'alice'), { username: 'alice', superuser: true, tags: ['a', 'b'] });
+      assert.deepEqual(h.store.getRecord('acl', 'alice'), { rules: [1, 2] });
+      assert.equal(h.store.getRecord('user', 'carol'), undefined);
+      assert.equal(h.store.getRecord('ban', 'alice'), undefined);
+      assert.deepEqual(h.store.listRecords('user'), [
+        ['alice', { username: 'alice', superuser: true, tags: ['a', 'b'] }],
+        ['bob', { username: 'bob', superuser: false }],
+      ]);
+      assert.deepEqual(h.store.listRecords('ban'), [['client:x', { until: 5 }]]);
+    });
+
+    withStore('records - a save replaces, a delete removes only its own record, an empty kind lists nothing', async (h) => {
+      assert.deepEqual(h.store.listRecords('acl'), []);
+      h.store.saveRecord('user', 'u', { version: 1 });
+      h.store.saveRecord('acl', 'u', { version: 1 });
+      h.store.saveRecord('user', 'u', { version: 2 });
+      h.store.saveRecord('user', 'v', { version: 1 });
+      h.store.deleteRecord('user', 'v');
+      h.store.deleteRecord('user', 'never-saved');
+      await h.store.flushed();
+      await h.reload();
+      assert.deepEqual(h.store.listRecords('user'), [['u', { version: 2 }]]);
+      assert.deepEqual(h.store.getRecord('acl', 'u'), { version: 1 });
+    });
+
+    withStore('records - changing an object after saving it does not change the record', async (h) => {
+      const value = { username: 'u', superuser: false };
+      h.store.saveRecord('user', 'u', value);
+      value.superuser = true;
+      await h.store.flushed();
+      assert.deepEqual(h.store.getRecord('user', 'u'), { username: 'u', superuser: false });
+    });
+
+    withStore('records - keys with slashes, colons and non-ASCII stay apart', async (h) => {
+      const keys = ['a', 'a/b', 'a:b', 'ä', 'a b', ''];
+      for (const key of keys) h.store.saveRecord('ban', key, { key });
+      await h.store.flushed();
+      await h.reload();
+      for (const key of keys) assert.deepEqual(h.store.getRecord('ban', key), { key });
+      assert.deepEqual(h.store.listRecords('ban').map(([key]) => key).sort(), [...keys].sort());
+    });
+
     if (reopen) {
       withStore('everything flushed is there after close and reopen, twice', async (h) => {
         h.store.saveSession(session('c'));

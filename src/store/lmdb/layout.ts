@@ -7,9 +7,10 @@
 //   messages       messageId -> StoredMessage
 //   incoming-qos2  [clientId, packetId] -> true
 //   retained       topic -> StoredMessage
+//   records        [kind, key] -> configuration record (users, ACL rules, bans)
 
 import type { Database, RootDatabase } from 'lmdb';
-import type { StoredDelivery, StoredMessage, StoredSession } from '../store.js';
+import type { RecordKind, StoredDelivery, StoredMessage, StoredSession } from '../store.js';
 
 export const DATA_FILE = 'starling.mdb';
 export const FORMAT_VERSION = 1;
@@ -21,6 +22,7 @@ export const MetaKey = {
 } as const;
 
 export type ClientKey = [clientId: string, number: number];
+export type RecordKey = [kind: RecordKind, key: string];
 
 export interface Databases {
   meta: Database<number, string>;
@@ -29,6 +31,7 @@ export interface Databases {
   messages: Database<StoredMessage, number>;
   incomingQos2: Database<true, ClientKey>;
   retained: Database<StoredMessage, string>;
+  records: Database<unknown, RecordKey>;
 }
 
 // Values of one kind share their property names; msgpack records keep them once per database
@@ -43,6 +46,8 @@ export function openDatabases(root: RootDatabase): Databases {
     messages: root.openDB<StoredMessage, number>({ name: 'messages', sharedStructuresKey }),
     incomingQos2: root.openDB<true, ClientKey>({ name: 'incoming-qos2' }),
     retained: root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey }),
+    // No shared structures: record kinds differ in shape, and another process may write them.
+    records: root.openDB<unknown, RecordKey>({ name: 'records' }),
   };
 }
 

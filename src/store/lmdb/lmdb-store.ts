@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
@@ -43,6 +43,21 @@ export class LmdbStore implements Store {
   }
 
   async open(): Promise<StoredState> {
+    const state = await this.openWith(loadState);
+    this.lastMessageId = state.lastMessageId;
+    this.lastSequence = state.lastSequence;
+    return state;
+  }
+
+  /**
+   * Opens for configuration records only (`starling ctl` beside a running broker): no state is
+   * read and no garbage collected, so nothing the broker is writing is touched.
+   */
+  async openRecords(): Promise<void> {
+    await this.openWith(() => undefined);
+  }
+
+  private async openWith<T>(load: (databases: Databases) => T): Promise<T> {
     let root: RootDatabase;
     try {
       mkdirSync(this.options.path, { recursive: true });
@@ -58,21 +73,41 @@ export class LmdbStore implements Store {
     } catch (error) {
       throw this.unreadable(error);
     }
-    let state: StoredState;
+    let loaded: T;
     try {
       const databases = openDatabases(root);
       checkFormat(databases, this.file);
-      state = loadState(databases);
+      loaded = load(databases);
       this.databases = databases;
     } catch (error) {
       await root.close().catch(() => undefined);
       throw error instanceof StoreError ? error : this.unreadable(error);
     }
     this.root = root;
-    this.lastMessageId = state.lastMessageId;
-    this.lastSequence = state.lastSequence;
     await root.flushed; // the garbage collection, before anyone relies on it
-    return state;
+    return loaded;
+  }
+
+  getRecord<T>(kind: RecordKind, key: string): T | undefined {
+    return this.db().records.get([kind, key]) as T | undefined;
+  }
+
+  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
+    const records: Array<[string, T]> = [];
+    // Keys sort by kind then key; [kind] alone sorts before every [kind, key].
+    for (const { key, value } of this.db().records.getRange({ start: [kind] })) {
+      if (key[0] !== kind) break;
+      records.push([key[1], value as T]);
+    }
+    return records;
+  }
+
+  saveRecord(kind: RecordKind, key: string, value: unknown): void {
+    this.track(this.db().records.put([kind, key], value));
+  }
+
+  deleteRecord(kind: RecordKind, key: string): void {
+    this.track(this.db().records.remove([kind, key]));
   }
 
   saveSession(session: StoredSession): void {

@@ -20,7 +20,8 @@ export function checkFormat(databases: Databases, file: string): void {
     databases.deliveries.getKeysCount({ limit: 1 }) > 0 ||
     databases.messages.getKeysCount({ limit: 1 }) > 0 ||
     databases.incomingQos2.getKeysCount({ limit: 1 }) > 0 ||
-    databases.retained.getKeysCount({ limit: 1 }) > 0;
+    databases.retained.getKeysCount({ limit: 1 }) > 0 ||
+    databases.records.getKeysCount({ limit: 1 }) > 0;
   if (holdsData) throw new StoreError(file, `${file} holds data but no format marker: ${REMEDY}`);
   databases.meta.putSync(MetaKey.Format, FORMAT_VERSION);
 }

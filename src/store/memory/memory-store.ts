@@ -1,7 +1,7 @@
 // The in-memory Store: plain maps, nothing durable. Serves `durability: 'memory'` and tests.
 // open() may be called again at any time and returns a snapshot of what the maps hold.
 
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 
 export class MemoryStore implements Store {
   private readonly sessions = new Map<string, StoredSession>();
@@ -10,6 +10,7 @@ export class MemoryStore implements Store {
   private readonly messages = new Map<number, StoredMessage>();
   private readonly incomingQos2 = new Map<string, Set<number>>();
   private readonly retained = new Map<string, StoredMessage>();
+  private readonly records = new Map<RecordKind, Map<string, unknown>>();
   private lastMessageId = 0;
   private lastSequence = 0;
 
@@ -94,6 +95,30 @@ export class MemoryStore implements Store {
 
   deleteRetained(topic: string): void {
     this.retained.delete(topic);
+  }
+
+  getRecord<T>(kind: RecordKind, key: string): T | undefined {
+    return this.records.get(kind)?.get(key) as T | undefined;
+  }
+
+  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
+    const byKey = this.records.get(kind);
+    if (byKey === undefined) return [];
+    return [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as Array<[string, T]>;
+  }
+
+  // Copied through structuredClone so a caller mutating its object afterwards changes nothing, as with LMDB.
+  saveRecord(kind: RecordKind, key: string, value: unknown): void {
+    let byKey = this.records.get(kind);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.records.set(kind, byKey);
+    }
+    byKey.set(key, structuredClone(value));
+  }
+
+  deleteRecord(kind: RecordKind, key: string): void {
+    this.records.get(kind)?.delete(key);
   }
 
   flushed(): undefined {
