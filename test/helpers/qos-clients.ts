@@ -1,0 +1,338 @@
+// Raw MQTT 5 clients for durability tests, with their side of the session kept in the test process
+// so it survives a broker kill: a numbered QoS 1/2 publisher that records every PUBACK/PUBREC and
+// resumes its in-flight messages after a reconnect, and a subscriber that counts every message it
+// hands to the application, deduplicating QoS 2 by packet id until PUBREL (method B of 4.3.3).
+// Packets are encoded and parsed with mqtt-packet, independently of the broker's codec.
+
+import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
+
+type Packet = mqttPacket.Packet;
+const PROTOCOL_VERSION = 5;
+
+/** One MQTT connection: CONNECT/CONNACK, then packets to a handler until the socket closes. */
+class Link {
+  readonly closed: Promise<void>;
+  isClosed = false;
+
+  private constructor(
+    readonly socket: net.Socket,
+    private readonly onPacket: (packet: Packet, link: Link) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('error', () => {
+      /* a killed broker resets the connection; 'close' follows */
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        resolve();
+      }),
+    );
+  }
+
+  static async open(
+    port: number,
+    connect: Partial<mqttPacket.IConnectPacket>,
+    onPacket: (packet: Packet, link: Link) => void,
+    timeoutMs = 5000,
+  ): Promise<{ link: Link; connack: mqttPacket.IConnackPacket }> {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let link: Link | undefined;
+    const connack = await new Promise<mqttPacket.IConnackPacket>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no CONNACK within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const parser = mqttPacket.parser({ protocolVersion: PROTOCOL_VERSION });
+      parser.on('packet', (packet: Packet) => {
+        if (packet.cmd === 'connack' && link === undefined) {
+          clearTimeout(timer);
+          link = new Link(socket, onPacket);
+          resolve(packet);
+          return;
+        }
+        // Packets in the same chunk as the CONNACK come before open() returns: answer on this link.
+        if (link !== undefined) onPacket(packet, link);
+      });
+      socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        socket.write(
+          mqttPacket.generate(
+            { cmd: 'connect', protocolId: 'MQTT', protocolVersion: PROTOCOL_VERSION, keepalive: 60, clean: true, clientId: '', ...connect } as mqttPacket.IConnectPacket,
+            { protocolVersion: PROTOCOL_VERSION },
+          ),
+        );
+      });
+    });
+    if (connack.reasonCode !== 0) throw new Error(`CONNACK refused with 0x${connack.reasonCode?.toString(16)}`);
+    return { link: link!, connack };
+  }
+
+  send(packet: Packet): void {
+    if (!this.isClosed) this.socket.write(mqttPacket.generate(packet, { protocolVersion: PROTOCOL_VERSION }));
+  }
+
+  /** Sends DISCONNECT and waits for the socket to close. */
+  async disconnect(): Promise<void> {
+    this.send({ cmd: 'disconnect' } as mqttPacket.IDisconnectPacket);
+    this.socket.end();
+    await this.closed;
+  }
+}
+
+export interface SessionOptions {
+  clientId: string;
+  /** Session Expiry Interval in seconds (0: the session ends with the connection). */
+  sessionExpiry: number;
+}
+
+/** Counts deliveries per payload; `received` holds every payload handed to the application, in order. */
+export class CountingSubscriber {
+  readonly received: string[] = [];
+  readonly counts = new Map<string, number>();
+  /** Deliveries with DUP set, for tests that check resends. */
+  dupCount = 0;
+  /** Inbound QoS 2 packet ids whose PUBREL has not come: a PUBLISH with one of them is a resend. */
+  private readonly awaitingRelease = new Set<number>();
+  private link: Link | undefined;
+  /** Leave QoS 1/2 PUBLISH packets unacknowledged (to leave them in flight at the broker). */
+  withholdAcks = false;
+  readonly publishes: mqttPacket.IPublishPacket[] = [];
+
+  constructor(readonly options: SessionOptions) {}
+
+  get connected(): boolean {
+    return this.link !== undefined && !this.link.isClosed;
+  }
+
+  /** Connects (Clean Start as given) and returns Session Present. */
+  async connect(port: number, cleanStart: boolean): Promise<boolean> {
+    const { link, connack } = await Link.open(
+      port,
+      { clientId: this.options.clientId, clean: cleanStart, properties: { sessionExpiryInterval: this.options.sessionExpiry } },
+      (packet, link) => this.handle(packet, link),
+    );
+    this.link = link;
+    return connack.sessionPresent;
+  }
+
+  async subscribe(topicFilter: string, qos: 0 | 1 | 2): Promise<void> {
+    const link = this.link!;
+    const suback = new Promise<void>((resolve, reject) => {
+      this.onSuback = (granted) => (granted >= 0x80 ? reject(new Error(`SUBACK 0x${granted.toString(16)}`)) : resolve());
+    });
+    link.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: topicFilter, qos }] } as mqttPacket.ISubscribePacket);
+    await suback;
+  }
+
+  count(payload: string): number {
+    return this.counts.get(payload) ?? 0;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.link?.disconnect();
+  }
+
+  /** Closes the socket without DISCONNECT. */
+  drop(): void {
+    this.link?.socket.destroy();
+  }
+
+  /** Resolves when the broker closes the connection. */
+  async closedByBroker(): Promise<void> {
+    await this.link?.closed;
+  }
+
+  private onSuback: ((granted: number) => void) | undefined;
+
+  private handle(packet: Packet, link: Link): void {
+    switch (packet.cmd) {
+      case 'suback':
+        this.onSuback?.((packet.granted as number[])[0] ?? 0x80);
+        return;
+      case 'publish': {
+        this.publishes.push(packet);
+        if (packet.dup) this.dupCount++;
+        const payload = packet.payload.toString();
+        const id = packet.messageId!;
+        if (packet.qos === 2) {
+          if (!this.awaitingRelease.has(id)) this.deliver(payload);
+          this.awaitingRelease.add(id);
+          if (!this.withholdAcks) link.send({ cmd: 'pubrec', messageId: id } as mqttPacket.IPubrecPacket);
+          return;
+        }
+        this.deliver(payload);
+        if (packet.qos === 1 && !this.withholdAcks) link.send({ cmd: 'puback', messageId: id } as mqttPacket.IPubackPacket);
+        return;
+      }
+      case 'pubrel':
+        this.awaitingRelease.delete(packet.messageId!);
+        link.send({ cmd: 'pubcomp', messageId: packet.messageId } as mqttPacket.IPubcompPacket);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private deliver(payload: string): void {
+    this.received.push(payload);
+    this.counts.set(payload, (this.counts.get(payload) ?? 0) + 1);
+  }
+}
+
+interface InFlight {
+  qos: 1 | 2;
+  topic: string;
+  payload: string;
+  /** QoS 2: PUBREC received, PUBREL owed. */
+  released: boolean;
+}
+
+/**
+ * Publishes numbered messages in a closed loop (`window` unacknowledged at once), alternating QoS 1
+ * and QoS 2 on `<prefix>/q1` and `<prefix>/q2` with payloads `<topic>:<n>` (prefix `load` by default). `acknowledged` holds the
+ * payload of every message whose PUBACK (QoS 1) or PUBREC (QoS 2) arrived: the broker vouched for it.
+ */
+export class NumberedPublisher {
+  readonly acknowledged = new Set<string>();
+  /** Every payload written at least once. */
+  readonly sent = new Set<string>();
+  private readonly inflight = new Map<number, InFlight>();
+  private link: Link | undefined;
+  private next = 0;
+  private running = false;
+  /** Errors the broker reported (reason codes >= 0x80). */
+  readonly refusals: string[] = [];
+
+  constructor(
+    readonly options: SessionOptions & { window: number; topicPrefix?: string },
+  ) {}
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Connects; with a resumed session, sends every unacknowledged PUBLISH again with DUP and every owed PUBREL. */
+  async connect(port: number, cleanStart: boolean): Promise<boolean> {
+    const { link, connack } = await Link.open(
+      port,
+      { clientId: this.options.clientId, clean: cleanStart, properties: { sessionExpiryInterval: this.options.sessionExpiry } },
+      (packet, link) => this.handle(packet, link),
+    );
+    this.link = link;
+    if (!connack.sessionPresent) {
+      // The broker has no state for us: whatever was in flight was never acknowledged; start over with new ids.
+      this.inflight.clear();
+    }
+    for (const [messageId, message] of this.inflight) {
+      if (message.released) link.send({ cmd: 'pubrel', messageId } as mqttPacket.IPubrelPacket);
+      else link.send(this.publishPacket(messageId, message, true));
+    }
+    return connack.sessionPresent;
+  }
+
+  /** Publishes until stop() or until the connection closes; `limit` stops after that many messages. */
+  start(limit = Infinity): void {
+    this.running = true;
+    this.limit = limit;
+    this.fill();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  async disconnect(): Promise<void> {
+    this.running = false;
+    await this.link?.disconnect();
+  }
+
+  async closed(): Promise<void> {
+    await this.link?.closed;
+  }
+
+  private limit = Infinity;
+
+  private fill(): void {
+    const link = this.link;
+    if (link === undefined || link.isClosed) return;
+    while (this.running && this.inflight.size < this.options.window && this.next < this.limit) {
+      const n = this.next++;
+      const qos: 1 | 2 = n % 2 === 0 ? 1 : 2;
+      const prefix = this.options.topicPrefix ?? 'load';
+      const topic = `${prefix}/q${qos}`;
+      const message: InFlight = { qos, topic, payload: `${topic}:${n}`, released: false };
+      let messageId = (n % 65535) + 1;
+      while (this.inflight.has(messageId)) messageId = (messageId % 65535) + 1;
+      this.inflight.set(messageId, message);
+      this.sent.add(message.payload);
+      link.send(this.publishPacket(messageId, message, false));
+    }
+  }
+
+  private publishPacket(messageId: number, message: InFlight, dup: boolean): mqttPacket.IPublishPacket {
+    return {
+      cmd: 'publish',
+      topic: message.topic,
+      payload: Buffer.from(message.payload),
+      qos: message.qos,
+      dup,
+      retain: false,
+      messageId,
+    };
+  }
+
+  private handle(packet: Packet, link: Link): void {
+    switch (packet.cmd) {
+      case 'puback': {
+        const message = this.inflight.get(packet.messageId!);
+        if (message === undefined || message.qos !== 1) return;
+        this.inflight.delete(packet.messageId!);
+        if ((packet.reasonCode ?? 0) >= 0x80) this.refusals.push(`${message.payload}: 0x${packet.reasonCode!.toString(16)}`);
+        else this.acknowledged.add(message.payload);
+        this.fill();
+        return;
+      }
+      case 'pubrec': {
+        const message = this.inflight.get(packet.messageId!);
+        if (message === undefined || message.qos !== 2) return;
+        if ((packet.reasonCode ?? 0) >= 0x80) {
+          this.inflight.delete(packet.messageId!);
+          this.refusals.push(`${message.payload}: 0x${packet.reasonCode!.toString(16)}`);
+          this.fill();
+          return;
+        }
+        this.acknowledged.add(message.payload);
+        message.released = true;
+        link.send({ cmd: 'pubrel', messageId: packet.messageId } as mqttPacket.IPubrelPacket);
+        return;
+      }
+      case 'pubcomp': {
+        const message = this.inflight.get(packet.messageId!);
+        if (message === undefined || !message.released) return;
+        this.inflight.delete(packet.messageId!);
+        this.fill();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+/** Seeded PRNG (mulberry32), so a failing kill point can be replayed with STARLING_CRASH_SEED. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
