@@ -20,6 +20,8 @@ import { restoreState } from './session/restore.js';
 import type { Store } from './store/store.js';
 import type { BoundAddress, Listener } from './transport/listener.js';
 import { TcpListener } from './transport/tcp.js';
+import { TlsListener } from './transport/tls.js';
+import { WebSocketListener } from './transport/websocket.js';
 
 export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
@@ -43,6 +45,7 @@ export class StarlingBroker {
   private listeners: Listener[] = [];
   private supervisor: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly onSighup = (): void => this.reloadCertificates();
 
   constructor(options: BrokerOptions = {}) {
     const { logger, ...overrides } = options;
@@ -69,6 +72,10 @@ export class StarlingBroker {
       const listener = this.createListener(listenerConfig);
       bound.push(await listener.start());
       this.listeners.push(listener);
+    }
+    if (configs.some((listenerConfig) => listenerConfig.type === 'tls' || listenerConfig.type === 'wss')) {
+      process.off('SIGHUP', this.onSighup);
+      process.on('SIGHUP', this.onSighup);
     }
     return bound;
   }
@@ -149,10 +156,16 @@ export class StarlingBroker {
     return this.core.hooks.add(name, fn, options);
   }
 
+  /** Re-reads the certificate files of every tls/wss listener (also on SIGHUP); connections keep theirs. */
+  reloadCertificates(): void {
+    for (const listener of this.listeners) listener.reload?.();
+  }
+
   /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, flushes and closes every connection. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    process.off('SIGHUP', this.onSighup);
     const stopping = this.listeners.map((listener) => listener.stop());
     const closed = [...this.connections].map(
       (connection) => new Promise<void>((resolve) => connection.socket.once('close', () => resolve())),
@@ -168,12 +181,19 @@ export class StarlingBroker {
   }
 
   private createListener(config: ListenerConfig): Listener {
-    const accept = (stream: Duplex, peer: PeerInfo): void => this.handleConnection(stream, peer);
+    const context = {
+      accept: (stream: Duplex, peer: PeerInfo): void => this.handleConnection(stream, peer),
+      logger: this.logger,
+      maxPacketSize: this.config.maxPacketSize,
+    };
     switch (config.type) {
       case 'tcp':
-        return new TcpListener(config, accept);
-      default:
-        throw new Error(`listeners: type '${config.type}' is not available yet`);
+        return new TcpListener(config, context);
+      case 'tls':
+        return new TlsListener(config, context);
+      case 'ws':
+      case 'wss':
+        return new WebSocketListener(config, context);
     }
   }
 

@@ -6,7 +6,10 @@ import type { BrokerConfig } from './types.js';
 export function defaultConfig(): BrokerConfig {
   return {
     nodeName: `starling@${hostname()}`,
-    listeners: [{ type: 'tcp', host: '::', port: 1883 }],
+    listeners: [
+      { type: 'tcp', host: '::', port: 1883 },
+      { type: 'ws', host: '::', port: 8083, path: '/mqtt' },
+    ],
     dataDir: './data',
     durability: 'sync',
     batchIntervalMs: 10,

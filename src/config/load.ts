@@ -41,10 +41,11 @@ export function resolveConfig(input: ConfigSources = {}): BrokerConfig {
   const file = input.file ?? (typeof configFlag === 'string' ? configFlag : undefined) ?? env['STARLING_CONFIG'];
 
   const config = defaultConfig();
+  const defaultListeners = config.listeners;
   if (file !== undefined) Object.assign(config, readConfigFile(file));
   Object.assign(config, readEnv(env));
   Object.assign(config, readFlags(flags));
-  applyAddressFlags(config, flags);
+  applyAddressFlags(config, flags, config.listeners === defaultListeners);
   if (input.overrides !== undefined) Object.assign(config, validateConfig(input.overrides, 'overrides'));
   return config;
 }
@@ -130,12 +131,16 @@ function readFlags(flags: Record<string, string | boolean>): Partial<BrokerConfi
   return partial as Partial<BrokerConfig>;
 }
 
-/** `--port` and `--host` set the first tcp listener, adding one when the config has none. */
-function applyAddressFlags(config: BrokerConfig, flags: Record<string, string | boolean>): void {
+/**
+ * `--port` and `--host` set the first tcp listener, adding one when the config has none. With the
+ * default listener list (tcp 1883 + ws 8083) they replace it: `starling start --port 0` then runs
+ * one tcp listener instead of also binding 8083.
+ */
+function applyAddressFlags(config: BrokerConfig, flags: Record<string, string | boolean>, defaultListeners: boolean): void {
   const port = flags['port'];
   const host = flags['host'];
   if (port === undefined && host === undefined) return;
-  const listeners = config.listeners.map((listener) => ({ ...listener }));
+  const listeners = defaultListeners ? [] : config.listeners.map((listener) => ({ ...listener }));
   let tcp = listeners.find((listener) => listener.type === 'tcp');
   if (tcp === undefined) {
     tcp = { type: 'tcp', host: '::', port: 1883 } satisfies ListenerConfig;

@@ -30,8 +30,9 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
   listeners: {
     type: 'listeners',
     description:
-      'Listeners, each `{type: tcp|tls|ws|wss, host, port, path, max_connections}`; `host` defaults to `::`. ' +
-      'As an environment variable or flag: a JSON array. `--port`/`--host` set the first tcp listener.',
+      'Listeners, each `{type: tcp|tls|ws|wss, host, port, max_connections, ...}` (see Listeners); `host` defaults to `::`. ' +
+      'As an environment variable or flag: a JSON array. `--port`/`--host` set the first tcp listener; ' +
+      'with no listeners configured they replace the default list with that one tcp listener.',
   },
   dataDir: { type: 'string', description: 'Directory for the embedded store.' },
   durability: {
@@ -215,14 +216,57 @@ function checkScalar(setting: Setting, value: unknown, label: string, origin: st
 }
 
 const listenerTypes: readonly ListenerType[] = ['tcp', 'tls', 'ws', 'wss'];
+/** Listener keys: scalar settings, or a list of strings, or the SNI certificate list. */
+type ListenerSetting =
+  | Setting
+  | { readonly type: 'strings'; readonly description: string }
+  | { readonly type: 'sni'; readonly description: string };
+const certificateFields = ['cn', 'dn'] as const;
 const listenerFields = {
   type: { type: 'enum', enum: listenerTypes, description: 'Transport.' },
   host: { type: 'string', description: 'Address to bind.' },
   port: { type: 'integer', min: 0, max: 65_535, description: 'Port to bind; 0 picks a free one.' },
-  path: { type: 'string', description: 'WebSocket path.' },
   maxConnections: { type: 'integer', min: 0, max: unbounded, description: 'Per-listener connection cap.' },
-} as const satisfies Record<keyof ListenerConfig, Setting>;
+  certFile: { type: 'string', description: 'PEM certificate chain (tls, wss).' },
+  keyFile: { type: 'string', description: 'PEM private key (tls, wss).' },
+  keyPassphrase: { type: 'string', description: 'Passphrase of an encrypted key.' },
+  caFile: { type: 'string', description: 'PEM CA bundle for client certificates.' },
+  crlFile: { type: 'string', description: 'PEM certificate revocation list.' },
+  minTlsVersion: { type: 'enum', enum: ['TLSv1.2', 'TLSv1.3'], description: 'Lowest TLS version accepted.' },
+  ciphers: { type: 'string', description: 'OpenSSL cipher list.' },
+  sni: { type: 'sni', description: 'Certificates by server name: `[{servername, cert_file, key_file}]`.' },
+  requestCert: { type: 'boolean', description: 'Ask clients for a certificate.' },
+  rejectUnauthorized: { type: 'boolean', description: 'Refuse clients without a verified certificate.' },
+  peerCertAsUsername: { type: 'enum', enum: certificateFields, description: 'Username from the client certificate.' },
+  peerCertAsClientId: { type: 'enum', enum: certificateFields, description: 'Client id from the client certificate.' },
+  path: { type: 'string', description: 'WebSocket path.' },
+  allowedOrigins: { type: 'strings', description: 'Origins allowed to open a WebSocket.' },
+  perMessageDeflate: { type: 'boolean', description: 'WebSocket per-message deflate.' },
+  trustedProxies: { type: 'strings', description: 'Proxies whose X-Forwarded-For / X-Real-IP are believed.' },
+  proxyProtocol: { type: 'boolean', description: 'Expect a PROXY protocol v1/v2 header (tcp, tls).' },
+} as const satisfies Record<keyof ListenerConfig, ListenerSetting>;
 type ListenerField = keyof typeof listenerFields;
+
+/** Which listener types each key applies to; a key on another type is a mistake worth reporting. */
+const listenerFieldTypes: Partial<Record<ListenerField, readonly ListenerType[]>> = {
+  certFile: ['tls', 'wss'],
+  keyFile: ['tls', 'wss'],
+  keyPassphrase: ['tls', 'wss'],
+  caFile: ['tls', 'wss'],
+  crlFile: ['tls', 'wss'],
+  minTlsVersion: ['tls', 'wss'],
+  ciphers: ['tls', 'wss'],
+  sni: ['tls', 'wss'],
+  requestCert: ['tls', 'wss'],
+  rejectUnauthorized: ['tls', 'wss'],
+  peerCertAsUsername: ['tls', 'wss'],
+  peerCertAsClientId: ['tls', 'wss'],
+  path: ['ws', 'wss'],
+  allowedOrigins: ['ws', 'wss'],
+  perMessageDeflate: ['ws', 'wss'],
+  trustedProxies: ['ws', 'wss'],
+  proxyProtocol: ['tcp', 'tls'],
+};
 
 function checkListeners(value: unknown, label: string, origin: string, style: KeyStyle): ListenerConfig[] {
   if (!Array.isArray(value)) {
@@ -235,9 +279,8 @@ function checkListener(item: unknown, label: string, origin: string, style: KeyS
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new ConfigError(label, `${label}: expected a listener object {type, host, port}, got ${show(item)} (${origin})`);
   }
-  const fields = new Map<string, ListenerField>(
-    (Object.keys(listenerFields) as ListenerField[]).map((field) => [style === 'snake' ? snakeName(field) : field, field]),
-  );
+  const keyName = (field: string): string => (style === 'snake' ? snakeName(field) : field);
+  const fields = new Map<string, ListenerField>((Object.keys(listenerFields) as ListenerField[]).map((field) => [keyName(field), field]));
   const listener: Record<string, unknown> = { host: '::' };
   for (const [name, fieldValue] of Object.entries(item)) {
     const field = fields.get(name);
@@ -248,14 +291,66 @@ function checkListener(item: unknown, label: string, origin: string, style: KeyS
           didYouMean(name, fields.keys()),
       );
     }
-    listener[field] = checkScalar(listenerFields[field], fieldValue, `${label}.${name}`, origin);
+    listener[field] = checkListenerField(listenerFields[field], fieldValue, `${label}.${name}`, origin, style);
   }
   for (const required of ['type', 'port'] as const) {
     if (listener[required] === undefined) {
       throw new ConfigError(`${label}.${required}`, `${label}.${required}: required in every listener (${origin})`);
     }
   }
+  const type = listener['type'] as ListenerType;
+  for (const [field, types] of Object.entries(listenerFieldTypes) as Array<[ListenerField, readonly ListenerType[]]>) {
+    if (listener[field] !== undefined && !types.includes(type)) {
+      throw new ConfigError(`${label}.${keyName(field)}`, `${label}.${keyName(field)}: only for ${types.join('/')} listeners, this one is ${type} (${origin})`);
+    }
+  }
+  if (type === 'tls' || type === 'wss') {
+    for (const required of ['certFile', 'keyFile'] as const) {
+      if (listener[required] === undefined) {
+        throw new ConfigError(`${label}.${keyName(required)}`, `${label}.${keyName(required)}: required in a ${type} listener (${origin})`);
+      }
+    }
+  }
   return listener as unknown as ListenerConfig;
+}
+
+function checkListenerField(setting: ListenerSetting, value: unknown, label: string, origin: string, style: KeyStyle): unknown {
+  if (setting.type === 'strings') {
+    if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string' && entry !== '')) {
+      throw new ConfigError(label, `${label}: expected a list of non-empty strings, got ${show(value)} (${origin})`);
+    }
+    return value;
+  }
+  if (setting.type === 'sni') {
+    if (!Array.isArray(value)) throw new ConfigError(label, `${label}: expected a list of {servername, cert_file, key_file}, got ${show(value)} (${origin})`);
+    return value.map((entry: unknown, index) => checkSniEntry(entry, `${label}[${index}]`, origin, style));
+  }
+  return checkScalar(setting, value, label, origin);
+}
+
+const sniFields = ['servername', 'certFile', 'keyFile', 'keyPassphrase'] as const;
+
+function checkSniEntry(entry: unknown, label: string, origin: string, style: KeyStyle): Record<string, string> {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new ConfigError(label, `${label}: expected {servername, cert_file, key_file}, got ${show(entry)} (${origin})`);
+  }
+  const names = new Map<string, string>(sniFields.map((field) => [style === 'snake' ? snakeName(field) : field, field]));
+  const checked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entry)) {
+    const field = names.get(name);
+    if (field === undefined) {
+      throw new ConfigError(`${label}.${name}`, `${label}.${name}: unknown key ${origin}; expected one of ${[...names.keys()].join(', ')}` + didYouMean(name, names.keys()));
+    }
+    if (typeof value !== 'string' || value === '') throw new ConfigError(`${label}.${name}`, `${label}.${name}: expected a non-empty string, got ${show(value)} (${origin})`);
+    checked[field] = value;
+  }
+  for (const required of ['servername', 'certFile', 'keyFile']) {
+    if (checked[required] === undefined) {
+      const name = style === 'snake' ? snakeName(required) : required;
+      throw new ConfigError(`${label}.${name}`, `${label}.${name}: required in every sni entry (${origin})`);
+    }
+  }
+  return checked;
 }
 
 function show(value: unknown): string {

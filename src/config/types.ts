@@ -3,14 +3,62 @@
 
 export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
 
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+export type CertificateField = 'cn' | 'dn';
+
+/** A certificate served to clients asking for `servername` (TLS SNI). */
+export interface SniCertificate {
+  servername: string;
+  certFile: string;
+  keyFile: string;
+  keyPassphrase?: string;
+}
+
 export interface ListenerConfig {
   type: ListenerType;
   host: string;
   port: number;
-  /** WebSocket path (ws/wss). */
-  path?: string;
   /** Per-listener cap on connections; 0 means only the broker-wide limit applies. */
   maxConnections?: number;
+
+  // tls and wss
+  /** PEM certificate chain (leaf first); required for tls/wss. */
+  certFile?: string;
+  /** PEM private key; required for tls/wss. */
+  keyFile?: string;
+  keyPassphrase?: string;
+  /** PEM CA bundle that client certificates are verified against. */
+  caFile?: string;
+  /** PEM certificate revocation list. */
+  crlFile?: string;
+  /** Lowest TLS version accepted (default TLSv1.2). */
+  minTlsVersion?: TlsVersion;
+  /** OpenSSL cipher list (TLS 1.2 and below). */
+  ciphers?: string;
+  /** Further certificates chosen by the server name the client asks for. */
+  sni?: SniCertificate[];
+  /** Ask clients for a certificate (mutual TLS). */
+  requestCert?: boolean;
+  /** With requestCert: refuse clients without a certificate the CA bundle verifies (default true). */
+  rejectUnauthorized?: boolean;
+  /** Take the username from the verified client certificate: its common name or its full subject. */
+  peerCertAsUsername?: CertificateField;
+  /** Take the client id from the verified client certificate. */
+  peerCertAsClientId?: CertificateField;
+
+  // ws and wss
+  /** WebSocket path (default /mqtt). */
+  path?: string;
+  /** Origins allowed to open a WebSocket (browsers send Origin); empty or absent allows any. */
+  allowedOrigins?: string[];
+  /** WebSocket per-message deflate (default off). */
+  perMessageDeflate?: boolean;
+  /** Addresses or CIDR ranges of proxies whose X-Forwarded-For / X-Real-IP headers are believed. */
+  trustedProxies?: string[];
+
+  // tcp and tls
+  /** Expect a PROXY protocol v1 or v2 header before the first byte of each connection. */
+  proxyProtocol?: boolean;
 }
 
 export type Durability = 'sync' | 'batched' | 'memory';

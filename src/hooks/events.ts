@@ -9,6 +9,25 @@ export interface PeerInfo {
   port: number;
   /** Which listener accepted the connection: 'tcp', 'tls', 'ws', 'wss' or 'local'. */
   listener: string;
+  /** The client certificate a tls/wss listener verified (mutual TLS). */
+  certificate?: PeerCertificate;
+  /** Identity the listener takes from that certificate (peer_cert_as_username / peer_cert_as_client_id); it replaces the CONNECT's. */
+  fromCertificate?: { username?: string; clientId?: string };
+}
+
+/** A verified client certificate, as the auth layer sees it. */
+export interface PeerCertificate {
+  /** Full subject in RFC 4514 form, most specific first: `CN=device-1,O=Acme,C=DE`. */
+  subject: string;
+  /** The subject's common name, if it has one. */
+  commonName: string | undefined;
+  /** Subject alternative names as OpenSSL prints them: `DNS:a.example`, `IP Address:10.0.0.1`. */
+  subjectAltNames: string[];
+  issuer: string;
+  serialNumber: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
+  validTo: string;
 }
 
 /** A connected client as hooks and events see it. */

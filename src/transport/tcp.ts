@@ -1,35 +1,63 @@
-// Plain TCP listener (MQTT's port 1883).
+// Plain TCP listener (MQTT's port 1883), optionally behind a load balancer speaking the PROXY protocol.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
-import type { AcceptConnection, BoundAddress, Listener } from './listener.js';
+import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, warnOnHttp, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
+import { readProxyHeader } from './proxy-protocol.js';
 
 export class TcpListener implements Listener {
   private readonly server: Server;
 
   constructor(
     private readonly config: ListenerConfig,
-    accept: AcceptConnection,
+    private readonly context: ListenerContext,
   ) {
     this.server = createServer({ noDelay: true }, (socket: Socket) => {
-      accept(socket, { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, listener: 'tcp' });
+      if (config.proxyProtocol === true) this.acceptProxied(socket);
+      else this.acceptSocket(socket, peerOf(socket, 'tcp'));
     });
     if (config.maxConnections) this.server.maxConnections = config.maxConnections;
   }
 
   start(): Promise<BoundAddress> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port: this.config.port, host: this.config.host }, () => {
-        this.server.off('error', reject);
-        const address = this.server.address();
-        const port = typeof address === 'object' && address !== null ? address.port : this.config.port;
-        resolve({ type: 'tcp', host: this.config.host, port });
-      });
-    });
+    return listenOn(this.server, this.config);
   }
 
   stop(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+
+  private acceptSocket(socket: Socket, peer: ReturnType<typeof peerOf>): void {
+    warnOnHttp(socket, peer, this.context.logger);
+    this.context.accept(socket, peer);
+  }
+
+  private acceptProxied(socket: Socket): void {
+    socket.on('error', () => socket.destroy());
+    readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS).then(
+      (source) => {
+        const peer = peerOf(socket, 'tcp');
+        if (source !== undefined) Object.assign(peer, source);
+        this.acceptSocket(socket, peer);
+        socket.resume();
+      },
+      (error: Error) => {
+        this.context.logger.warn({ listener: listenerLabel(this.config), peer: socket.remoteAddress, reason: error.message }, 'bad PROXY protocol header; closing');
+        socket.destroy();
+      },
+    );
+  }
+}
+
+/** Binds a server to the listener's host and port; resolves with the port actually bound. */
+export function listenOn(server: Server, config: ListenerConfig): Promise<BoundAddress> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: config.port, host: config.host }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      resolve({ type: config.type, host: config.host, port });
+    });
+  });
 }

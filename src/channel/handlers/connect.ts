@@ -18,6 +18,10 @@ const reauthenticating = new WeakSet<Channel>();
 export function handleConnect(channel: Channel, packet: ConnectPacket): void | Promise<void> {
   channel.protocolVersion = packet.protocolVersion;
   channel.outbox.protocolVersion = packet.protocolVersion;
+  // A tls/wss listener with peer_cert_as_username / peer_cert_as_client_id: the verified certificate wins.
+  const fromCertificate = channel.peer.fromCertificate;
+  if (fromCertificate?.username !== undefined) packet.username = fromCertificate.username;
+  if (fromCertificate?.clientId !== undefined) packet.clientId = fromCertificate.clientId;
   checkConnect(channel, packet);
   if (channel.isV5 && packet.properties.authenticationMethod !== undefined) {
     return startEnhancedAuth(channel, packet, packet.properties.authenticationMethod);
