@@ -13,10 +13,12 @@ export interface TestBroker {
   url: string;
   dataDir: string;
   close(): Promise<void>;
+  /** Closes the broker (keeping the data directory) and starts a new one with the same options on it. */
+  restart(): Promise<TestBroker>;
 }
 
-export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'starling-test-'));
+export async function startBroker(options: BrokerOptions = {}, existingDataDir?: string): Promise<TestBroker> {
+  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'starling-test-')));
   const logLevel = (process.env.STARLING_TEST_LOG as BrokerOptions['logLevel']) ?? 'silent';
   const broker = createBroker({
     dataDir,
@@ -35,6 +37,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
     async close() {
       await broker.close();
       await rm(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await broker.close();
+      return startBroker(options, dataDir);
     },
   };
 }
