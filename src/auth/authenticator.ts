@@ -1,0 +1,95 @@
+// The authenticator chain. Each authenticator answers allow, deny, or undefined ("not mine, ask
+// the next one"); the first decisive answer wins. When nobody decides, the listener's anonymous
+// policy does: a client without a username is let in only where anonymous access is allowed, and
+// one whose credentials nobody recognised is refused.
+
+import { ReasonCode } from '../codec/constants.js';
+import type { AuthenticatorConfig, ListenerConfig } from '../config/types.js';
+import type { AuthenticateRequest, AuthenticateResult, PeerInfo } from '../hooks/events.js';
+
+export interface Authenticator {
+  /** For log lines: `builtin`, `jwt`, ... */
+  readonly name: string;
+  authenticate(request: AuthenticateRequest): AuthenticateResult | Promise<AuthenticateResult>;
+}
+
+/** What applies to the clients of one listener. */
+export interface ListenerPolicy {
+  chain: Authenticator[];
+  allowAnonymous: boolean;
+  /** The chain holds the builtin authenticator, which also answers SCRAM enhanced authentication. */
+  scram: boolean;
+}
+
+/** 127.0.0.0/8, ::1, localhost (and ::ffff:127.x): a listener on one of these is not reachable from the network. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const lower = bare.toLowerCase();
+  if (lower === 'localhost' || lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
+  const v4 = lower.startsWith('::ffff:') ? lower.slice(7) : lower;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** Builds (once per listener configuration) and returns the policy for a peer. */
+export class PolicyResolver {
+  private readonly byListener = new WeakMap<ListenerConfig, ListenerPolicy>();
+  private readonly unlisted: ListenerPolicy;
+
+  constructor(
+    private readonly globalChain: AuthenticatorConfig[],
+    private readonly globalAllowAnonymous: boolean | undefined,
+    private readonly build: (config: AuthenticatorConfig) => Authenticator,
+  ) {
+    // Streams served by handleConnection() have no listener: the broker-wide setting, else open (the embedder owns that transport).
+    this.unlisted = this.policy(globalChain, globalAllowAnonymous ?? true);
+  }
+
+  forPeer(peer: PeerInfo): ListenerPolicy {
+    const listener = peer.listenerConfig;
+    if (listener === undefined) return this.unlisted;
+    let policy = this.byListener.get(listener);
+    if (policy === undefined) {
+      const allowAnonymous = listener.allowAnonymous ?? this.globalAllowAnonymous ?? isLoopbackHost(listener.host);
+      policy = this.policy(listener.authentication ?? this.globalChain, allowAnonymous);
+      this.byListener.set(listener, policy);
+    }
+    return policy;
+  }
+
+  private policy(configs: AuthenticatorConfig[], allowAnonymous: boolean): ListenerPolicy {
+    // The same configuration object (the global list) yields the same authenticators, so caches are shared.
+    return { chain: configs.map((config) => this.buildOnce(config)), allowAnonymous, scram: configs.some((config) => config.type === 'builtin') };
+  }
+
+  private readonly built = new Map<AuthenticatorConfig, Authenticator>();
+  private buildOnce(config: AuthenticatorConfig): Authenticator {
+    let authenticator = this.built.get(config);
+    if (authenticator === undefined) {
+      authenticator = this.build(config);
+      this.built.set(config, authenticator);
+    }
+    return authenticator;
+  }
+}
+
+/** Runs a listener's chain, then its anonymous policy. Always decisive. */
+export async function runChain(policy: ListenerPolicy, request: AuthenticateRequest, onError: (name: string, error: unknown) => void): Promise<Exclude<AuthenticateResult, undefined>> {
+  for (const authenticator of policy.chain) {
+    let result: AuthenticateResult;
+    try {
+      result = await authenticator.authenticate(request);
+    } catch (error) {
+      // A broken back-end (unreadable passwords file, ...) refuses rather than letting a client through.
+      onError(authenticator.name, error);
+      return { result: 'deny', reasonCode: ReasonCode.ServerUnavailable, reasonString: 'authentication unavailable' };
+    }
+    if (result !== undefined) return result;
+  }
+  const anonymous = request.username === undefined && request.password === undefined;
+  if (policy.chain.length === 0 && policy.allowAnonymous) return { result: 'allow' };
+  if (anonymous) {
+    return policy.allowAnonymous ? { result: 'allow' } : { result: 'deny', reasonCode: ReasonCode.NotAuthorized, reasonString: 'anonymous access is not allowed on this listener' };
+  }
+  if (policy.chain.length === 0) return { result: 'deny', reasonCode: ReasonCode.NotAuthorized, reasonString: 'no authenticator is configured and anonymous access is not allowed' };
+  return { result: 'deny', reasonCode: ReasonCode.BadUserNameOrPassword, reasonString: 'bad username or password' };
+}

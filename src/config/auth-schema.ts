@@ -1,0 +1,133 @@
+// Checks the `authentication` list (global and per listener): each entry names its authenticator
+// `type` and that type's options, spelled snake_case in files and camelCase in library options.
+
+import { ConfigError, didYouMean } from './config-error.js';
+import type { AuthenticatorConfig, AuthenticatorType } from './types.js';
+
+type FieldType = 'string' | 'integer' | 'boolean' | 'strings' | 'headers' | 'enum';
+interface Field {
+  readonly type: FieldType;
+  readonly enum?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+const milliseconds = { type: 'integer', min: 1, max: 600_000 } as const;
+const seconds = { type: 'integer', min: 0, max: 86_400 } as const;
+
+const fieldsByType: Record<AuthenticatorType, Record<string, Field>> = {
+  builtin: {},
+  passwordFile: { file: { type: 'string' } },
+  jwt: {
+    secret: { type: 'string' },
+    publicKeyFile: { type: 'string' },
+    jwksUrl: { type: 'string' },
+    jwksCacheSeconds: seconds,
+    algorithms: { type: 'strings' },
+    from: { type: 'enum', enum: ['password', 'username'] },
+    issuer: { type: 'string' },
+    audience: { type: 'string' },
+    superuserClaim: { type: 'string' },
+    usernameClaim: { type: 'string' },
+  },
+  http: { url: { type: 'string' }, timeoutMs: milliseconds, cacheSeconds: seconds, headers: { type: 'headers' } },
+  certificate: { identity: { type: 'enum', enum: ['cn', 'subject'] }, matchUsername: { type: 'boolean' } },
+};
+
+const required: Partial<Record<AuthenticatorType, readonly string[]>> = { passwordFile: ['file'], http: ['url'] };
+
+/** File spelling of a type: `passwordFile` is `password_file`. */
+const typeNames: Record<string, AuthenticatorType> = {
+  builtin: 'builtin',
+  password_file: 'passwordFile',
+  passwordFile: 'passwordFile',
+  jwt: 'jwt',
+  http: 'http',
+  certificate: 'certificate',
+};
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Checks an `authentication` list. */
+export function checkAuthentication(value: unknown, label: string, origin: string, style: 'snake' | 'camel'): AuthenticatorConfig[] {
+  if (!Array.isArray(value)) {
+    throw new ConfigError(label, `${label}: expected a list of authenticators like [{type: builtin}], got ${show(value)} (${origin})`);
+  }
+  return value.map((item: unknown, index) => checkAuthenticator(item, `${label}[${index}]`, origin, style));
+}
+
+function checkAuthenticator(item: unknown, label: string, origin: string, style: 'snake' | 'camel'): AuthenticatorConfig {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new ConfigError(label, `${label}: expected an authenticator object {type, ...}, got ${show(item)} (${origin})`);
+  }
+  const record = item as Record<string, unknown>;
+  const type = typeof record['type'] === 'string' ? typeNames[record['type']] : undefined;
+  if (type === undefined) {
+    const names = ['builtin', 'password_file', 'jwt', 'http', 'certificate'];
+    throw new ConfigError(`${label}.type`, `${label}.type: expected one of ${names.join(', ')}, got ${show(record['type'])} (${origin})${didYouMean(String(record['type']), names)}`);
+  }
+  const fields = fieldsByType[type];
+  const names = new Map(Object.keys(fields).map((field) => [style === 'snake' ? snake(field) : field, field]));
+  const checked: Record<string, unknown> = { type };
+  for (const [name, fieldValue] of Object.entries(record)) {
+    if (name === 'type' || fieldValue === undefined) continue;
+    const field = names.get(name);
+    if (field === undefined) {
+      const expected = names.size === 0 ? 'no other keys' : `one of ${[...names.keys()].join(', ')}`;
+      throw new ConfigError(`${label}.${name}`, `${label}.${name}: unknown key for a ${String(record['type'])} authenticator (${origin}); expected ${expected}${didYouMean(name, names.keys())}`);
+    }
+    checked[field] = checkField(fields[field]!, fieldValue, `${label}.${name}`, origin);
+  }
+  for (const field of required[type] ?? []) {
+    if (checked[field] === undefined) {
+      const name = style === 'snake' ? snake(field) : field;
+      throw new ConfigError(`${label}.${name}`, `${label}.${name}: required in a ${String(record['type'])} authenticator (${origin})`);
+    }
+  }
+  if (type === 'jwt') {
+    const keys = ['secret', 'publicKeyFile', 'jwksUrl'].filter((field) => checked[field] !== undefined);
+    if (keys.length !== 1) {
+      const spelled = ['secret', 'publicKeyFile', 'jwksUrl'].map((field) => (style === 'snake' ? snake(field) : field)).join(', ');
+      throw new ConfigError(label, `${label}: a jwt authenticator needs exactly one of ${spelled} (${origin})`);
+    }
+  }
+  return checked as unknown as AuthenticatorConfig;
+}
+
+function checkField(field: Field, value: unknown, label: string, origin: string): unknown {
+  const fail = (expected: string): never => {
+    throw new ConfigError(label, `${label}: expected ${expected}, got ${show(value)} (${origin})`);
+  };
+  switch (field.type) {
+    case 'string':
+      if (typeof value !== 'string' || value === '') fail('a non-empty string');
+      return value;
+    case 'integer': {
+      const min = field.min ?? 0;
+      const max = field.max ?? Number.MAX_SAFE_INTEGER;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(`an integer from ${min} to ${max}`);
+      return value;
+    }
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('true or false');
+      return value;
+    case 'enum':
+      if (typeof value !== 'string' || !(field.enum ?? []).includes(value)) fail(`one of ${(field.enum ?? []).join(', ')}`);
+      return value;
+    case 'strings':
+      if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string' && entry !== '')) fail('a list of non-empty strings');
+      return value;
+    case 'headers':
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((entry) => typeof entry === 'string')) {
+        fail('an object of header names to strings');
+      }
+      return value;
+  }
+}
