@@ -32,6 +32,7 @@ export class TlsListener implements Listener {
     this.certificates = new CertificateStore(config, label, context.logger);
     this.tlsServer = new TlsServer(secureServerOptions(config, this.certificates));
     this.tlsServer.on('secureConnection', (socket: TLSSocket) => {
+      if (refuseUnverified(socket, config, context.logger, label)) return;
       // NOTE: _parent is the raw socket the TLSSocket wraps (Node sets it for server sockets); it is
       // the key under which the PROXY header's address was kept.
       const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
@@ -87,8 +88,9 @@ export function secureServerOptions(config: ListenerConfig, certificates: Certif
     ...certificates.defaultOptions,
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     requestCert,
-    // Without requestCert there is no client certificate to reject.
-    rejectUnauthorized: requestCert && config.rejectUnauthorized !== false,
+    // Checked after the handshake by refuseUnverified, so the refusal is logged with its reason
+    // (OpenSSL would only say the socket hung up).
+    rejectUnauthorized: false,
     ...(config.sni !== undefined && config.sni.length > 0 ? { SNICallback: certificates.sniCallback } : {}),
   };
 }
@@ -104,6 +106,15 @@ export function tlsPeer(socket: TLSSocket, listener: string, config: ListenerCon
     if (identity !== undefined) peer.fromCertificate = identity;
   }
   return peer;
+}
+
+/** With request_cert and reject_unauthorized (the default), closes a client whose certificate is missing or not verified. */
+export function refuseUnverified(socket: TLSSocket, config: ListenerConfig, logger: Logger, label: string): boolean {
+  if (config.requestCert !== true || config.rejectUnauthorized === false || socket.authorized) return false;
+  const reason = socket.authorizationError instanceof Error ? socket.authorizationError.message : String(socket.authorizationError ?? 'no certificate');
+  logger.warn({ listener: label, peer: socket.remoteAddress, reason }, 'TLS client certificate refused; closing');
+  socket.destroy();
+  return true;
 }
 
 export function logHandshakeFailure(logger: Logger, label: string, address: string | undefined, error: Error & { code?: string }): void {

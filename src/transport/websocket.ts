@@ -14,7 +14,7 @@ import type { PeerInfo } from '../hooks/events.js';
 import { CertificateStore } from './certificates.js';
 import { listenerLabel, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { listenOn } from './tcp.js';
-import { logHandshakeFailure, secureServerOptions, tlsPeer } from './tls.js';
+import { logHandshakeFailure, refuseUnverified, secureServerOptions, tlsPeer } from './tls.js';
 import { WebSocketStream } from './websocket-stream.js';
 
 export const DEFAULT_WEBSOCKET_PATH = '/mqtt';
@@ -43,6 +43,7 @@ export class WebSocketListener implements Listener {
     if (config.type === 'wss') {
       this.certificates = new CertificateStore(config, this.label, context.logger);
       this.server = createHttpsServer(secureServerOptions(config, this.certificates), onRequest);
+      this.server.on('secureConnection', (socket: TLSSocket) => refuseUnverified(socket, config, context.logger, this.label));
       this.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) =>
         logHandshakeFailure(context.logger, this.label, socket.remoteAddress, error),
       );
