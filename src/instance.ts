@@ -3,6 +3,7 @@
 
 import type { Duplex } from 'node:stream';
 import { ReasonCode } from './codec/constants.js';
+import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerCore } from './broker/broker.js';
 import { createMessage, type MessageInput } from './broker/message.js';
 import { Channel } from './channel/channel.js';
@@ -45,6 +46,10 @@ export class StarlingBroker {
   private listeners: Listener[] = [];
   private supervisor: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Address-level admission checks run on every new socket before any byte is read (auth/authorization-setup.ts). */
+  private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
+  /** ACL, bans, lockout and rate limits (set up by start()). */
+  authorization: Authorization | undefined;
   private readonly onSighup = (): void => this.reloadCertificates();
 
   constructor(options: BrokerOptions = {}) {
@@ -106,6 +111,8 @@ export class StarlingBroker {
         'store loaded',
       );
     }
+    // With durability 'memory' there is no store: users then live in memory only.
+    this.authorization = installAuthorization(this, this.config);
     this.sys.start();
     this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
   }
@@ -115,6 +122,13 @@ export class StarlingBroker {
     if (this.closing) {
       stream.destroy();
       return;
+    }
+    for (const gate of this.connectionGates) {
+      if (!gate(stream, peer)) {
+    stream.once('close', () => this.connections.delete(connection));
+        stream.destroy();
+        return;
+      }
     }
     this.core.counters.connectionsAccepted++;
     const connection = new Connection(
@@ -128,7 +142,6 @@ export class StarlingBroker {
     );
     connection.channel = new Channel({ broker: this.core, registry: this.registry, logger: this.logger }, connection, peer);
     this.connections.add(connection);
-    stream.once('close', () => this.connections.delete(connection));
   }
 
   /** Publishes a message from the broker itself (not from a client). */
@@ -161,6 +174,15 @@ export class StarlingBroker {
     for (const listener of this.listeners) listener.reload?.();
   }
 
+  /** Adds a check run on every new socket before any MQTT byte is read; false closes it at once. */
+  addConnectionGate(gate: (stream: Duplex, peer: PeerInfo) => boolean): () => void {
+    this.connectionGates.push(gate);
+    return () => {
+      const index = this.connectionGates.indexOf(gate);
+      if (index >= 0) this.connectionGates.splice(index, 1);
+    };
+  }
+
   /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, flushes and closes every connection. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -176,6 +198,7 @@ export class StarlingBroker {
     await Promise.all([...stopping, ...closed]);
     if (this.supervisor !== undefined) clearInterval(this.supervisor);
     this.sys.stop();
+    this.authorization?.close();
     this.registry.suspendTimers();
     await this.store?.close();
   }

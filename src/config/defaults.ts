@@ -31,5 +31,11 @@ export function defaultConfig(): BrokerConfig {
     sharedSubscriptionStrategy: 'round_robin',
     retainAvailable: true,
     maxQoS: 2,
+    acl: { file: '', default: 'allow', rules: [], disconnectOnDeny: false, cacheSize: 1000 },
+    bans: [],
+    lockout: { maxFailures: 5, window: 60, duration: 300 },
+    rateLimits: { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' },
+    flapping: { maxCount: 0, window: 60, duration: 300 },
+    maxPendingConnectionsPerAddress: 1000,
   };
 }

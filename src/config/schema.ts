@@ -3,9 +3,10 @@
 
 import { ConfigError, didYouMean } from './config-error.js';
 import { defaultConfig } from './defaults.js';
+import { checkBans, checkSection } from './security-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
-export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners';
+export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners' | 'section';
 
 export interface Setting {
   readonly type: SettingType;
@@ -15,6 +16,8 @@ export interface Setting {
   readonly description: string;
   /** Shown instead of the default value when that depends on the machine. */
   readonly defaultText?: string;
+  /** For 'section' settings (objects and lists): checks the value and completes it from the defaults. */
+  readonly check?: (value: unknown, label: string, origin: string, style: KeyStyle) => unknown;
 }
 
 export type ConfigKey = keyof BrokerConfig;
@@ -126,6 +129,41 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
   },
   retainAvailable: { type: 'boolean', description: 'Whether retained messages are supported (Retain Available).' },
   maxQoS: { type: 'integer', min: 0, max: 2, description: 'Highest QoS granted (Maximum QoS).' },
+  acl: {
+    type: 'section',
+    description:
+      'Authorization: `{file, default: allow|deny, rules: [{permission: allow|deny, action: publish|subscribe|all, topic, username?, client_id?}], disconnect_on_deny, cache_size}`; ' +
+      'topics may hold `%u`, `%c`, `${cert_cn}`; first match wins (store rules, then the file, then `rules`). See Authorization and abuse protection.',
+    check: (value, label, origin, style) => checkSection('acl', value, defaultConfig().acl, label, origin, style),
+  },
+  bans: {
+    type: 'section',
+    description: 'Static bans, each `{client_id | username | address (IP or CIDR), until (ms since epoch)?, reason?}`; `starling ctl banned` manages more.',
+    check: (value, label, origin, style) => checkBans(value, label, origin, style),
+  },
+  lockout: {
+    type: 'section',
+    description: '`{max_failures, window, duration}`: after `max_failures` failed authentications from an address or for a username within `window` seconds, refuse it for `duration` seconds; 0 disables.',
+    check: (value, label, origin, style) => checkSection('lockout', value, defaultConfig().lockout, label, origin, style),
+  },
+  rateLimits: {
+    type: 'section',
+    description:
+      '`{connections_per_second, connections_per_address_per_second, messages_per_second, bytes_per_second, policy: drop|slow|disconnect}`; 0 is unlimited. ' +
+      '`slow` drops excess QoS 0 and withholds acks of QoS 1/2 (pausing reading) until the rate allows.',
+    check: (value, label, origin, style) => checkSection('rateLimits', value, defaultConfig().rateLimits, label, origin, style),
+  },
+  flapping: {
+    type: 'section',
+    description: '`{max_count, window, duration}`: a client id that disconnects `max_count` times within `window` seconds is banned for `duration` seconds; 0 disables.',
+    check: (value, label, origin, style) => checkSection('flapping', value, defaultConfig().flapping, label, origin, style),
+  },
+  maxPendingConnectionsPerAddress: {
+    type: 'integer',
+    min: 0,
+    max: unbounded,
+    description: 'Connections from one address that have not sent CONNECT yet; more are closed at once (0: unlimited).',
+  },
 };
 
 export const configKeys = Object.keys(configSchema) as ConfigKey[];
@@ -158,6 +196,7 @@ export type KeyStyle = 'snake' | 'camel';
 export function checkSetting(key: ConfigKey, value: unknown, label: string, origin: string, style: KeyStyle): unknown {
   const setting = configSchema[key];
   if (setting.type === 'listeners') return checkListeners(value, label, origin, style);
+  if (setting.type === 'section') return setting.check!(value, label, origin, style);
   return checkScalar(setting, value, label, origin);
 }
 
@@ -180,6 +219,15 @@ export function parseSetting(key: ConfigKey, text: string, label: string, origin
         });
       }
       return checkListeners(parsed, label, origin, 'snake');
+    }
+    case 'section': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new ConfigError(label, `${label}: expected JSON, got ${show(text)} (${origin})`, { cause: error });
+      }
+      return setting.check!(parsed, label, origin, 'snake');
     }
     case 'string':
     case 'enum':
@@ -211,7 +259,8 @@ function checkScalar(setting: Setting, value: unknown, label: string, origin: st
       return value;
     }
     case 'listeners':
-      throw new Error('listeners are checked by checkListeners');
+    case 'section':
+      throw new Error(`${setting.type} settings are checked by their own function`);
   }
 }
 
@@ -378,6 +427,8 @@ function formatType(setting: Setting): string {
       return (setting.enum ?? []).map((value) => `\`${value}\``).join(' \\| ');
     case 'listeners':
       return 'list of listeners';
+    case 'section':
+      return 'object';
     case 'boolean':
     case 'string':
       return setting.type;
@@ -389,5 +440,6 @@ function formatDefault(value: unknown): string {
     const listeners = value.map((listener: ListenerConfig) => `${listener.type} ${listener.host} ${listener.port}`);
     return listeners.length === 0 ? 'none' : `\`${listeners.join(', ')}\``;
   }
+  if (typeof value === 'object' && value !== null) return `\`${JSON.stringify(value)}\``;
   return `\`${String(value)}\``;
 }

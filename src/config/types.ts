@@ -65,6 +65,72 @@ export type Durability = 'sync' | 'batched' | 'memory';
 export type SharedSubscriptionStrategy = 'round_robin' | 'random';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+export type AclPermission = 'allow' | 'deny';
+/** `subscribe` covers receiving: retained messages and (through the subscription) live ones. */
+export type AclAction = 'publish' | 'subscribe' | 'all';
+
+export interface AclRuleConfig {
+  permission: AclPermission;
+  action: AclAction;
+  /** Topic filter; `%u` (username), `%c` (client id) and `${cert_cn}` are replaced per client. */
+  topic: string;
+  /** Only for this username (per-user rule). */
+  username?: string;
+  /** Only for this client id (per-client rule). */
+  clientId?: string;
+}
+
+export interface AclConfig {
+  /** YAML or JSON rules file, reloaded when it changes and on SIGHUP; '' for none. */
+  file: string;
+  /** The answer when no rule matches. */
+  default: AclPermission;
+  rules: AclRuleConfig[];
+  /** Disconnect a client whose PUBLISH is denied (MQTT 5: DISCONNECT 0x87). */
+  disconnectOnDeny: boolean;
+  /** Decisions cached per client (topics); the cache is cleared when full. */
+  cacheSize: number;
+}
+
+export interface BanConfig {
+  /** Exactly one of clientId, username, address (an IP or CIDR). */
+  clientId?: string;
+  username?: string;
+  address?: string;
+  /** Milliseconds since the epoch; absent means never. */
+  until?: number;
+  reason?: string;
+}
+
+export interface LockoutConfig {
+  /** Authentication failures within `window` seconds that lock an address or username out; 0 disables. */
+  maxFailures: number;
+  window: number;
+  /** Seconds the lock lasts. */
+  duration: number;
+}
+
+export type RateLimitPolicy = 'drop' | 'slow' | 'disconnect';
+
+export interface RateLimitsConfig {
+  /** New connections per second per listener; 0 is unlimited. */
+  connectionsPerSecond: number;
+  connectionsPerAddressPerSecond: number;
+  /** PUBLISH packets per second per client; 0 is unlimited. */
+  messagesPerSecond: number;
+  /** PUBLISH payload bytes per second per client; 0 is unlimited. */
+  bytesPerSecond: number;
+  policy: RateLimitPolicy;
+}
+
+export interface FlappingConfig {
+  /** Disconnections of one client id within `window` seconds that get it banned; 0 disables. */
+  maxCount: number;
+  window: number;
+  /** Seconds the ban lasts. */
+  duration: number;
+}
+
 export interface BrokerConfig {
   /** Name of this node, used in $SYS/brokers/<node>/... topics. */
   nodeName: string;
@@ -104,4 +170,14 @@ export interface BrokerConfig {
   sharedSubscriptionStrategy: SharedSubscriptionStrategy;
   retainAvailable: boolean;
   maxQoS: 0 | 1 | 2;
+
+
+  acl: AclConfig;
+  /** Static bans; `starling ctl banned` adds more to the store. */
+  bans: BanConfig[];
+  lockout: LockoutConfig;
+  rateLimits: RateLimitsConfig;
+  flapping: FlappingConfig;
+  /** Connections from one address that have not sent CONNECT yet; more are closed at once. 0 is unlimited. */
+  maxPendingConnectionsPerAddress: number;
 }

@@ -63,6 +63,41 @@ export interface AuthorizePublishRequest {
   retain: boolean;
 }
 
+/** May the client receive a message on this topic (retained messages on SUBSCRIBE)? */
+export interface AuthorizeReceiveRequest {
+  client: ClientInfo;
+  topic: string;
+}
+
+/** Asked at CONNECT before authentication; answer a refusal to close the connection. */
+export interface AdmitConnectRequest {
+  clientId: string;
+  username: string | undefined;
+  protocolVersion: ProtocolVersion;
+  peer: PeerInfo;
+}
+
+/** A refusal (CONNACK reason code, e.g. 0x8A Banned), or undefined to admit. */
+export type AdmitConnectResult = { reasonCode: number; reason: string } | undefined;
+
+export interface LimitPublishRequest {
+  client: ClientInfo;
+  qos: QoS;
+  /** Payload bytes. */
+  bytes: number;
+}
+
+/** 'drop' refuses the PUBLISH (MQTT 5 acks QoS 1/2 with 0x97); 'disconnect' closes with 0x96. */
+export type PublishLimit = 'drop' | 'disconnect';
+
+/** Authentication refused a client (not a ban or lockout): counted by the failed-authentication lockout. */
+export interface AuthenticationFailedEvent {
+  clientId: string;
+  username: string | undefined;
+  peer: PeerInfo;
+  reasonCode: number;
+}
+
 export interface AuthorizeSubscribeRequest {
   client: ClientInfo;
   subscription: SubscriptionRequest;
@@ -115,4 +150,5 @@ export interface BrokerEvents {
   'session.unsubscribed': [event: UnsubscribedEvent];
   'message.published': [message: Message];
   'message.dropped': [event: MessageDroppedEvent];
+  'client.authenticationFailed': [event: AuthenticationFailedEvent];
 }

@@ -3,12 +3,17 @@
 // any await, so the hot path pays nothing for the feature.
 
 import type {
+  AdmitConnectRequest,
+  AdmitConnectResult,
   AuthenticateRequest,
   AuthenticateResult,
   AuthorizePublishRequest,
+  AuthorizeReceiveRequest,
   AuthorizeSubscribeRequest,
   EnhancedAuthRequest,
   EnhancedAuthResult,
+  LimitPublishRequest,
+  PublishLimit,
 } from './events.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -22,6 +27,12 @@ export interface HookMap {
   authorizeSubscribe: (request: AuthorizeSubscribeRequest) => MaybePromise<boolean | number | undefined>;
   /** MQTT 5 enhanced authentication; the first hook that does not return undefined answers. */
   enhancedAuth: (request: EnhancedAuthRequest) => MaybePromise<EnhancedAuthResult | undefined>;
+  /** At CONNECT, before authentication, synchronously (bans, lockout, flapping): a result refuses the connection. */
+  admitConnect: (request: AdmitConnectRequest) => AdmitConnectResult;
+  /** Whether a client may receive a message on a topic (retained messages sent on SUBSCRIBE). true allows, false denies. */
+  authorizeReceive: (request: AuthorizeReceiveRequest) => MaybePromise<boolean | undefined>;
+  /** Before a PUBLISH is authorized (rate limits): 'drop', 'disconnect', a promise to wait for, or undefined to go on. */
+  limitPublish: (request: LimitPublishRequest) => PublishLimit | Promise<void> | undefined;
 }
 
 export type HookName = keyof HookMap;
@@ -37,6 +48,9 @@ export class HookBus {
     authorizePublish: [],
     authorizeSubscribe: [],
     enhancedAuth: [],
+    admitConnect: [],
+    authorizeReceive: [],
+    limitPublish: [],
   };
 
   /** Registers fn; higher priority runs first. Returns a function that removes it. */
@@ -63,13 +77,69 @@ export class HookBus {
     return undefined;
   }
 
-  /** Resolves to true when some hook allows; with no hooks, allows. */
-  async authorizePublish(request: AuthorizePublishRequest): Promise<boolean> {
-    for (const { fn } of this.chains.authorizePublish) {
-      const result = await fn(request);
+  /**
+   * True when some hook allows; with no hooks, allows. Synchronous while every hook answers
+   * synchronously (an ACL with its decision cache), so an authorized PUBLISH need not wait a tick.
+   */
+  authorizePublish(request: AuthorizePublishRequest): boolean | Promise<boolean> {
+    const chain = this.chains.authorizePublish;
+    for (let index = 0; index < chain.length; index++) {
+      const result = chain[index]!.fn(request);
+      if (result instanceof Promise) return this.authorizePublishFrom(request, index, result);
       if (result !== undefined) return result;
     }
-    return this.chains.authorizePublish.length === 0;
+    return chain.length === 0;
+  }
+
+  private async authorizePublishFrom(request: AuthorizePublishRequest, index: number, pending: Promise<boolean | undefined>): Promise<boolean> {
+    const chain = this.chains.authorizePublish;
+    const first = await pending;
+    if (first !== undefined) return first;
+    for (let next = index + 1; next < chain.length; next++) {
+      const result = await chain[next]!.fn(request);
+      if (result !== undefined) return result;
+    }
+    return false;
+  }
+
+  /** The first refusal, or undefined to admit. */
+  admitConnect(request: AdmitConnectRequest): AdmitConnectResult {
+    for (const { fn } of this.chains.admitConnect) {
+      const result = fn(request);
+      if (result !== undefined) return result;
+    }
+    return undefined;
+  }
+
+  /** True unless some hook denies; synchronous while every hook answers synchronously. */
+  authorizeReceive(request: AuthorizeReceiveRequest): boolean | Promise<boolean> {
+    const chain = this.chains.authorizeReceive;
+    for (let index = 0; index < chain.length; index++) {
+      const result = chain[index]!.fn(request);
+      if (result instanceof Promise) return this.authorizeReceiveFrom(request, index, result);
+      if (result !== undefined) return result;
+    }
+    return true;
+  }
+
+  private async authorizeReceiveFrom(request: AuthorizeReceiveRequest, index: number, pending: Promise<boolean | undefined>): Promise<boolean> {
+    const chain = this.chains.authorizeReceive;
+    const first = await pending;
+    if (first !== undefined) return first;
+    for (let next = index + 1; next < chain.length; next++) {
+      const result = await chain[next]!.fn(request);
+      if (result !== undefined) return result;
+    }
+    return true;
+  }
+
+  /** The first hook's limit that is not undefined. */
+  limitPublish(request: LimitPublishRequest): PublishLimit | Promise<void> | undefined {
+    for (const { fn } of this.chains.limitPublish) {
+      const result = fn(request);
+      if (result !== undefined) return result;
+    }
+    return undefined;
   }
 
   async authorizeSubscribe(request: AuthorizeSubscribeRequest): Promise<boolean | number> {

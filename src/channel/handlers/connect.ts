@@ -23,10 +23,15 @@ export function handleConnect(channel: Channel, packet: ConnectPacket): void | P
   if (fromCertificate?.username !== undefined) packet.username = fromCertificate.username;
   if (fromCertificate?.clientId !== undefined) packet.clientId = fromCertificate.clientId;
   checkConnect(channel, packet);
+  const hooks = channel.context.broker.hooks;
+  if (hooks.has('admitConnect')) {
+    // Bans, failed-authentication lockout, flapping: refused before any authentication work.
+    const refusal = hooks.admitConnect({ clientId: packet.clientId, username: packet.username, protocolVersion: packet.protocolVersion, peer: channel.peer });
+    if (refusal !== undefined) throw new ProtocolError(refusal.reasonCode, refusal.reason);
+  }
   if (channel.isV5 && packet.properties.authenticationMethod !== undefined) {
     return startEnhancedAuth(channel, packet, packet.properties.authenticationMethod);
   }
-  const hooks = channel.context.broker.hooks;
   if (!hooks.has('authenticate')) {
     completeConnect(channel, packet, undefined);
     return;
@@ -84,6 +89,7 @@ async function authenticateThenConnect(channel: Channel, packet: ConnectPacket):
   });
   if (channel.state === 'closed') return;
   if (result?.result === 'deny') {
+    authenticationFailed(channel, packet.clientId, packet.username, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
   }
   completeConnect(channel, packet, undefined);
@@ -109,6 +115,8 @@ async function runAuthStep(channel: Channel, method: string, data: Buffer | unde
   if (channel.state === 'closed') return;
   if (result === undefined) throw new ProtocolError(ReasonCode.BadAuthenticationMethod, `authentication method ${method} not supported`);
   if (result.result === 'deny') {
+    const packet = pendingConnects.get(channel);
+    authenticationFailed(channel, channel.clientId || (packet?.clientId ?? ''), channel.username ?? packet?.username, result.reasonCode ?? ReasonCode.NotAuthorized);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.NotAuthorized, result.reasonString ?? 'authentication failed');
   }
   const properties: Properties = { authenticationMethod: method };
@@ -203,6 +211,14 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
   session.attach(channel);
   if (broker.events.listenerCount('client.connected') > 0) {
     broker.events.emit('client.connected', channel.client, sessionPresent);
+  }
+}
+
+/** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
+function authenticationFailed(channel: Channel, clientId: string, username: string | undefined, reasonCode: number): void {
+  const events = channel.context.broker.events;
+  if (events.listenerCount('client.authenticationFailed') > 0) {
+    events.emit('client.authenticationFailed', { clientId, username, peer: channel.peer, reasonCode });
   }
 }
 

@@ -37,9 +37,12 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   // Clients may not publish into the broker's own $SYS tree.
   if (topic.startsWith('$SYS')) return refusePublish(channel, packet, 'publishing to $SYS is not allowed');
   const hooks = channel.context.broker.hooks;
-  if (!hooks.has('authorizePublish')) {
-    routePublish(channel, packet, topic);
-    return;
+  if (hooks.has('limitPublish')) {
+    const limit = hooks.limitPublish({ client: channel.client!, qos: packet.qos, bytes: packet.payload.length });
+    if (limit === 'drop') return refusePublish(channel, packet, 'message rate too high', ReasonCode.QuotaExceeded);
+    if (limit === 'disconnect') return channel.disconnect(ReasonCode.MessageRateTooHigh, 'message rate too high');
+    // Over the rate: reading pauses (and the acknowledgement waits) until the limiter lets it through.
+    if (limit !== undefined) return limit.then(() => authorizeThenRoute(channel, packet, topic));
   }
   return authorizeThenRoute(channel, packet, topic);
 }
@@ -58,16 +61,24 @@ function resolveTopic(channel: Channel, packet: PublishPacket): string {
   return channel.aliases.resolveInbound(packet.topic, alias);
 }
 
-async function authorizeThenRoute(channel: Channel, packet: PublishPacket, topic: string): Promise<void> {
-  const allowed = await channel.context.broker.hooks.authorizePublish({
-    client: channel.client!,
-    topic,
-    qos: packet.qos,
-    retain: packet.retain,
-  });
+function authorizeThenRoute(channel: Channel, packet: PublishPacket, topic: string): void | Promise<void> {
   if (channel.state !== 'connected') return;
-  if (!allowed) return refusePublish(channel, packet, 'not authorized');
-  routePublish(channel, packet, topic);
+  const hooks = channel.context.broker.hooks;
+  if (!hooks.has('authorizePublish')) {
+    routePublish(channel, packet, topic);
+    return;
+  }
+  // Synchronous when every hook answers synchronously (the ACL's cached decisions): no tick lost.
+  const allowed = hooks.authorizePublish({ client: channel.client!, topic, qos: packet.qos, retain: packet.retain });
+  if (typeof allowed === 'boolean') return routeIfAllowed(channel, packet, topic, allowed);
+  return allowed.then((answer) => routeIfAllowed(channel, packet, topic, answer));
+}
+
+function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, allowed: boolean): void {
+  if (channel.state !== 'connected') return;
+  if (allowed) return routePublish(channel, packet, topic);
+  refusePublish(channel, packet, 'not authorized');
+  if (channel.config.acl?.disconnectOnDeny) channel.disconnect(ReasonCode.NotAuthorized, 'not authorized');
 }
 
 function routePublish(channel: Channel, packet: PublishPacket, topic: string): void {
@@ -85,11 +96,11 @@ function routePublish(channel: Channel, packet: PublishPacket, topic: string): v
   sendAck(channel, 'pubrec', packet.packetId!, reasonCode);
 }
 
-/** A PUBLISH the broker will not route: MQTT 5 acks it with 0x87, 3.x acks it silently. */
-function refusePublish(channel: Channel, packet: PublishPacket, reason: string): void {
+/** A PUBLISH the broker will not route: MQTT 5 acks it with 0x87 (or the given code), 3.x acks it silently. */
+function refusePublish(channel: Channel, packet: PublishPacket, reason: string, reasonCode: number = ReasonCode.NotAuthorized): void {
   channel.context.logger.debug({ clientId: channel.clientId, topic: packet.topic, reason }, 'publish refused');
-  if (packet.qos === 1) sendAck(channel, 'puback', packet.packetId!, ReasonCode.NotAuthorized, reason);
-  else if (packet.qos === 2) sendAck(channel, 'pubrec', packet.packetId!, ReasonCode.NotAuthorized, reason);
+  if (packet.qos === 1) sendAck(channel, 'puback', packet.packetId!, reasonCode, reason);
+  else if (packet.qos === 2) sendAck(channel, 'pubrec', packet.packetId!, reasonCode, reason);
 }
 
 export function sendAck(

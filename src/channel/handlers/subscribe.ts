@@ -102,11 +102,20 @@ function sendRetained(channel: Channel, subscription: Subscription): void {
   const broker = channel.context.broker;
   const session = subscription.session;
   const now = Date.now();
-  const visit = (_topic: string, message: import('../../broker/message.js').Message): void => {
-    if (isExpired(message, now)) return;
+  const hooks = broker.hooks;
+  const checkReceive = hooks.has('authorizeReceive');
+  const deliver = (message: import('../../broker/message.js').Message): void => {
     const ids = subscription.subscriptionIdentifier === undefined ? undefined : [subscription.subscriptionIdentifier];
     // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1
     session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);
+  };
+  const visit = (topic: string, message: import('../../broker/message.js').Message): void => {
+    if (isExpired(message, now)) return;
+    if (!checkReceive) return deliver(message);
+    // A retained message on a topic the client may not receive (ACL) is not sent.
+    const allowed = hooks.authorizeReceive({ client: channel.client!, topic });
+    if (allowed === true) deliver(message);
+    else if (allowed !== false) void allowed.then((answer) => answer && channel.state === 'connected' && deliver(message));
   };
   if (hasWildcard(subscription.filter)) {
     broker.retained.match(subscription.filter, visit);
