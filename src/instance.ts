@@ -111,7 +111,6 @@ export class StarlingBroker {
         'store loaded',
       );
     }
-    // With durability 'memory' there is no store: users then live in memory only.
     this.authorization = installAuthorization(this, this.config);
     this.sys.start();
     this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
@@ -125,7 +124,6 @@ export class StarlingBroker {
     }
     for (const gate of this.connectionGates) {
       if (!gate(stream, peer)) {
-    stream.once('close', () => this.connections.delete(connection));
         stream.destroy();
         return;
       }
@@ -142,6 +140,7 @@ export class StarlingBroker {
     );
     connection.channel = new Channel({ broker: this.core, registry: this.registry, logger: this.logger }, connection, peer);
     this.connections.add(connection);
+    stream.once('close', () => this.connections.delete(connection));
   }
 
   /** Publishes a message from the broker itself (not from a client). */

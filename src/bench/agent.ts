@@ -110,6 +110,8 @@ export class LoadAgent {
       noDelay: options.noDelay,
       tls: options.tls,
       insecure: options.insecure,
+      ws: options.ws,
+      wsPath: options.wsPath,
       username: options.username,
       password: options.password,
       connectTimeoutMilliseconds: CONNECT_TIMEOUT_MILLISECONDS,

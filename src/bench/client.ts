@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
+import { WebSocket, createWebSocketStream } from 'ws';
 import { monotonicMilliseconds } from './clock.js';
 import { FrameDecoder, readConnack, readSubackCodes, type FrameSink } from './frame-decoder.js';
 import { DISCONNECT, PINGREQ, PacketType, encodeConnect, encodeSubscribe, type ProtocolVersion, type QoS } from './wire.js';
@@ -15,6 +16,9 @@ export interface ClientSettings {
   noDelay: boolean;
   tls: boolean;
   insecure: boolean;
+  /** MQTT over WebSocket (subprotocol mqtt) on this path instead of a raw socket. */
+  ws: boolean;
+  wsPath: string;
   username?: string | undefined;
   password?: string | undefined;
   connectTimeoutMilliseconds: number;
@@ -72,10 +76,12 @@ export class BenchClient implements FrameSink {
   /** Opens the socket, sends CONNECT and resolves once a successful CONNACK arrives. */
   static open(settings: ClientSettings, clientId: string, localAddress: string | undefined): Promise<BenchClient> {
     const socketOptions = { host: settings.host, port: settings.port, localAddress, noDelay: settings.noDelay };
-    const socket = settings.tls
-      ? tls.connect({ ...socketOptions, rejectUnauthorized: !settings.insecure, servername: settings.host })
-      : net.connect(socketOptions);
-    socket.setNoDelay(settings.noDelay);
+    const socket = settings.ws
+      ? openWebSocket(settings, localAddress)
+      : settings.tls
+        ? tls.connect({ ...socketOptions, rejectUnauthorized: !settings.insecure, servername: settings.host })
+        : net.connect(socketOptions);
+    socket.setNoDelay?.(settings.noDelay);
     const client = new BenchClient(socket, clientId, settings.protocolVersion);
     return new Promise<BenchClient>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -176,4 +182,13 @@ export class BenchClient implements FrameSink {
     connect?.reject(error);
     subscribe?.reject(error);
   }
+}
+
+/** A WebSocket as a byte stream; the client uses only the stream part of net.Socket (setNoDelay is skipped). */
+function openWebSocket(settings: ClientSettings, localAddress: string | undefined): net.Socket {
+  const url = `${settings.tls ? 'wss' : 'ws'}://${settings.host}:${settings.port}${settings.wsPath}`;
+  const ws = new WebSocket(url, ['mqtt'], { rejectUnauthorized: !settings.insecure, perMessageDeflate: false, localAddress });
+  const stream = createWebSocketStream(ws) as unknown as net.Socket;
+  (stream as { setNoDelay?: unknown }).setNoDelay = undefined;
+  return stream;
 }

@@ -41,6 +41,9 @@ export interface BenchOptions {
   connectConcurrency: number;
   brokerPid?: number | undefined;
   tls: boolean;
+  /** MQTT over WebSocket (ws://, or wss:// with --tls) on `wsPath`. */
+  ws: boolean;
+  wsPath: string;
   /** With --tls: accept any server certificate (self-signed test brokers). */
   insecure: boolean;
   username?: string | undefined;
@@ -72,6 +75,8 @@ export function defaultOptions(scenario: Scenario): BenchOptions {
     hold: 0,
     connectConcurrency: 200,
     tls: false,
+    ws: false,
+    wsPath: '/mqtt',
     insecure: false,
     clientIdPrefix: `bench-${process.pid}`,
     json: false,
@@ -116,6 +121,8 @@ Options:
       --broker-pid <pid>      read the broker's RSS and CPU time from /proc
       --tls                   connect with TLS
       --insecure              with --tls: do not verify the server certificate
+      --ws                    MQTT over WebSocket (wss:// with --tls)
+      --ws-path <path>        with --ws: the WebSocket path (/mqtt)
   -u, --username <name>       CONNECT user name
   -P, --password <secret>     CONNECT password
       --client-id <prefix>    client id prefix (bench-<pid>)
@@ -192,6 +199,8 @@ export function parseBenchArguments(argv: readonly string[]): ParsedArguments {
       case '--broker-pid': options.brokerPid = parseInteger(flag, takeValue(), 1); break;
       case '--tls': options.tls = true; break;
       case '--insecure': options.insecure = true; break;
+      case '--ws': options.ws = true; break;
+      case '--ws-path': options.wsPath = takeValue() ?? options.wsPath; break;
       case '-u': case '--username': options.username = takeValue(); break;
       case '-P': case '--password': options.password = takeValue(); break;
       case '--client-id': options.clientIdPrefix = takeValue() ?? options.clientIdPrefix; break;
