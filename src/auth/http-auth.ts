@@ -45,7 +45,8 @@ export class HttpAuthenticator implements Authenticator {
       certificate_cn: certificate?.commonName ?? null,
       certificate_subject: certificate?.subject ?? null,
     };
-    const key = createHash('sha256').update(JSON.stringify(body)).digest('base64');
+    // The source port changes with every connection; everything else the service decides on is in the key.
+    const key = createHash('sha256').update(JSON.stringify({ ...body, port: 0 })).digest('base64');
     const now = Date.now();
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.expiresAt > now) return cached.result;

@@ -72,6 +72,8 @@ export class ScramServer {
   private final(state: ConnectionState, data: string, request: EnhancedAuthRequest): EnhancedAuthResult {
     const exchange = state.exchange!;
     state.exchange = undefined;
+    // 0x86 is a CONNACK code only; a failed re-authentication ends in DISCONNECT 0x87.
+    const badPassword = request.reauthenticate ? ReasonCode.NotAuthorized : ReasonCode.BadUserNameOrPassword;
     const match = /^(c=([^,]*),r=([^,]*)(?:,.*)?),p=([^,]+)$/.exec(data);
     if (match === null) return deny('malformed SCRAM client-final-message', ReasonCode.BadAuthenticationMethod);
     const [, withoutProof, , nonce, proofText] = match;
@@ -80,11 +82,11 @@ export class ScramServer {
     const storedKey = Buffer.from(exchange.credentials.storedKey, 'base64');
     const clientSignature = createHmac(exchange.hash, storedKey).update(authMessage).digest();
     const proof = Buffer.from(proofText!, 'base64');
-    if (proof.length !== clientSignature.length) return deny('bad username or password', ReasonCode.BadUserNameOrPassword);
+    if (proof.length !== clientSignature.length) return deny('bad username or password', badPassword);
     const clientKey = Buffer.alloc(proof.length);
     for (let index = 0; index < proof.length; index++) clientKey[index] = proof[index]! ^ clientSignature[index]!;
     const computed = createHash(exchange.hash).update(clientKey).digest();
-    if (exchange.user === undefined || !timingSafeEqual(computed, storedKey)) return deny('bad username or password', ReasonCode.BadUserNameOrPassword);
+    if (exchange.user === undefined || !timingSafeEqual(computed, storedKey)) return deny('bad username or password', badPassword);
     if (exchange.user.clientId !== undefined && exchange.user.clientId !== request.clientId) {
       return deny(`user ${exchange.username} is bound to another client id`);
     }

@@ -1,0 +1,131 @@
+// `starling ctl users add|passwd|del|list`: manages the built-in users in the data directory's
+// store. LMDB is safe for several processes, so this works whether or not the broker runs: the
+// broker reads users at each CONNECT and sees the change at the next one.
+// Exit codes: 0 done, 1 failed (unknown user, weak password, no data directory), 2 usage errors.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { readConfigFile } from '../config/load.js';
+import { UserDatabase, UserError } from '../auth/users.js';
+import { DATA_FILE } from '../store/lmdb/layout.js';
+import { StoreError } from '../store/store.js';
+import { parseFlags, UsageError } from './args.js';
+import { PasswordMismatch, readPassword } from './read-password.js';
+
+const COMMAND = 'starling ctl';
+
+export const ctlUsage = `Usage: starling ctl users <action> [options]
+
+Manages the built-in users (the 'builtin' authenticator and SCRAM) in the broker's data directory.
+Works while the broker runs (it sees the change at the next CONNECT) and while it is stopped.
+
+Actions:
+  add USERNAME      create a user       [--superuser] [--client-id ID] [password options]
+  passwd USERNAME   change a password   [password options]
+  del USERNAME      delete a user
+  list              list users (no passwords)   [--json]
+
+Password options:
+  --password PASSWORD   the password (visible in the process list; prefer the next two)
+  --password-stdin      read the password from the first line of standard input
+  (neither)             prompt twice on a terminal, else read standard input
+  --force               accept a password shorter than 8 characters
+
+Where the users are:
+  --data-dir DIR        the broker's data directory (default ./data)
+  --config FILE         read data_dir from the broker's config file
+  -h, --help            show this help
+`;
+
+const spec = {
+  valued: ['data-dir', 'config', 'password', 'client-id'],
+  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json'],
+};
+
+export class CtlError extends Error {}
+
+export async function ctlCommand(args: string[]): Promise<void> {
+  const { flags, positionals } = parseFlags(args, spec, COMMAND);
+  if (flags['help'] === true || positionals.length === 0) {
+    process.stdout.write(ctlUsage);
+    return;
+  }
+  const [group, action, username, ...extra] = positionals;
+  if (group !== 'users') throw new UsageError(`unknown ctl command "${group}" (expected: users)`, COMMAND);
+  if (action === undefined) throw new UsageError('missing action: add, passwd, del or list', COMMAND);
+  if (!['add', 'passwd', 'del', 'list'].includes(action)) throw new UsageError(`unknown action "${action}" (expected: add, passwd, del, list)`, COMMAND);
+  if (action === 'list' ? username !== undefined : username === undefined || extra.length > 0) {
+    throw new UsageError(action === 'list' ? 'list takes no username' : `${action} takes exactly one USERNAME`, COMMAND);
+  }
+  for (const flag of ['superuser', 'client-id']) {
+    if (flags[flag] !== undefined && action !== 'add') throw new UsageError(`--${flag} is only for add`, COMMAND);
+  }
+  try {
+    const password = action === 'add' || action === 'passwd' ? await readPassword(flags, COMMAND) : '';
+    await withUsers(dataDirectory(flags), async (users) => {
+      const force = flags['force'] === true;
+      switch (action) {
+        case 'add': {
+          const options: { superuser: boolean; force: boolean; clientId?: string } = { superuser: flags['superuser'] === true, force };
+          if (typeof flags['client-id'] === 'string') options.clientId = flags['client-id'];
+          await users.add(username!, password, options);
+          process.stdout.write(`user ${username!} added\n`);
+          return;
+        }
+        case 'passwd':
+          await users.setPassword(username!, password, { force });
+          process.stdout.write(`password of ${username!} changed\n`);
+          return;
+        case 'del':
+          await users.delete(username!);
+          process.stdout.write(`user ${username!} deleted\n`);
+          return;
+        default: {
+          const list = users.list();
+          if (flags['json'] === true) process.stdout.write(`${JSON.stringify(list)}\n`);
+          else for (const user of list) {
+            const notes = [user.superuser ? 'superuser' : '', user.clientId === undefined ? '' : `client id ${user.clientId}`].filter(Boolean);
+            process.stdout.write(`${user.username}${notes.length > 0 ? `  (${notes.join(', ')})` : ''}\n`);
+          }
+        }
+      }
+    });
+  } catch (error) {
+    if (error instanceof UserError || error instanceof CtlError || error instanceof StoreError || error instanceof ConfigError || error instanceof PasswordMismatch) {
+      process.stderr.write(`starling ctl: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+function dataDirectory(flags: Record<string, string | boolean>): string {
+  if (typeof flags['data-dir'] === 'string') return resolve(flags['data-dir']);
+  if (typeof flags['config'] === 'string') {
+    const config = readConfigFile(flags['config']);
+    if (config.durability === 'memory') {
+      throw new CtlError(`${flags['config']} sets durability: memory, so the broker keeps no users on disk; manage them with broker.users in the library`);
+    }
+    return resolve(config.dataDir ?? './data');
+  }
+  return resolve('./data');
+}
+
+async function withUsers(dataDir: string, body: (users: UserDatabase) => Promise<void>): Promise<void> {
+  if (!existsSync(dataDir)) {
+    throw new CtlError(`data directory ${dataDir} does not exist (start the broker once, or pass --data-dir / --config)`);
+  }
+  if (!existsSync(resolve(dataDir, DATA_FILE))) {
+    throw new CtlError(`${dataDir} holds no Starling store (${DATA_FILE}); pass the broker's --data-dir or --config`);
+  }
+  const { LmdbStore } = await import('../store/lmdb/lmdb-store.js'); // lazily: the native module only when needed
+  const store = new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
+  await store.openRecords();
+  try {
+    await body(new UserDatabase(store));
+  } finally {
+    await store.close();
+  }
+}

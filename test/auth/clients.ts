@@ -1,0 +1,46 @@
+// Connecting with MQTT.js and mosquitto_pub for the authentication tests: each resolves to the
+// CONNACK code (0 = accepted; MQTT 5 reason code or MQTT 3.1.1 return code otherwise).
+
+import { execFile } from 'node:child_process';
+import mqtt from 'mqtt';
+import type { Broker, ClientInfo } from '../../src/index.js';
+
+export interface ConnectResult {
+  code: number;
+  client: ClientInfo | undefined;
+}
+
+export function connackCode(url: string, options: mqtt.IClientOptions, broker?: Broker): Promise<ConnectResult> {
+  return new Promise((resolve, reject) => {
+    let client: ClientInfo | undefined;
+    const onConnected = (info: ClientInfo): void => {
+      if (info.clientId === options.clientId) client = info;
+    };
+    broker?.on('client.connected', onConnected);
+    const mqttClient = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    const finish = (code: number): void => {
+      clearTimeout(timer);
+      broker?.off('client.connected', onConnected);
+      mqttClient.end(true);
+      resolve({ code, client });
+    };
+    const timer = setTimeout(() => {
+      mqttClient.end(true);
+      reject(new Error('no CONNACK within 5 s'));
+    }, 5000);
+    mqttClient.once('connect', (connack) => finish(connack.reasonCode ?? connack.returnCode ?? 0));
+    mqttClient.once('error', (error) => {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'number') finish(code);
+    });
+  });
+}
+
+/** mosquitto_pub's exit code and stderr (it exits non-zero with "Connection error: ..." when refused). */
+export function mosquittoPub(port: number, args: string[]): Promise<{ exitCode: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'auth/test', '-m', 'x', ...args], { timeout: 10_000 }, (error, _stdout, stderr) => {
+      resolve({ exitCode: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr });
+    });
+  });
+}
