@@ -2,6 +2,8 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { ctlCommand } from './ctl.js';
+import { passwdCommand } from './passwd.js';
 import { startCommand } from './start.js';
 
 interface BenchCli {
@@ -16,6 +18,8 @@ export const usage = `Usage: starling <command> [options]
 Commands:
   start        run the broker (starling start --help for its options)
   bench        load-test a broker (starling bench --help)
+  ctl          manage built-in users: starling ctl users add|passwd|del|list (starling ctl --help)
+  passwd       write a passwords file: starling passwd FILE USERNAME (starling passwd --help)
 
 Options:
   -h, --help     show this help
@@ -38,6 +42,12 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'start':
         await startCommand(rest);
+        return;
+      case 'ctl':
+        await ctlCommand(rest);
+        return;
+      case 'passwd':
+        await passwdCommand(rest);
         return;
       case 'bench': {
         const { benchCommand } = (await import(benchCliPath)) as BenchCli;

@@ -31,6 +31,7 @@ export function defaultConfig(): BrokerConfig {
     sharedSubscriptionStrategy: 'round_robin',
     retainAvailable: true,
     maxQoS: 2,
+    authentication: [],
     acl: { file: '', default: 'allow', rules: [], disconnectOnDeny: false, cacheSize: 1000 },
     bans: [],
     lockout: { maxFailures: 5, window: 60, duration: 300 },

@@ -4,6 +4,7 @@
 import { ConfigError, didYouMean } from './config-error.js';
 import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
+import { checkAuthentication } from './auth-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
 export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners' | 'section';
@@ -129,6 +130,18 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
   },
   retainAvailable: { type: 'boolean', description: 'Whether retained messages are supported (Retain Available).' },
   maxQoS: { type: 'integer', min: 0, max: 2, description: 'Highest QoS granted (Maximum QoS).' },
+  authentication: {
+    type: 'section',
+    description:
+      'Authenticator chain, each `{type: builtin|password_file|jwt|http|certificate, ...}`; the first that allows or denies decides, ' +
+      'the others pass. A listener\'s own `authentication` replaces it. See Authentication.',
+    check: (value, label, origin, style) => checkAuthentication(value, label, origin, style),
+  },
+  allowAnonymous: {
+    type: 'boolean',
+    description: 'Whether clients without a username may connect (and, with no authenticators, anyone). A listener\'s `allow_anonymous` wins.',
+    defaultText: 'true on loopback listeners (127.x, ::1, localhost) only',
+  },
   acl: {
     type: 'section',
     description:
@@ -269,13 +282,16 @@ const listenerTypes: readonly ListenerType[] = ['tcp', 'tls', 'ws', 'wss'];
 type ListenerSetting =
   | Setting
   | { readonly type: 'strings'; readonly description: string }
-  | { readonly type: 'sni'; readonly description: string };
+  | { readonly type: 'sni'; readonly description: string }
+  | { readonly type: 'authentication'; readonly description: string };
 const certificateFields = ['cn', 'dn'] as const;
 const listenerFields = {
   type: { type: 'enum', enum: listenerTypes, description: 'Transport.' },
   host: { type: 'string', description: 'Address to bind.' },
   port: { type: 'integer', min: 0, max: 65_535, description: 'Port to bind; 0 picks a free one.' },
   maxConnections: { type: 'integer', min: 0, max: unbounded, description: 'Per-listener connection cap.' },
+  allowAnonymous: { type: 'boolean', description: 'Clients without a username may connect (default: on loopback hosts only).' },
+  authentication: { type: 'authentication', description: 'Authenticator chain of this listener.' },
   certFile: { type: 'string', description: 'PEM certificate chain (tls, wss).' },
   keyFile: { type: 'string', description: 'PEM private key (tls, wss).' },
   keyPassphrase: { type: 'string', description: 'Passphrase of an encrypted key.' },
@@ -370,6 +386,7 @@ function checkListenerField(setting: ListenerSetting, value: unknown, label: str
     }
     return value;
   }
+  if (setting.type === 'authentication') return checkAuthentication(value, label, origin, style);
   if (setting.type === 'sni') {
     if (!Array.isArray(value)) throw new ConfigError(label, `${label}: expected a list of {servername, cert_file, key_file}, got ${show(value)} (${origin})`);
     return value.map((entry: unknown, index) => checkSniEntry(entry, `${label}[${index}]`, origin, style));

@@ -20,6 +20,10 @@ export interface ListenerConfig {
   port: number;
   /** Per-listener cap on connections; 0 means only the broker-wide limit applies. */
   maxConnections?: number;
+  /** Clients without a username may connect; default: the broker's allowAnonymous, else true only on a loopback host. */
+  allowAnonymous?: boolean;
+  /** Authenticator chain of this listener, replacing the broker's `authentication`. */
+  authentication?: AuthenticatorConfig[];
 
   // tls and wss
   /** PEM certificate chain (leaf first); required for tls/wss. */
@@ -60,6 +64,64 @@ export interface ListenerConfig {
   /** Expect a PROXY protocol v1 or v2 header before the first byte of each connection. */
   proxyProtocol?: boolean;
 }
+
+export type AuthenticatorType = 'builtin' | 'passwordFile' | 'jwt' | 'http' | 'certificate';
+
+/** Users in the store, managed by `starling ctl users` and `broker.users`; also enables SCRAM (MQTT 5 enhanced authentication). */
+export interface BuiltinAuthenticatorConfig {
+  type: 'builtin';
+}
+
+/** `username:hash` lines written by `starling passwd`; re-read when the file changes. */
+export interface PasswordFileAuthenticatorConfig {
+  type: 'passwordFile';
+  file: string;
+}
+
+export interface JwtAuthenticatorConfig {
+  type: 'jwt';
+  /** Exactly one of secret (HS256/384/512), publicKeyFile (PEM: RS*, PS*, ES*, EdDSA), jwksUrl. */
+  secret?: string;
+  publicKeyFile?: string;
+  jwksUrl?: string;
+  /** Seconds a fetched JWKS is used before it is fetched again (default 600). */
+  jwksCacheSeconds?: number;
+  /** Accepted `alg` values; default any the key type allows. */
+  algorithms?: string[];
+  /** Which CONNECT field carries the token (default password). */
+  from?: 'password' | 'username';
+  issuer?: string;
+  audience?: string;
+  /** Claim that makes the client a superuser when true (default is_superuser). */
+  superuserClaim?: string;
+  /** Claim that must equal the CONNECT username (from: password), or becomes it (from: username); default sub when from is username. */
+  usernameClaim?: string;
+}
+
+export interface HttpAuthenticatorConfig {
+  type: 'http';
+  url: string;
+  /** Default 5000; no answer in time denies. */
+  timeoutMs?: number;
+  /** Seconds an answer is reused for the same credentials (default 60; 0 disables). */
+  cacheSeconds?: number;
+  headers?: Record<string, string>;
+}
+
+/** Mutual TLS: a verified client certificate is the identity (its CN or full subject). */
+export interface CertificateAuthenticatorConfig {
+  type: 'certificate';
+  identity?: 'cn' | 'subject';
+  /** Deny when the CONNECT username is present and differs from the identity (default false: the identity replaces it). */
+  matchUsername?: boolean;
+}
+
+export type AuthenticatorConfig =
+  | BuiltinAuthenticatorConfig
+  | PasswordFileAuthenticatorConfig
+  | JwtAuthenticatorConfig
+  | HttpAuthenticatorConfig
+  | CertificateAuthenticatorConfig;
 
 export type Durability = 'sync' | 'batched' | 'memory';
 export type SharedSubscriptionStrategy = 'round_robin' | 'random';
@@ -171,6 +233,10 @@ export interface BrokerConfig {
   retainAvailable: boolean;
   maxQoS: 0 | 1 | 2;
 
+  /** Authenticator chain, first decisive answer wins; listeners may replace it. */
+  authentication: AuthenticatorConfig[];
+  /** Clients without a username may connect; unset: only on listeners bound to a loopback host. */
+  allowAnonymous?: boolean;
 
   acl: AclConfig;
   /** Static bans; `starling ctl banned` adds more to the store. */

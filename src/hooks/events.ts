@@ -3,12 +3,15 @@
 import type { Properties, QoS, SubscriptionRequest } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { Message } from '../broker/message.js';
+import type { ListenerConfig } from '../config/types.js';
 
 export interface PeerInfo {
   address: string;
   port: number;
   /** Which listener accepted the connection: 'tcp', 'tls', 'ws', 'wss' or 'local'. */
   listener: string;
+  /** The configuration of that listener (per-listener authentication); absent for streams served by handleConnection(). */
+  listenerConfig?: ListenerConfig;
   /** The client certificate a tls/wss listener verified (mutual TLS). */
   certificate?: PeerCertificate;
   /** Identity the listener takes from that certificate (peer_cert_as_username / peer_cert_as_client_id); it replaces the CONNECT's. */
@@ -38,6 +41,13 @@ export interface ClientInfo {
   peer: PeerInfo;
   keepAlive: number;
   clean: boolean;
+  /** Set by the authenticator that allowed the client; superusers pass every ACL check. */
+  superuser?: boolean;
+  /**
+   * What the authenticator learned about the client, for ACL rules: `jwt` (the verified claims),
+   * `certificate` ({cn, subject}), `http` (the `attributes` object of the HTTP auth answer).
+   */
+  attributes?: Record<string, unknown>;
 }
 
 export interface AuthenticateRequest {
@@ -52,9 +62,17 @@ export interface AuthenticateRequest {
 
 /** What an authenticator decides; `undefined` means "not mine, ask the next one". */
 export type AuthenticateResult =
-  | { result: 'allow'; superuser?: boolean }
+  | AuthenticateAllow
   | { result: 'deny'; reasonCode?: number; reasonString?: string }
   | undefined;
+
+export interface AuthenticateAllow {
+  result: 'allow';
+  superuser?: boolean;
+  /** Replaces the CONNECT username (a JWT's subject, a certificate's CN). */
+  username?: string;
+  attributes?: Record<string, unknown>;
+}
 
 export interface AuthorizePublishRequest {
   client: ClientInfo;
@@ -115,7 +133,7 @@ export interface EnhancedAuthRequest {
 
 export type EnhancedAuthResult =
   | { result: 'continue'; data?: Buffer }
-  | { result: 'success'; data?: Buffer }
+  | { result: 'success'; data?: Buffer; username?: string; superuser?: boolean; attributes?: Record<string, unknown> }
   | { result: 'deny'; reasonCode?: number; reasonString?: string };
 
 export interface DisconnectedEvent {

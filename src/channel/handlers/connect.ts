@@ -92,7 +92,7 @@ async function authenticateThenConnect(channel: Channel, packet: ConnectPacket):
     authenticationFailed(channel, packet.clientId, packet.username, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
   }
-  completeConnect(channel, packet, undefined);
+  completeConnect(channel, packet, undefined, result);
 }
 
 async function startEnhancedAuth(channel: Channel, packet: ConnectPacket, method: string): Promise<void> {
@@ -129,15 +129,27 @@ async function runAuthStep(channel: Channel, method: string, data: Buffer | unde
   }
   if (reauthenticate) {
     reauthenticating.delete(channel);
+    const client = channel.client;
+    if (client !== undefined) {
+      if (result.superuser !== undefined) client.superuser = result.superuser;
+      if (result.attributes !== undefined) client.attributes = result.attributes;
+    }
     channel.outbox.send({ type: 'auth', reasonCode: ReasonCode.Success, properties });
     return;
   }
   const packet = pendingConnects.get(channel)!;
   pendingConnects.delete(channel);
-  completeConnect(channel, packet, properties);
+  completeConnect(channel, packet, properties, result);
 }
 
-function completeConnect(channel: Channel, packet: ConnectPacket, authProperties: Properties | undefined): void {
+/** What the authenticator that allowed the client established about it. */
+interface Identity {
+  username?: string;
+  superuser?: boolean;
+  attributes?: Record<string, unknown>;
+}
+
+function completeConnect(channel: Channel, packet: ConnectPacket, authProperties: Properties | undefined, identity?: Identity): void {
   const { broker, registry } = channel.context;
   const config = broker.config;
   const v5 = channel.isV5;
@@ -149,7 +161,8 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
     if (v5) connackProperties.assignedClientIdentifier = clientId;
   }
   channel.clientId = clientId;
-  channel.username = packet.username;
+  const username = identity?.username ?? packet.username;
+  channel.username = username;
 
   let keepAlive = packet.keepAlive;
   if (v5 && keepAlive > config.maxKeepAlive) {
@@ -182,18 +195,20 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
   const { session, sessionPresent } = registry.open(clientId, packet.clean, channel);
   session.protocolVersion = packet.protocolVersion;
   session.expiryInterval = expiry;
-  session.username = packet.username;
+  session.username = username;
   channel.session = session;
   registry.persist(session);
   channel.will = packet.will;
   channel.client = {
     clientId,
-    username: packet.username,
+    username,
     protocolVersion: packet.protocolVersion,
     peer: channel.peer,
     keepAlive,
     clean: packet.clean,
   };
+  if (identity?.superuser !== undefined) channel.client.superuser = identity.superuser;
+  if (identity?.attributes !== undefined) channel.client.attributes = identity.attributes;
   channel.state = 'connected';
   broker.counters.clientsConnected++;
   if (broker.counters.clientsConnected > broker.counters.clientsMaximum) {
