@@ -4,6 +4,8 @@
 import type { Duplex } from 'node:stream';
 import { ReasonCode } from './codec/constants.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
+import { BrokerUsers, installAuthentication } from './auth/setup.js';
+import type { UserDatabase } from './auth/users.js';
 import { BrokerCore } from './broker/broker.js';
 import { createMessage, type MessageInput } from './broker/message.js';
 import { Channel } from './channel/channel.js';
@@ -18,6 +20,7 @@ import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
 import { restoreState } from './session/restore.js';
+import { MemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/store.js';
 import type { BoundAddress, Listener } from './transport/listener.js';
 import { TcpListener } from './transport/tcp.js';
@@ -41,6 +44,9 @@ export class StarlingBroker {
   private persistence: SessionPersistence | undefined;
   private readonly sys: SysTopics;
   private starting: Promise<void> | undefined;
+  private userDatabase: UserDatabase | undefined;
+  /** The built-in users (`builtin` authenticator, SCRAM); kept in the store, or in memory with durability 'memory'. */
+  readonly users = new BrokerUsers(() => this.start().then(() => this.userDatabase!));
   private barrier: (() => Barrier | undefined) | undefined;
   private readonly connections = new Set<Connection>();
   private listeners: Listener[] = [];
@@ -111,6 +117,8 @@ export class StarlingBroker {
         'store loaded',
       );
     }
+    // With durability 'memory' there is no store: users then live in memory only.
+    this.userDatabase = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
     this.authorization = installAuthorization(this, this.config);
     this.sys.start();
     this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
@@ -204,7 +212,10 @@ export class StarlingBroker {
 
   private createListener(config: ListenerConfig): Listener {
     const context = {
-      accept: (stream: Duplex, peer: PeerInfo): void => this.handleConnection(stream, peer),
+      accept: (stream: Duplex, peer: PeerInfo): void => {
+        peer.listenerConfig = config; // per-listener authentication
+        this.handleConnection(stream, peer);
+      },
       logger: this.logger,
       maxPacketSize: this.config.maxPacketSize,
     };
