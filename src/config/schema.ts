@@ -17,6 +17,8 @@ export interface Setting {
   readonly description: string;
   /** Shown instead of the default value when that depends on the machine. */
   readonly defaultText?: string;
+  /** No default value: unset has its own meaning (given in defaultText). */
+  readonly optional?: boolean;
   /** For 'section' settings (objects and lists): checks the value and completes it from the defaults. */
   readonly check?: (value: unknown, label: string, origin: string, style: KeyStyle) => unknown;
 }
@@ -141,6 +143,7 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     type: 'boolean',
     description: 'Whether clients without a username may connect (and, with no authenticators, anyone). A listener\'s `allow_anonymous` wins.',
     defaultText: 'true on loopback listeners (127.x, ::1, localhost) only',
+    optional: true,
   },
   acl: {
     type: 'section',
