@@ -8,10 +8,10 @@ import { BrokerUsers, installAuthentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
 import { BrokerCore } from './broker/broker.js';
 import { createMessage, type MessageInput } from './broker/message.js';
-import { Channel } from './channel/channel.js';
+import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
 import type { BrokerConfig, ListenerConfig } from './config/types.js';
-import { Connection } from './connection/connection.js';
+import { Connection, type ConnectionOptions } from './connection/connection.js';
 import type { BrokerEvents, PeerInfo } from './hooks/events.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
@@ -57,6 +57,9 @@ export class StarlingBroker {
   /** ACL, bans, lockout and rate limits (set up by start()). */
   authorization: Authorization | undefined;
   private readonly onSighup = (): void => this.reloadCertificates();
+  // Shared by every connection; built on the first one (after start() has set up the store).
+  private connectionOptions: ConnectionOptions | undefined;
+  private channelContext: ChannelContext | undefined;
 
   constructor(options: BrokerOptions = {}) {
     const { logger, ...overrides } = options;
@@ -137,18 +140,17 @@ export class StarlingBroker {
       }
     }
     this.core.counters.connectionsAccepted++;
-    const connection = new Connection(
-      stream,
-      {
-        maxPacketSize: this.config.maxPacketSize,
-        maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes,
-        barrier: this.barrier,
-      },
-      this.core.counters,
-    );
-    connection.channel = new Channel({ broker: this.core, registry: this.registry, logger: this.logger }, connection, peer);
+    this.connectionOptions ??= {
+      maxPacketSize: this.config.maxPacketSize,
+      maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes,
+      counters: this.core.counters,
+      barrier: this.barrier,
+      onClose: (connection) => this.connections.delete(connection),
+    };
+    this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger };
+    const connection = new Connection(stream, this.connectionOptions);
+    connection.channel = new Channel(this.channelContext, connection, peer);
     this.connections.add(connection);
-    stream.once('close', () => this.connections.delete(connection));
   }
 
   /** Publishes a message from the broker itself (not from a client). */

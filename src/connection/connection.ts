@@ -19,11 +19,42 @@ import type { Barrier } from '../session/persistence.js';
 /** Below this, a PUBLISH is copied into one buffer with its header; above, the payload is written as is. */
 const SMALL_PAYLOAD = 2048;
 
+/** Settings shared by every connection of a broker (one object, not one per socket). */
 export interface ConnectionOptions {
   maxPacketSize: number;
   maxOutgoingBufferBytes: number;
+  counters: Counters;
   /** The store's durability barrier: bytes queued while it is pending leave only once it is done. */
   barrier?: () => Barrier | undefined;
+  /** Called once when the socket has closed. */
+  onClose?: (connection: Connection) => void;
+}
+
+// Per-connection state is kept small for brokers holding many idle clients: the socket listeners
+// are shared functions that find their Connection through the socket, and one microtask per
+// event-loop turn flushes every connection that has something to write.
+const CONNECTION = Symbol('connection');
+type ConnectedSocket = Duplex & { [CONNECTION]: Connection };
+
+function onData(this: ConnectedSocket, chunk: Buffer): void {
+  this[CONNECTION].receive(chunk);
+}
+function onDrain(this: ConnectedSocket): void {
+  this[CONNECTION].drained();
+}
+function onClose(this: ConnectedSocket): void {
+  this[CONNECTION].socketClosed();
+}
+function onError(): void {
+  // 'close' follows; errors such as ECONNRESET are normal ends of a connection.
+}
+
+const toFlush: Connection[] = [];
+let flushScheduled = false;
+function flushAll(): void {
+  flushScheduled = false;
+  for (let i = 0; i < toFlush.length; i++) toFlush[i]!.flush();
+  toFlush.length = 0;
 }
 
 export class Connection implements Outbox {
@@ -33,9 +64,10 @@ export class Connection implements Outbox {
   congestedSince = 0;
 
   private readonly decoder: Decoder;
+  private readonly counters: Counters;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private flushScheduled = false;
+  private flushQueued = false;
   /** Bytes held behind durability barriers, oldest first; each batch leaves when its barrier is done. */
   private held: Array<{ barrier: Barrier; buffers: Buffer[] }> = [];
   private closed = false;
@@ -43,20 +75,18 @@ export class Connection implements Outbox {
   private processing = false;
   /** The first bytes received, until the first packet is decoded: a malformed MQTT 5 CONNECT still gets an MQTT 5 CONNACK. */
   private connectHead: Buffer | undefined = Buffer.alloc(0);
-  private readonly flushCallback = (): void => this.flush();
 
   constructor(
     readonly socket: Duplex,
     private readonly options: ConnectionOptions,
-    private readonly counters: Counters,
   ) {
+    this.counters = options.counters;
     this.decoder = new Decoder({ maximumPacketSize: options.maxPacketSize });
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('drain', () => this.drained());
-    socket.on('error', () => {
-      /* 'close' follows; errors such as ECONNRESET are normal ends of a connection */
-    });
-    socket.on('close', () => this.socketClosed());
+    (socket as ConnectedSocket)[CONNECTION] = this;
+    socket.on('data', onData);
+    socket.on('drain', onDrain);
+    socket.on('error', onError);
+    socket.on('close', onClose);
   }
 
   get writable(): boolean {
@@ -104,9 +134,13 @@ export class Connection implements Outbox {
     }
     this.pending.push(buffer);
     this.pendingBytes += buffer.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushCallback);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      toFlush.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(flushAll);
+      }
     }
   }
 
@@ -118,10 +152,11 @@ export class Connection implements Outbox {
       return;
     }
     this.held.push({ barrier: barrier!, buffers: [buffer] });
-    barrier!.promise.then(this.releaseHeld, this.releaseHeld);
+    const release = (): void => this.releaseHeld();
+    barrier!.promise.then(release, release);
   }
 
-  private readonly releaseHeld = (): void => {
+  private releaseHeld(): void {
     while (this.held.length > 0 && this.held[0]!.barrier.done) {
       for (const buffer of this.held.shift()!.buffers) {
         this.pending.push(buffer);
@@ -130,10 +165,11 @@ export class Connection implements Outbox {
     }
     this.flush();
     if (this.closing && this.held.length === 0) this.finishClose();
-  };
+  }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  /** Writes everything queued in one write (called once per event-loop turn, or before closing). */
+  flush(): void {
+    this.flushQueued = false;
     const pending = this.pending;
     if (pending.length === 0 || this.closed) return;
     const bytes = this.pendingBytes;
@@ -144,12 +180,12 @@ export class Connection implements Outbox {
     if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
   }
 
-  private drained(): void {
+  drained(): void {
     this.congestedSince = 0;
     this.channel.session?.drain();
   }
 
-  private receive(chunk: Buffer): void {
+  receive(chunk: Buffer): void {
     this.counters.bytesReceived += chunk.length;
     if (this.connectHead !== undefined && this.connectHead.length < CONNECT_LEVEL_BYTES) {
       this.connectHead = Buffer.concat([this.connectHead, chunk.subarray(0, CONNECT_LEVEL_BYTES - this.connectHead.length)]);
@@ -194,11 +230,12 @@ export class Connection implements Outbox {
     });
   }
 
-  private socketClosed(): void {
+  socketClosed(): void {
     this.closed = true;
     this.pending = [];
     this.pendingBytes = 0;
     this.held = [];
     this.channel.connectionLost('connection closed');
+    this.options.onClose?.(this);
   }
 }

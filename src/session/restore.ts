@@ -3,13 +3,12 @@
 
 import type { BrokerCore } from '../broker/broker.js';
 import type { Message } from '../broker/message.js';
-import { parseSharedFilter } from '../broker/topic.js';
 import type { StoredMessage, StoredState } from '../store/store.js';
 import { Delivery } from './delivery.js';
 import type { SessionPersistence } from './persistence.js';
 import type { SessionRegistry } from './registry.js';
 import { Session } from './session.js';
-import type { Subscription } from './subscription.js';
+import { createSubscription } from './subscription.js';
 
 export function restoreState(
   state: StoredState,
@@ -40,18 +39,7 @@ export function restoreState(
     session.expiryInterval = record.expiryInterval;
     session.disconnectedAt = record.disconnectedAt;
     for (const stored of record.subscriptions) {
-      const shared = parseSharedFilter(stored.topicFilter);
-      const subscription: Subscription = {
-        session,
-        topicFilter: stored.topicFilter,
-        filter: shared?.filter ?? stored.topicFilter,
-        group: shared?.group,
-        qos: stored.qos,
-        noLocal: stored.noLocal,
-        retainAsPublished: stored.retainAsPublished,
-        retainHandling: stored.retainHandling,
-        subscriptionIdentifier: stored.subscriptionIdentifier,
-      };
+      const subscription = createSubscription(session, stored, stored.subscriptionIdentifier);
       session.subscriptions.set(stored.topicFilter, subscription);
       broker.subscribe(subscription);
     }
@@ -72,15 +60,7 @@ export function restoreState(
   }
 }
 
+/** A stored message has exactly the fields of a Message. */
 function toMessage(stored: StoredMessage): Message {
-  return {
-    topic: stored.topic,
-    payload: stored.payload,
-    qos: stored.qos,
-    retain: stored.retain,
-    properties: stored.properties,
-    from: stored.from,
-    receivedAt: stored.receivedAt,
-    expiresAt: stored.expiresAt,
-  };
+  return stored;
 }

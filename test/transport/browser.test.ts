@@ -64,7 +64,7 @@ test('browser - headless Chromium with MQTT.js connects over ws, subscribes, pub
       };
       server.broker.on('message.published', listener);
     });
-    const result = await page.evaluate((url) => (window as unknown as { roundTrip(url: string): Promise<{ topic: string; payload: string }> }).roundTrip(url), `ws://127.0.0.1:${server.ports[0]}/mqtt`);
+    const result = await page.evaluate((url) => (globalThis as unknown as { roundTrip(url: string): Promise<{ topic: string; payload: string }> }).roundTrip(url), `ws://127.0.0.1:${server.ports[0]}/mqtt`);
     assert.equal(result.topic, 'browser/echo');
     assert.match(result.payload, /^hello from Mozilla/);
     const message = await published;

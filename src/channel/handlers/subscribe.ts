@@ -2,12 +2,12 @@
 // retained messages each new subscription asked for (Retain Handling, MQTT 5).
 
 import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
-import type { SubscribePacket, SubscriptionRequest } from '../../codec/types.js';
+import type { QoS, SubscribePacket, SubscriptionRequest } from '../../codec/types.js';
 import { isValidTopicFilter, topicLevelCount } from '../../codec/validate.js';
 import { minQoS } from '../../broker/broker.js';
 import { isExpired } from '../../broker/message.js';
 import { hasWildcard, parseSharedFilter } from '../../broker/topic.js';
-import type { Subscription } from '../../session/subscription.js';
+import { createSubscription, type Subscription } from '../../session/subscription.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
 
@@ -59,25 +59,14 @@ function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[]
   packet.subscriptions.forEach((request, index) => {
     const code = reasonCodes[index]!;
     if (code >= 0x80) return;
-    const shared = parseSharedFilter(request.topicFilter);
-    const subscription: Subscription = {
-      session,
-      topicFilter: request.topicFilter,
-      filter: shared?.filter ?? request.topicFilter,
-      group: shared?.group,
-      qos: code as 0 | 1 | 2,
-      noLocal: request.noLocal,
-      retainAsPublished: request.retainAsPublished,
-      retainHandling: request.retainHandling,
-      subscriptionIdentifier,
-    };
+    const subscription = createSubscription(session, { ...request, qos: code as QoS }, subscriptionIdentifier);
     const existing = session.subscriptions.get(request.topicFilter);
     // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
     if (existing !== undefined) broker.unsubscribe(existing);
     session.subscriptions.set(request.topicFilter, subscription);
     broker.subscribe(subscription);
     // [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11] Retain Handling; shared subscriptions get no retained messages
-    if (shared === undefined && (request.retainHandling === 0 || (request.retainHandling === 1 && existing === undefined))) {
+    if (subscription.group === undefined && (request.retainHandling === 0 || (request.retainHandling === 1 && existing === undefined))) {
       retainedToSend.push(subscription);
     }
     if (broker.events.listenerCount('session.subscribed') > 0) {
