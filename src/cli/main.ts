@@ -18,7 +18,7 @@ export const usage = `Usage: starling <command> [options]
 Commands:
   start        run the broker (starling start --help for its options)
   bench        load-test a broker (starling bench --help)
-  ctl          manage built-in users: starling ctl users add|passwd|del|list (starling ctl --help)
+  ctl          manage users, ACL rules and bans: starling ctl users|acl|banned ... (starling ctl --help)
   passwd       write a passwords file: starling passwd FILE USERNAME (starling passwd --help)
 
 Options:
