@@ -1,6 +1,6 @@
-// `npm run bench:acl`: what ACL rules cost on the publish path. The same `pairs` load (each publisher
-// to its own subscriber, QoS 1 with 32 in flight per publisher) against a `starling start` child process with no rules (default
-// allow: no authorization hook at all) and with 1,000 rules that never match the bench topics plus
+// `npm run bench:acl`: what ACL rules cost on the publish path. The same `pub` load (QoS 1, 32 in
+// flight per publisher, no subscribers: each PUBLISH is authorized, routed and acknowledged) against
+// a `starling start` child process with no rules (default allow: no authorization hook at all) and with 1,000 rules that never match the bench topics plus
 // one `allow all bench/#` at the end (default deny), so every decision walks the whole list once.
 // Each client publishes to one topic, so after the first PUBLISH the per-client decision cache
 // answers; the uncached cost of walking 1,000 rules is measured separately, in this process.
@@ -108,8 +108,9 @@ async function measure(rules: number, settings: Settings): Promise<{ perSecond: 
   const acl = rules === 0 ? undefined : { default: 'deny', rules: benchRules(rules) };
   const broker = await startStarling(directory, acl);
   try {
+    await checkRulesApply(broker.port, rules > 0);
     const result = await runScenario({
-      ...defaultOptions('pairs'),
+      ...defaultOptions('pub'),
       port: broker.port,
       qos: 1,
       inflight: 32,
@@ -123,10 +124,24 @@ async function measure(rules: number, settings: Settings): Promise<{ perSecond: 
       quiet: true,
     });
     if (result.connect.failed > 0) throw new Error(`${result.connect.failed} connections failed: ${result.connect.firstError ?? ''}`);
-    return { perSecond: result.receivedPerSecond, lost: result.lost + result.writtenOff };
+    return { perSecond: result.sentPerSecond, lost: result.lost + result.rejected };
   } finally {
     await broker.stop();
     rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** Guards the measurement: with rules, a topic outside bench/# must be denied (MQTT 5 PUBACK 0x87). */
+async function checkRulesApply(port: number, expectDenied: boolean): Promise<void> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0, clientId: 'acl-check' });
+  try {
+    const code = await client.publishAsync('elsewhere/x', 'x', { qos: 1 }).then(
+      () => 0,
+      (error: { code?: number }) => error.code ?? -1,
+    );
+    if ((code === 0x87) !== expectDenied) throw new Error(`PUBACK ${code} on elsewhere/x: the ACL is ${expectDenied ? 'not' : 'unexpectedly'} active`);
+  } finally {
+    await client.endAsync();
   }
 }
 
@@ -161,12 +176,12 @@ async function main(): Promise<void> {
     for (const rules of order) {
       const { perSecond, lost } = await measure(rules, settings);
       (rules === 0 ? without : withRules).push(perSecond);
-      process.stderr.write(`run ${run + 1}: ${rules} rules: ${integer.format(perSecond)} msg/s delivered${lost > 0 ? ` (${lost} lost)` : ''}\n`);
+      process.stderr.write(`run ${run + 1}: ${rules} rules: ${integer.format(perSecond)} acknowledged publishes/s${lost > 0 ? ` (${lost} lost or rejected)` : ''}\n`);
     }
   }
   const base = median(without);
   const ruled = median(withRules);
-  console.log(`pairs, QoS 1 (32 in flight), ${settings.clients} publishers -> ${settings.clients} subscribers, ${settings.duration} s x ${settings.runs} run(s), broker on 1 CPU`);
+  console.log(`pub, QoS 1 (32 in flight), ${settings.clients} publishers, ${settings.duration} s x ${settings.runs} run(s), median, broker on 1 CPU`);
   console.log(`  no ACL rules (default allow):         ${integer.format(base)} msg/s`);
   console.log(`  ${settings.rules} non-matching rules + 1 allow: ${integer.format(ruled)} msg/s`);
   console.log(`  ratio (with rules / without):         ${(ruled / base).toFixed(3)}`);
