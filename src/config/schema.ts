@@ -460,6 +460,14 @@ function formatDefault(value: unknown): string {
     const listeners = value.map((listener: ListenerConfig) => `${listener.type} ${listener.host} ${listener.port}`);
     return listeners.length === 0 ? 'none' : `\`${listeners.join(', ')}\``;
   }
-  if (typeof value === 'object' && value !== null) return `\`${JSON.stringify(value)}\``;
+  // Shown with the snake_case keys a config file uses.
+  if (typeof value === 'object' && value !== null) {
+    return `\`${JSON.stringify(value, (_key, nested: unknown) => snakeKeys(nested))}\``;
+  }
   return `\`${String(value)}\``;
+}
+
+function snakeKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, nested]) => [snakeName(key), nested]));
 }
