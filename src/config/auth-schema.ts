@@ -1,7 +1,7 @@
 // Checks the `authentication` list (global and per listener): each entry names its authenticator
 // `type` and that type's options, spelled snake_case in files and camelCase in library options.
 
-import { ConfigError, didYouMean } from './config-error.js';
+import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import type { AuthenticatorConfig, AuthenticatorType } from './types.js';
 
 type FieldType = 'string' | 'integer' | 'boolean' | 'strings' | 'headers' | 'enum';
@@ -48,11 +48,6 @@ const typeNames: Record<string, AuthenticatorType> = {
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Checks an `authentication` list. */

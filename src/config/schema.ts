@@ -1,7 +1,7 @@
 // The configuration schema: one row per BrokerConfig key with its type, bounds and description.
 // Validation, the STARLING_* / --flag names and the README's config table are all derived from it.
 
-import { ConfigError, didYouMean } from './config-error.js';
+import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
@@ -420,12 +420,6 @@ function checkSniEntry(entry: unknown, label: string, origin: string, style: Key
     }
   }
   return checked;
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** The README's configuration table: one row per key, in schema order. */

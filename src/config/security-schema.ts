@@ -2,7 +2,7 @@
 // rate_limits, flapping): each section is an object whose fields are spelled snake_case in files and
 // camelCase in library options; a partial section is completed from the defaults.
 
-import { ConfigError, didYouMean } from './config-error.js';
+import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import type { AclRuleConfig, BanConfig } from './types.js';
 
 export type SectionStyle = 'snake' | 'camel';
@@ -143,8 +143,3 @@ function checkField(field: Field, value: unknown, label: string, origin: string,
   }
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
