@@ -21,6 +21,7 @@ import { AclFile } from './acl-file.js';
 import { banKey, BanList, isActive, normalizeAddress, type Ban } from './bans.js';
 import { FlappingDetector } from './flapping.js';
 import { Lockout } from './lockout.js';
+import { PendingConnections } from './pending-connections.js';
 import { ConnectionRateLimiter, PublishLimiter } from './rate-limits.js';
 import { listEntries, MemoryRecords, readGeneration, recordsOf, type RecordStore } from './records.js';
 
@@ -32,8 +33,8 @@ export interface AbuseStats {
   bannedRefused: number;
   /** Sockets closed before CONNECT by the connection rate limits. */
   connectionRateRefused: number;
-  /** Sockets closed before CONNECT by the pending-connection cap per address. */
-  pendingRefused: number;
+  /** Connections that had not sent CONNECT, closed to make room for newer ones from the same address. */
+  pendingEvicted: number;
   /** Client ids banned for flapping. */
   flappingBans: number;
   /** PUBLISH packets over a client's message/byte rate (dropped, delayed or disconnected). */
@@ -76,7 +77,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   const logger = broker.logger;
   const records = recordsOf(broker.store) ?? new MemoryRecords();
   const removers: Array<() => void> = [];
-  const stats: AbuseStats = { bannedRefused: 0, connectionRateRefused: 0, pendingRefused: 0, flappingBans: 0, publishRateLimited: 0, aclDenied: 0 };
+  const stats: AbuseStats = { bannedRefused: 0, connectionRateRefused: 0, pendingEvicted: 0, flappingBans: 0, publishRateLimited: 0, aclDenied: 0 };
 
   // --- ACL ---------------------------------------------------------------------------------
   const configRules = acl.rules ?? [];
@@ -243,16 +244,8 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
 
   // --- connection gate: rate per listener/address, pending connections per address ------------
   const connectionRate = new ConnectionRateLimiter(rateLimits);
-  const pendingByAddress = new Map<string, number>();
-  const pendingPeers = new Set<PeerInfo>();
-  const settle = (peer: PeerInfo): void => {
-    if (!pendingPeers.delete(peer)) return;
-    const address = normalizeAddress(peer.address);
-    const count = (pendingByAddress.get(address) ?? 1) - 1;
-    if (count <= 0) pendingByAddress.delete(address);
-    else pendingByAddress.set(address, count);
-  };
-  if (connectionRate.enabled || maxPending > 0) {
+  const pending = new PendingConnections(maxPending);
+  if (connectionRate.enabled || pending.enabled) {
     removers.push(
       broker.addConnectionGate((stream, peer) => {
         const address = normalizeAddress(peer.address);
@@ -260,25 +253,28 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
           stats.connectionRateRefused++;
           return false;
         }
-        if (maxPending > 0) {
-          const pending = pendingByAddress.get(address) ?? 0;
-          if (pending >= maxPending) {
-            stats.pendingRefused++;
-            return false;
-          }
-          pendingByAddress.set(address, pending + 1);
-          pendingPeers.add(peer);
-          stream.once('close', () => settle(peer));
+        if (pending.enabled) {
+          if (pending.admit(peer, stream, address)) stats.pendingEvicted++;
+          stream.once('close', () => pending.settle(peer));
         }
         return true;
       }),
     );
-    if (maxPending > 0) {
-      const onConnected = (client: ClientInfo): void => settle(client.peer);
+    if (pending.enabled) {
+      const onConnected = (client: ClientInfo): void => pending.settle(client.peer);
       broker.on('client.connected', onConnected);
       removers.push(() => broker.off('client.connected', onConnected));
     }
   }
+  // One line per maintenance tick during a flood, not one per socket.
+  const logEvictions = (): void => {
+    const evictions = pending.takeEvictions();
+    if (evictions.size === 0) return;
+    let evicted = 0;
+    for (const count of evictions.values()) evicted += count;
+    const addresses = Object.fromEntries([...evictions].sort(([, a], [, b]) => b - a).slice(0, 5));
+    logger.warn({ evicted, addresses, maxPendingConnectionsPerAddress: maxPending }, 'closed the oldest connections that had not sent CONNECT to make room for new ones');
+  };
 
   // --- message and byte rates per client -------------------------------------------------------
   if (rateLimits.messagesPerSecond > 0 || rateLimits.bytesPerSecond > 0) {
@@ -320,6 +316,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     lockout.prune(now);
     flapping.prune(now);
     connectionRate.prune(now);
+    logEvictions();
   };
   refresh();
   const timer = setInterval(() => {

@@ -178,7 +178,7 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     type: 'integer',
     min: 0,
     max: unbounded,
-    description: 'Connections from one address that have not sent CONNECT yet; more are closed at once (0: unlimited).',
+    description: 'Connections from one address that have not sent CONNECT yet; at the cap the oldest of them is closed to make room for a new one (0: unlimited).',
   },
 };
 

@@ -244,6 +244,6 @@ export interface BrokerConfig {
   lockout: LockoutConfig;
   rateLimits: RateLimitsConfig;
   flapping: FlappingConfig;
-  /** Connections from one address that have not sent CONNECT yet; more are closed at once. 0 is unlimited. */
+  /** Connections from one address that have not sent CONNECT yet; at the cap the oldest is closed for a new one. 0 is unlimited. */
   maxPendingConnectionsPerAddress: number;
 }

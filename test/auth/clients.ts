@@ -2,8 +2,10 @@
 // CONNACK code (0 = accepted; MQTT 5 reason code or MQTT 3.1.1 return code otherwise).
 
 import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import type { Broker, ClientInfo } from '../../src/index.js';
+import { createLogger, type Logger } from '../../src/log.js';
 
 export interface ConnectResult {
   code: number;
@@ -43,4 +45,16 @@ export function mosquittoPub(port: number, args: string[]): Promise<{ exitCode: 
       resolve({ exitCode: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr });
     });
   });
+}
+
+/** A logger at `info` whose JSON lines are kept (parsed) in `lines`, to check what the broker logs. */
+export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
 }
