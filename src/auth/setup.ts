@@ -38,7 +38,7 @@ export function createAuthenticator(config: AuthenticatorConfig, users: UserData
 
 /** Registers the hooks; returns the user database over `store`. */
 export function installAuthentication(broker: HookTarget, config: BrokerConfig, store: Store, logger: Logger): UserDatabase {
-  const users = new UserDatabase(store);
+  const users = new UserDatabase(store, config.passwordHash);
   const resolver = new PolicyResolver(config.authentication, config.allowAnonymous, (authenticatorConfig) => createAuthenticator(authenticatorConfig, users));
   const scram = new ScramServer(users);
   const onError = (name: string, error: unknown): void => {

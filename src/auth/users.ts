@@ -3,12 +3,12 @@
 // process on the same data directory apply to the next connection without a restart.
 
 import type { Store } from '../store/store.js';
-import { hashPassword, verifyPassword } from './password-hash.js';
+import { DEFAULT_PASSWORD_HASH, hashPassword, verifyPassword, type PasswordHashAlgorithm } from './password-hash.js';
 import { scramCredentials, type ScramCredentials } from './scram-credentials.js';
 
 export interface UserRecord {
   username: string;
-  /** scrypt PHC-like string (password-hash.ts); never the password. */
+  /** argon2id or scrypt hash string (password-hash.ts); never the password. */
   passwordHash: string;
   /** When set, this user may only connect with this client id. */
   clientId?: string;
@@ -59,7 +59,11 @@ export function checkUsername(username: string): void {
 }
 
 export class UserDatabase {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** For new and changed passwords; existing hashes of either kind keep verifying. */
+    private readonly passwordHash: PasswordHashAlgorithm = DEFAULT_PASSWORD_HASH,
+  ) {}
 
   get(username: string): UserRecord | undefined {
     return this.store.getRecord<UserRecord>('user', username);
@@ -73,7 +77,7 @@ export class UserDatabase {
     checkUsername(username);
     if (this.get(username) !== undefined) throw new UserError('user_exists', `user ${username} already exists (use passwd to change the password)`);
     checkPassword(password, options.force);
-    const record: UserRecord = { username, ...(await credentials(password)), superuser: options.superuser ?? false };
+    const record: UserRecord = { username, ...(await credentials(password, this.passwordHash)), superuser: options.superuser ?? false };
     if (options.clientId !== undefined) record.clientId = options.clientId;
     this.store.saveRecord('user', username, record);
     await this.store.flushed();
@@ -82,7 +86,7 @@ export class UserDatabase {
   async setPassword(username: string, password: string, options: { force?: boolean } = {}): Promise<void> {
     const existing = this.require(username);
     checkPassword(password, options.force);
-    this.store.saveRecord('user', username, { ...existing, ...(await credentials(password)) });
+    this.store.saveRecord('user', username, { ...existing, ...(await credentials(password, this.passwordHash)) });
     await this.store.flushed();
   }
 
@@ -116,9 +120,9 @@ export class UserDatabase {
   }
 }
 
-async function credentials(password: string): Promise<Pick<UserRecord, 'passwordHash' | 'scram'>> {
+async function credentials(password: string, algorithm: PasswordHashAlgorithm): Promise<Pick<UserRecord, 'passwordHash' | 'scram'>> {
   return {
-    passwordHash: await hashPassword(password),
+    passwordHash: await hashPassword(password, algorithm),
     scram: { sha256: scramCredentials('sha256', password), sha512: scramCredentials('sha512', password) },
   };
 }

@@ -14,6 +14,8 @@ import { StoreError } from '../store/store.js';
 import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand, checkAclArgs, checkBannedArgs, RecordError } from './ctl-records.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
+import { hashAlgorithmFlag } from './passwd.js';
+import type { PasswordHashAlgorithm } from '../auth/password-hash.js';
 
 const COMMAND = 'starling ctl';
 
@@ -33,6 +35,7 @@ Password options:
   --password-stdin      read the password from the first line of standard input
   (neither)             prompt twice on a terminal, else read standard input
   --force               accept a password shorter than 8 characters
+  --hash argon2id|scrypt  the hash for the new password (default argon2id)
 
 Usage: starling ctl acl <action> [options]
 
@@ -62,7 +65,7 @@ Where the store is:
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'password', 'client-id', 'username', 'duration', 'reason'],
+  valued: ['data-dir', 'config', 'password', 'client-id', 'username', 'duration', 'reason', 'hash'],
   boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first'],
 };
 
@@ -91,9 +94,11 @@ export async function ctlCommand(args: string[]): Promise<void> {
   for (const flag of ['superuser', 'client-id']) {
     if (flags[flag] !== undefined && action !== 'add') throw new UsageError(`--${flag} is only for add`, COMMAND);
   }
+  if (flags['hash'] !== undefined && action !== 'add' && action !== 'passwd') throw new UsageError('--hash is only for add and passwd', COMMAND);
+  const passwordHash = hashAlgorithmFlag(flags, COMMAND);
   try {
     const password = action === 'add' || action === 'passwd' ? await readPassword(flags, COMMAND) : '';
-    await withUsers(dataDirectory(flags), async (users) => {
+    await withUsers(dataDirectory(flags), passwordHash, async (users) => {
       const force = flags['force'] === true;
       switch (action) {
         case 'add': {
@@ -162,8 +167,8 @@ function dataDirectory(flags: Record<string, string | boolean>): string {
   return resolve('./data');
 }
 
-async function withUsers(dataDir: string, body: (users: UserDatabase) => Promise<void>): Promise<void> {
-  await withStore(dataDir, (store) => body(new UserDatabase(store)));
+async function withUsers(dataDir: string, passwordHash: PasswordHashAlgorithm, body: (users: UserDatabase) => Promise<void>): Promise<void> {
+  await withStore(dataDir, (store) => body(new UserDatabase(store, passwordHash)));
 }
 
 async function withStore(dataDir: string, body: (store: import('../store/lmdb/lmdb-store.js').LmdbStore & RecordStore) => Promise<void>): Promise<void> {

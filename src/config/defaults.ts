@@ -32,6 +32,7 @@ export function defaultConfig(): BrokerConfig {
     retainAvailable: true,
     maxQoS: 2,
     authentication: [],
+    passwordHash: 'argon2id',
     acl: { file: '', default: 'allow', rules: [], disconnectOnDeny: false, cacheSize: 1000 },
     bans: [],
     lockout: { maxFailures: 5, window: 60, duration: 300 },

@@ -145,6 +145,13 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     defaultText: 'true on loopback listeners (127.x, ::1, localhost) only',
     optional: true,
   },
+  passwordHash: {
+    type: 'enum',
+    enum: ['argon2id', 'scrypt'],
+    description:
+      'Hash for new built-in user passwords (`broker.users`): argon2id (m=19456 KiB, t=2, p=1) or scrypt (N=16384, r=8, p=1). ' +
+      'Existing hashes of either kind keep verifying. `starling passwd` and `starling ctl users` take `--hash`.',
+  },
   acl: {
     type: 'section',
     description:

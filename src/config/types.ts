@@ -65,6 +65,8 @@ export interface ListenerConfig {
   proxyProtocol?: boolean;
 }
 
+export type PasswordHashAlgorithm = 'argon2id' | 'scrypt';
+
 export type AuthenticatorType = 'builtin' | 'passwordFile' | 'jwt' | 'http' | 'certificate';
 
 /** Users in the store, managed by `starling ctl users` and `broker.users`; also enables SCRAM (MQTT 5 enhanced authentication). */
@@ -237,6 +239,8 @@ export interface BrokerConfig {
   authentication: AuthenticatorConfig[];
   /** Clients without a username may connect; unset: only on listeners bound to a loopback host. */
   allowAnonymous?: boolean;
+  /** Hash for new built-in user passwords; existing argon2id and scrypt hashes both keep verifying. */
+  passwordHash: PasswordHashAlgorithm;
 
   acl: AclConfig;
   /** Static bans; `starling ctl banned` adds more to the store. */

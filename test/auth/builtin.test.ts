@@ -81,18 +81,22 @@ test('builtin - users API: passwd replaces the password, delete removes the user
     assert.equal((await connackCode(b.url, { protocolVersion: 4, clientId: 'c', username: 'carol', password: 'short' })).code, 0);
   }));
 
-test('builtin - the stored record holds a scrypt hash with a per-user salt and SCRAM keys, never the password', async () => {
+test('builtin - the stored record holds an argon2id hash (scrypt on request) with a per-user salt and SCRAM keys, never the password', async () => {
   const store = new MemoryStore();
   const users = new UserDatabase(store);
   await users.add('u1', 'same password');
   await users.add('u2', 'same password');
   const [first, second] = [users.get('u1')!, users.get('u2')!];
-  assert.match(first.passwordHash, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  assert.match(first.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
   assert.notEqual(first.passwordHash, second.passwordHash);
   assert.notEqual(first.scram?.sha256.salt, second.scram?.sha256.salt);
   assert.ok(!JSON.stringify(store.listRecords('user')).includes('same password'));
   assert.ok(await users.verify('u1', 'same password'));
   assert.equal(await users.verify('u1', 'same passworD'), undefined);
+  const scryptUsers = new UserDatabase(store, 'scrypt');
+  await scryptUsers.add('u3', 'same password');
+  assert.match(users.get('u3')!.passwordHash, /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  assert.ok(await users.verify('u3', 'same password'));
 });
 
 test('anonymous - allowed by default on a loopback listener, with or without a username', async () => {

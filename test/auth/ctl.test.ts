@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
 import { startBroker } from '../helpers/broker.js';
 import { connackCode } from './clients.js';
@@ -22,6 +23,17 @@ function starling(args: string[], stdin?: string): Promise<{ code: number; stdou
     });
     child.stdin!.end(stdin ?? '');
   });
+}
+
+/** username -> the kind of hash stored, read from the data directory (LMDB allows a second process). */
+async function storedHashKinds(dataDir: string): Promise<Record<string, string>> {
+  const store = new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
+  await store.openRecords();
+  try {
+    return Object.fromEntries(store.listRecords<{ passwordHash: string }>('user').map(([name, user]) => [name, user.passwordHash.startsWith('$argon2id$') ? 'argon2id' : user.passwordHash.split('$')[0]!]));
+  } finally {
+    await store.close();
+  }
 }
 
 test('ctl - users add/passwd/del/list against the data directory of a running broker, picked up at the next CONNECT', async () => {
@@ -42,7 +54,11 @@ test('ctl - users add/passwd/del/list against the data directory of a running br
     assert.equal((await connackCode(url, { protocolVersion: 4, clientId: 'c3', username: 'alice', password: 'first password' })).code, 4);
     assert.equal((await connackCode(url, { protocolVersion: 4, clientId: 'c4', username: 'alice', password: 'second password' })).code, 0);
 
-    assert.equal((await ctl('add', 'bob', '--password', 'bobs password', '--client-id', 'bob-1')).code, 0);
+    assert.equal((await ctl('add', 'bob', '--password', 'bobs password', '--client-id', 'bob-1', '--hash', 'scrypt')).code, 0);
+    assert.equal((await connackCode(url, { protocolVersion: 5, clientId: 'bob-1', username: 'bob', password: 'bobs password' })).code, 0);
+    assert.deepEqual(await storedHashKinds(dataDir), { alice: 'argon2id', bob: 'scrypt' });
+    assert.equal((await ctl('passwd', 'bob', '--password', 'bobs password', '--hash', 'md5')).code, 2);
+    assert.equal((await ctl('del', 'bob', '--hash', 'scrypt')).code, 2);
     const listed = await ctl('list');
     assert.equal(listed.stdout, 'alice  (superuser)\nbob  (client id bob-1)\n');
     const json = await ctl('list', '--json');
@@ -98,14 +114,15 @@ test('passwd - starling passwd writes username:hash lines the password_file auth
   try {
     assert.equal((await starling(['passwd', '-c', file, 'dev', '--password', 'device password'])).code, 0);
     const text = await readFile(file, 'utf8');
-    assert.match(text, /^dev:scrypt\$16384\$8\$1\$[^$]+\$[^$]+\n$/);
+    assert.match(text, /^dev:\$argon2id\$v=19\$m=19456,t=2,p=1\$[^$]+\$[^$]+\n$/);
     assert.ok(!text.includes('device password'));
     const b = await startBroker({ authentication: [{ type: 'passwordFile', file }] });
     try {
       assert.equal((await connackCode(b.url, { protocolVersion: 4, clientId: 'p1', username: 'dev', password: 'device password' })).code, 0);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p2', username: 'dev', password: 'wrong' })).code, 0x86);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p3', username: 'ops', password: 'ops password' })).code, 0x86);
-      assert.equal((await starling(['passwd', file, 'ops', '--password-stdin'], 'ops password\n')).code, 0);
+      assert.equal((await starling(['passwd', file, 'ops', '--password-stdin', '--hash', 'scrypt'], 'ops password\n')).code, 0);
+      assert.match(await readFile(file, 'utf8'), /^dev:\$argon2id\$[^\n]+\nops:scrypt\$16384\$8\$1\$[^\n]+\n$/);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p4', username: 'ops', password: 'ops password' })).code, 0);
       assert.equal((await starling(['passwd', '-D', file, 'dev'])).code, 0);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p5', username: 'dev', password: 'device password' })).code, 0x86);
@@ -118,6 +135,8 @@ test('passwd - starling passwd writes username:hash lines the password_file auth
     const unknown = await starling(['passwd', '-D', file, 'nobody']);
     assert.deepEqual([unknown.code, unknown.stderr], [1, `starling passwd: unknown user nobody in ${file}\n`]);
     assert.equal((await starling(['passwd', file])).code, 2);
+    const badHash = await starling(['passwd', file, 'x', '--password', 'long enough', '--hash', 'md5']);
+    assert.deepEqual([badHash.code, /--hash: expected one of argon2id, scrypt, got md5/.test(badHash.stderr)], [2, true]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
