@@ -2,9 +2,11 @@
 //
 // A rule is {permission, action, topic, username?, client_id?}. For each client the rules that apply to
 // it (no username/client_id selector, or a matching one) are compiled once, with the placeholders
-// `%u` / `${username}`, `%c` / `${clientid}` and `${cert_cn}` replaced by the client's values, into
-// split topic filters. Checks walk that short list in order; the first matching rule decides, and the
-// configured default answers when none matches.
+// `%u` / `${username}`, `%c` / `${clientid}`, `${cert_cn}` and `${jwt.<claim>}` (a string claim of the
+// client's verified JWT; dots reach into nested claims) replaced by the client's values, into split
+// topic filters. Topics a JWT's ACL claim grants (jwt-acl-claim.ts) come first, as allow rules. Checks
+// walk that short list in order; the first matching rule decides, and the configured default answers
+// when none matches.
 //
 // What "matches" means per action:
 // - publish: the rule's filter matches the topic name (MQTT matching, `$` topics need a literal first level);
@@ -21,11 +23,21 @@ import type { AclAction, AclPermission, AclRuleConfig } from '../config/types.js
 
 export type { AclAction, AclPermission, AclRuleConfig };
 
-/** What the placeholders of a client's rules are replaced with. */
+/** What the placeholders of a client's rules are replaced with, and what its token grants. */
 export interface AclIdentity {
   clientId: string;
   username: string | undefined;
   certCommonName: string | undefined;
+  /** The verified claims of the client's JWT, for `${jwt.<claim>}`. */
+  jwtClaims?: Record<string, unknown> | undefined;
+  /** Topics granted by the JWT's ACL claim, checked before every rule. */
+  grants?: AclGrants | undefined;
+}
+
+/** Filters a client may publish to and subscribe to, whatever the rules say. */
+export interface AclGrants {
+  publish: readonly string[];
+  subscribe: readonly string[];
 }
 
 interface CompiledRule {
@@ -35,7 +47,8 @@ interface CompiledRule {
   levels: string[];
 }
 
-const PLACEHOLDER = /%u|%c|\$\{username\}|\$\{clientid\}|\$\{cert_cn\}/g;
+const PLACEHOLDER = /%u|%c|\$\{username\}|\$\{clientid\}|\$\{cert_cn\}|\$\{jwt\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\}/g;
+const JWT_PREFIX = '${jwt.';
 
 /** Checks that a rule's topic is a usable filter; returns an error message or undefined. */
 export function ruleTopicError(topic: string): string | undefined {
@@ -62,6 +75,8 @@ export class AclRuleSet {
 
   forClient(identity: AclIdentity): ClientAcl {
     const compiled: CompiledRule[] = [];
+    for (const filter of identity.grants?.publish ?? []) compiled.push({ allow: true, publish: true, subscribe: false, levels: filter.split('/') });
+    for (const filter of identity.grants?.subscribe ?? []) compiled.push({ allow: true, publish: false, subscribe: true, levels: filter.split('/') });
     for (const rule of this.rules) {
       if (rule.username !== undefined && rule.username !== identity.username) continue;
       if (rule.clientId !== undefined && rule.clientId !== identity.clientId) continue;
@@ -113,12 +128,7 @@ function expand(topic: string, identity: AclIdentity, allow: boolean): string | 
   if (!topic.includes('%') && !topic.includes('${')) return topic;
   let usable = true;
   const expanded = topic.replace(PLACEHOLDER, (placeholder) => {
-    const value =
-      placeholder === '%u' || placeholder === '${username}'
-        ? identity.username
-        : placeholder === '%c' || placeholder === '${clientid}'
-          ? identity.clientId
-          : identity.certCommonName;
+    const value = placeholderValue(placeholder, identity);
     if (value === undefined || value === '' || /[+#/]/.test(value)) {
       usable = false;
       return value === undefined || value === '' ? '+' : value.replace(/\//g, '+');
@@ -127,6 +137,18 @@ function expand(topic: string, identity: AclIdentity, allow: boolean): string | 
   });
   if (!usable && allow) return undefined;
   return expanded;
+}
+
+function placeholderValue(placeholder: string, identity: AclIdentity): string | undefined {
+  if (placeholder === '%u' || placeholder === '${username}') return identity.username;
+  if (placeholder === '%c' || placeholder === '${clientid}') return identity.clientId;
+  if (placeholder === '${cert_cn}') return identity.certCommonName;
+  // ${jwt.a.b}: claims.a.b, strings only (a number or object does not fill a topic level)
+  let value: unknown = identity.jwtClaims;
+  for (const name of placeholder.slice(JWT_PREFIX.length, -1).split('.')) {
+    value = typeof value === 'object' && value !== null && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
+  }
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** MQTT topic matching of a filter against a topic name [MQTT-4.7]. */

@@ -17,6 +17,7 @@ import type { AdmitConnectRequest, AdmitConnectResult, AuthorizePublishRequest, 
 import type { StarlingBroker } from '../instance.js';
 import { AclRuleSet, ruleTopicError, type AclIdentity, type ClientAcl } from './acl.js';
 import { DecisionCache } from './acl-cache.js';
+import { grantsOf } from './jwt-acl-claim.js';
 import { AclFile } from './acl-file.js';
 import { banKey, BanList, isActive, normalizeAddress, type Ban } from './bans.js';
 import { FlappingDetector } from './flapping.js';
@@ -115,10 +116,13 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
       const attributes = (client as { attributes?: Record<string, unknown> }).attributes;
       const certificate = (client.peer as PeerInfo & { certificate?: { commonName?: string } }).certificate;
       const fromAuthenticator = (attributes?.['certificate'] as { cn?: unknown } | undefined)?.cn;
+      const jwtClaims = attributes?.['jwt'];
       const identity: AclIdentity = {
         clientId: client.clientId,
         username: client.username,
         certCommonName: certificate?.commonName ?? (typeof fromAuthenticator === 'string' ? fromAuthenticator : undefined),
+        jwtClaims: typeof jwtClaims === 'object' && jwtClaims !== null ? (jwtClaims as Record<string, unknown>) : undefined,
+        grants: grantsOf(attributes),
       };
       state = {
         generation,

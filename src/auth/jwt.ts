@@ -1,7 +1,8 @@
 // JWT authentication (jose): the token comes from the CONNECT password (or username) and is
 // verified with a shared secret (HS*), a PEM public key file, or a JWKS URL (fetched once and
 // cached by jose, refetched for an unknown `kid` at most every 30 s). `exp` and `nbf` are checked by
-// jwtVerify; the verified claims are handed to ACL rules as `client.attributes.jwt`.
+// jwtVerify; the verified claims are handed to ACL rules as `client.attributes.jwt` (for
+// `${jwt.<claim>}`), and the topics of the optional ACL claim as `client.attributes.jwtAcl`.
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { ReasonCode } from '../codec/constants.js';
 import type { JwtAuthenticatorConfig } from '../config/types.js';
 import type { AuthenticateRequest, AuthenticateResult } from '../hooks/events.js';
 import type { Authenticator } from './authenticator.js';
+import { parseAclClaim } from './jwt-acl-claim.js';
 
 /** Three base64url parts: anything else in the field is not a token and is left to the next authenticator. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -58,10 +60,16 @@ export class JwtAuthenticator implements Authenticator {
     } else if (usernameClaim !== undefined && claimedUsername !== request.username) {
       return { result: 'deny', reasonCode: ReasonCode.BadUserNameOrPassword, reasonString: `the token's ${usernameClaim} is not the username` };
     }
+    const attributes: Record<string, unknown> = { jwt: payload };
+    if (this.config.aclClaim !== undefined && payload[this.config.aclClaim] !== undefined) {
+      const grants = parseAclClaim(payload[this.config.aclClaim], this.config.aclClaim);
+      if (typeof grants === 'string') return { result: 'deny', reasonCode: ReasonCode.NotAuthorized, reasonString: `invalid token (${grants})` };
+      attributes['jwtAcl'] = grants;
+    }
     const result: AuthenticateResult = {
       result: 'allow',
       superuser: payload[this.config.superuserClaim ?? 'is_superuser'] === true,
-      attributes: { jwt: payload },
+      attributes,
     };
     if (username !== undefined) result.username = username;
     return result;

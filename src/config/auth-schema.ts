@@ -29,6 +29,7 @@ const fieldsByType: Record<AuthenticatorType, Record<string, Field>> = {
     audience: { type: 'string' },
     superuserClaim: { type: 'string' },
     usernameClaim: { type: 'string' },
+    aclClaim: { type: 'string' },
   },
   http: { url: { type: 'string' }, timeoutMs: milliseconds, cacheSeconds: seconds, headers: { type: 'headers' } },
   certificate: { identity: { type: 'enum', enum: ['cn', 'subject'] }, matchUsername: { type: 'boolean' } },

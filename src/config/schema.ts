@@ -156,7 +156,7 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     type: 'section',
     description:
       'Authorization: `{file, default: allow|deny, rules: [{permission: allow|deny, action: publish|subscribe|all, topic, username?, client_id?}], disconnect_on_deny, cache_size}`; ' +
-      'topics may hold `%u`, `%c`, `${cert_cn}`; first match wins (store rules, then the file, then `rules`). See Authorization and abuse protection.',
+      'topics may hold `%u`, `%c`, `${cert_cn}`, `${jwt.<claim>}`; first match wins (store rules, then the file, then `rules`). See Authorization and abuse protection.',
     check: (value, label, origin, style) => checkSection('acl', value, defaultConfig().acl, label, origin, style),
   },
   bans: {

@@ -98,6 +98,8 @@ export interface JwtAuthenticatorConfig {
   superuserClaim?: string;
   /** Claim that must equal the CONNECT username (from: password), or becomes it (from: username); default sub when from is username. */
   usernameClaim?: string;
+  /** Claim `{pub: [filters], sub: [filters], all: [filters]}` granting topics to the client, checked before the ACL rules. */
+  aclClaim?: string;
 }
 
 export interface HttpAuthenticatorConfig {
@@ -136,7 +138,7 @@ export type AclAction = 'publish' | 'subscribe' | 'all';
 export interface AclRuleConfig {
   permission: AclPermission;
   action: AclAction;
-  /** Topic filter; `%u` (username), `%c` (client id) and `${cert_cn}` are replaced per client. */
+  /** Topic filter; `%u` (username), `%c` (client id), `${cert_cn}` and `${jwt.<claim>}` are replaced per client. */
   topic: string;
   /** Only for this username (per-user rule). */
   username?: string;

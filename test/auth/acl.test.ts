@@ -13,20 +13,9 @@ import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
 import { Children } from '../helpers/interop.js';
 import { waitFor } from '../helpers/wait.js';
+import { subscribeCodes } from './clients.js';
 
 const split = (filter: string): string[] => filter.split('/');
-
-/** SUBACK codes, also when MQTT.js rejects because some filter failed. */
-async function subscribeCodes(client: import('mqtt').MqttClient, topics: string | string[] | Record<string, { qos: 0 | 1 | 2 }>): Promise<number[]> {
-  try {
-    const granted = await client.subscribeAsync(topics as never, { qos: 0 } as never);
-    return (granted as Array<{ qos: number }>).map((grant) => grant.qos);
-  } catch (error) {
-    const packet = (error as { packet?: { granted?: number[] } }).packet;
-    if (packet?.granted === undefined) throw error;
-    return packet.granted;
-  }
-}
 
 describe('acl - matching', () => {
   test('acl - an allow rule covers a subscription only if it matches every topic the subscription can', () => {

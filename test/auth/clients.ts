@@ -58,3 +58,27 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
   });
   return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
 }
+
+/** The PUBACK reason code (0 when MQTT.js resolves, and always for MQTT 3.1.1; it rejects on codes >= 0x80). */
+export async function pubackCode(client: mqtt.MqttClient, topic: string, payload: string): Promise<number> {
+  try {
+    const packet = await client.publishAsync(topic, payload, { qos: 1 });
+    return (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+    throw error;
+  }
+}
+
+/** SUBACK codes, also when MQTT.js rejects because some filter failed. */
+export async function subscribeCodes(client: mqtt.MqttClient, topics: string | string[] | Record<string, { qos: 0 | 1 | 2 }>): Promise<number[]> {
+  try {
+    const granted = await client.subscribeAsync(topics as never, { qos: 0 } as never);
+    return (granted as Array<{ qos: number }>).map((grant) => grant.qos);
+  } catch (error) {
+    const packet = (error as { packet?: { granted?: number[] } }).packet;
+    if (packet?.granted === undefined) throw error;
+    return packet.granted;
+  }
+}

@@ -9,20 +9,9 @@ import type { RateLimitsConfig } from '../../src/config/types.js';
 import { startBroker } from '../helpers/broker.js';
 import { ClientPool, record } from '../helpers/core-clients.js';
 import { waitFor } from '../helpers/wait.js';
+import { pubackCode } from './clients.js';
 
 const noLimits: RateLimitsConfig = { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' };
-
-/** The PUBACK reason code (0 when MQTT.js resolves; it rejects on codes >= 0x80). */
-async function pubackCode(client: mqtt.MqttClient, topic: string, payload: string): Promise<number> {
-  try {
-    const packet = await client.publishAsync(topic, payload, { qos: 1 });
-    return (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-    throw error;
-  }
-}
 
 test('rate limits - messages_per_second, policy drop: the excess is refused with 0x97 and not routed', async () => {
   const server = await startBroker({ rateLimits: { ...noLimits, messagesPerSecond: 10, policy: 'drop' } });
