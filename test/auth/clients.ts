@@ -2,6 +2,7 @@
 // CONNACK code (0 = accepted; MQTT 5 reason code or MQTT 3.1.1 return code otherwise).
 
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import type { Broker, ClientInfo } from '../../src/index.js';
@@ -12,14 +13,20 @@ export interface ConnectResult {
   client: ClientInfo | undefined;
 }
 
-export function connackCode(url: string, options: mqtt.IClientOptions, broker?: Broker): Promise<ConnectResult> {
+/** `localAddress` (a 127.x address other than 127.0.0.1) makes the connection come from another client address. */
+export function connackCode(url: string, options: mqtt.IClientOptions, broker?: Broker, localAddress?: string): Promise<ConnectResult> {
   return new Promise((resolve, reject) => {
     let client: ClientInfo | undefined;
     const onConnected = (info: ClientInfo): void => {
       if (info.clientId === options.clientId) client = info;
     };
     broker?.on('client.connected', onConnected);
-    const mqttClient = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    const clientOptions = { reconnectPeriod: 0, connectTimeout: 5000, ...options };
+    const { hostname, port } = new URL(url);
+    const mqttClient =
+      localAddress === undefined
+        ? mqtt.connect(url, clientOptions)
+        : new mqtt.MqttClient(() => net.connect({ host: hostname, port: Number(port), localAddress }), { protocol: 'mqtt', ...clientOptions });
     const finish = (code: number): void => {
       clearTimeout(timer);
       broker?.off('client.connected', onConnected);
