@@ -253,7 +253,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     removers.push(
       broker.addConnectionGate((stream, peer) => {
         const address = normalizeAddress(peer.address);
-        if (connectionRate.enabled && !connectionRate.allow(peer.listener, address, Date.now())) {
+        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, address, Date.now())) {
           stats.connectionRateRefused++;
           return false;
         }

@@ -55,7 +55,8 @@ export class TokenBucket {
 }
 
 export class ConnectionRateLimiter {
-  private readonly listeners = new Map<string, TokenBucket>();
+  /** Keyed by the listener's configuration object: two listeners with the same label (port 0) keep separate budgets. */
+  private readonly listeners = new Map<object | string, TokenBucket>();
   private readonly addresses = new Map<string, TokenBucket>();
 
   constructor(private readonly config: Pick<RateLimitsConfig, 'connectionsPerSecond' | 'connectionsPerAddressPerSecond'>) {}
@@ -65,7 +66,7 @@ export class ConnectionRateLimiter {
   }
 
   /** Whether a new connection on this listener from this address is within both rates. */
-  allow(listener: string, address: string, now: number): boolean {
+  allow(listener: object | string, address: string, now: number): boolean {
     const { connectionsPerSecond, connectionsPerAddressPerSecond } = this.config;
     if (connectionsPerAddressPerSecond > 0) {
       let bucket = this.addresses.get(address);
