@@ -89,3 +89,15 @@ test('acl reload - SIGHUP makes `starling start` re-read the rules file; a bad f
     await remove();
   }
 });
+
+test('acl reload - a rules file that cannot be read at start-up stops the broker from starting, naming acl.file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'starling-acl-'));
+  try {
+    const acl = { default: 'deny' as const, rules: [], disconnectOnDeny: false, cacheSize: 10 };
+    await assert.rejects(startBroker({ acl: { ...acl, file: join(dir, 'missing.yaml') } }), /acl\.file: cannot load .*missing\.yaml: ENOENT/);
+    writeFileSync(join(dir, 'bad.yaml'), '- {permission: allow, action: all}\n');
+    await assert.rejects(startBroker({ acl: { ...acl, file: join(dir, 'bad.yaml') } }), /acl\.file: cannot load .*bad\.yaml: .*topic/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
