@@ -1,5 +1,6 @@
 // Client certificate authentication over mutual TLS: the verified certificate's CN becomes the
 // username; without a certificate the client is left to the rest of the chain (here: refused).
+// MQTT.js 3.1.1 and 5 and mosquitto_pub.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createBroker } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { createPki } from '../helpers/certificates.js';
-import { connackCode } from './clients.js';
+import { connackCode, mosquittoPub } from './clients.js';
 
 test('certificate - mutual TLS: the CN is the identity (MQTT 3.1.1 and 5); no certificate is refused on a non-loopback listener', async () => {
   const pki = await createPki();
@@ -34,6 +35,13 @@ test('certificate - mutual TLS: the CN is the identity (MQTT 3.1.1 and 5); no ce
     assert.equal((await connackCode(url, { ...withCert, protocolVersion: 4, clientId: 'd2', username: 'claims-other' }, broker)).code, 0);
     assert.equal((await connackCode(url, { ...tls, protocolVersion: 5, clientId: 'd3' })).code, 0x87);
     assert.equal((await connackCode(url, { ...tls, protocolVersion: 4, clientId: 'd4', username: 'x', password: 'y' })).code, 4);
+    // mosquitto_pub over TLS: with the client certificate it is let in, without it refused.
+    const port = address!.port;
+    for (const version of ['mqttv311', 'mqttv5']) {
+      const accepted = await mosquittoPub(port, ['-V', version, '--cafile', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey, '-i', `m-${version}`]);
+      assert.equal(accepted.exitCode, 0, accepted.stderr);
+      assert.notEqual((await mosquittoPub(port, ['-V', version, '--cafile', pki.caCert, '-i', `n-${version}`])).exitCode, 0);
+    }
   } finally {
     await broker.close();
     await pki.remove();

@@ -1,5 +1,6 @@
 // JWT authentication: HS256 with a secret, RS256 with a PEM key file, ES256 from a JWKS URL;
-// exp and nbf honoured; the token read from the password or the username; claims on ClientInfo.
+// exp and nbf honoured; the token read from the password or the username; claims on ClientInfo;
+// MQTT.js 3.1.1 and 5 and mosquitto_pub.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import { startBroker } from '../helpers/broker.js';
-import { connackCode } from './clients.js';
+import { connackCode, mosquittoPub } from './clients.js';
 
 const secret = 'a shared secret of sufficient length!';
 const now = () => Math.floor(Date.now() / 1000);
@@ -19,7 +20,8 @@ function hs256(claims: Record<string, unknown>, key = secret): Promise<string> {
 }
 
 test('jwt - HS256 from the password: valid, wrong key, expired, not yet valid; claims and superuser on ClientInfo', async () => {
-  const b = await startBroker({ authentication: [{ type: 'jwt', secret }] });
+  // Lockout off: this test fails more than five times from 127.0.0.1 on purpose (lockout.test.ts covers it).
+  const b = await startBroker({ authentication: [{ type: 'jwt', secret }], lockout: { maxFailures: 0, window: 60, duration: 300 } });
   try {
     const valid = await hs256({ sub: 'dev-1', is_superuser: true, topics: ['a/#'], exp: now() + 60 });
     const ok = await connackCode(b.url, { protocolVersion: 5, clientId: 'j1', username: 'dev-1', password: valid }, b.broker);
@@ -35,6 +37,12 @@ test('jwt - HS256 from the password: valid, wrong key, expired, not yet valid; c
     assert.equal((await connackCode(b.url, { protocolVersion: 4, clientId: 'j5', username: 'x', password: expired })).code, 4);
     const early = await hs256({ sub: 'dev-1', nbf: now() + 3600 });
     assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'j6', username: 'x', password: early })).code, 0x86);
+    // mosquitto_pub with the token as its password, MQTT 3.1.1 and 5.
+    for (const version of ['mqttv311', 'mqttv5']) {
+      const accepted = await mosquittoPub(b.port, ['-V', version, '-u', 'dev-1', '-P', valid, '-i', `jm-${version}`]);
+      assert.equal(accepted.exitCode, 0, accepted.stderr);
+      assert.notEqual((await mosquittoPub(b.port, ['-V', version, '-u', 'dev-1', '-P', expired, '-i', `jx-${version}`])).exitCode, 0);
+    }
     // Not a token at all: no authenticator knows it, so it is a bad password.
     assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'j7', username: 'x', password: 'plain' })).code, 0x86);
   } finally {
