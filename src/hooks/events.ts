@@ -45,7 +45,8 @@ export interface ClientInfo {
   superuser?: boolean;
   /**
    * What the authenticator learned about the client, for ACL rules: `jwt` (the verified claims),
-   * `certificate` ({cn, subject}), `http` (the `attributes` object of the HTTP auth answer).
+   * `jwtAcl` (the topics granted by the JWT `acl_claim`), `certificate` ({cn, subject}), `http`
+   * (the `attributes` object of the HTTP auth answer).
    */
   attributes?: Record<string, unknown>;
 }
