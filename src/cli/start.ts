@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. Exit codes: 0 after a clean shutdown, 1 when the broker cannot start, 2 for usage
 // and configuration errors.
 
+import { configuredSocketPath } from '../admin/socket-path.js';
 import { ConfigError } from '../config/config-error.js';
 import { resolveConfig } from '../config/load.js';
 import { configKeys, configSchema, flagName } from '../config/schema.js';
@@ -64,7 +65,8 @@ export async function startCommand(args: readonly string[]): Promise<void> {
   let broker: StartableBroker | undefined;
   try {
     const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
-    broker = createBroker({ ...config, logger });
+    // The library opens no admin socket unless asked; the command line has one by default.
+    broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, logger });
     for (const address of await broker.listen()) {
       logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
     }
