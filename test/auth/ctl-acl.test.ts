@@ -1,6 +1,6 @@
-// `starling ctl acl` and `starling ctl banned` against the data directory of a broker running in
-// another process: a ban applies at the next CONNECT, a rule within the broker's one-second store
-// watch; and the commands' errors and exit codes.
+// `starling ctl acl` and `starling ctl banned` on the data directory of a broker running in another
+// process (through its admin socket, test/auth/ctl-socket.test.ts has the details): a ban applies at
+// the next CONNECT, a rule to the next PUBLISH; and the commands' errors and exit codes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

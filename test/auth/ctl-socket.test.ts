@@ -14,7 +14,7 @@ import { createBroker } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { startBrokerProcess, runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool, messageOn } from '../helpers/core-clients.js';
 import { starling } from '../helpers/ctl.js';
 import { nextEvent } from '../helpers/wait.js';
 import { connackCode } from './clients.js';
@@ -37,6 +37,7 @@ async function publishCode(client: mqtt.MqttClient, topic: string): Promise<numb
 
 test('ctl socket - users add through the socket, then CONNECT with that password succeeds; the socket file is 0600', async () => {
   const b = await brokerWithSocket({ authentication: [{ type: 'builtin' }] });
+  const pool = new ClientPool(b.url);
   try {
     assert.equal(statSync(b.socket).mode & 0o777, 0o600);
     const ctl = (...args: string[]) => starling(['ctl', 'users', ...args, '--socket', b.socket]);
@@ -56,9 +57,14 @@ test('ctl socket - users add through the socket, then CONNECT with that password
     const unknown = await ctl('del', 'carol');
     assert.deepEqual([unknown.code, unknown.stderr], [1, 'starling ctl: unknown user carol\n']);
 
+    // Deleting a user refuses the next CONNECT; the connection already authenticated stays up
+    const connected = await pool.connect({ protocolVersion: 5, clientId: 'a4', username: 'alice', password: 'alice password' });
     assert.equal((await ctl('del', 'alice')).code, 0);
     assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'a3', username: 'alice', password: 'alice password' })).code, 0x86);
+    assert.equal(await publishCode(connected, 'still/here'), 0);
+    assert.equal(connected.connected, true);
   } finally {
+    await pool.closeAll();
     await b.close();
   }
 });
@@ -67,8 +73,11 @@ test('ctl socket - a ban disconnects the matching connected client at once (MQTT
   const b = await brokerWithSocket();
   const pool = new ClientPool(b.url);
   try {
-    const target = await pool.connect({ protocolVersion: 5, clientId: 'sensor-7' });
+    const will = { topic: 'wills/sensor-7', payload: Buffer.from('gone'), qos: 0 as const, retain: false };
+    const target = await pool.connect({ protocolVersion: 5, clientId: 'sensor-7', will });
     const bystander = await pool.connect({ protocolVersion: 5, clientId: 'sensor-8' });
+    const { client: watcher, received } = await pool.connectRecording({ protocolVersion: 5, clientId: 'watcher' });
+    await watcher.subscribeAsync('wills/#');
     const disconnected = nextEvent<[mqtt.IDisconnectPacket]>(target, 'disconnect', 10_000);
     const closed = nextEvent(target, 'close', 10_000);
     // Found through --data-dir: ctl asks <data-dir>/starling.sock, which this broker answers
@@ -79,13 +88,23 @@ test('ctl socket - a ban disconnects the matching connected client at once (MQTT
     await closed;
     assert.equal(bystander.connected, true);
     assert.equal((await pool.attempt({ protocolVersion: 5, clientId: 'sensor-7' })).error?.code, 0x8a);
+    // The will would have been published during the kick, before this marker: it was not
+    b.broker.publish({ topic: 'wills/marker', payload: Buffer.from('after the kick') });
+    await messageOn(received, 'wills/marker');
+    assert.deepEqual(received.map((message) => message.topic), ['wills/marker']);
+
+    // MQTT 3.1.1 has no DISCONNECT from the server: the connection is closed
+    const v4 = await pool.connect({ protocolVersion: 4, clientId: 'legacy-1', username: 'legacy' });
+    const v4Closed = nextEvent(v4, 'close', 10_000);
+    assert.equal((await starling(['ctl', 'banned', 'add', 'username', 'legacy', '--data-dir', b.dataDir])).code, 0);
+    await v4Closed;
 
     // An address ban covers every client from 127.0.0.1
     const bystanderClosed = nextEvent(bystander, 'close', 10_000);
     assert.equal((await starling(['ctl', 'banned', 'add', 'address', '127.0.0.0/8', '--data-dir', b.dataDir])).code, 0);
     await bystanderClosed;
     const list = await starling(['ctl', 'banned', 'list', '--data-dir', b.dataDir]);
-    assert.equal(list.stdout, 'address 127.0.0.0/8  (permanent)\nclientid sensor-7  (permanent)\n');
+    assert.equal(list.stdout, 'address 127.0.0.0/8  (permanent)\nclientid sensor-7  (permanent)\nusername legacy  (permanent)\n');
     assert.equal((await starling(['ctl', 'banned', 'del', 'address', '127.0.0.0/8', '--data-dir', b.dataDir])).code, 0);
     await pool.connect({ protocolVersion: 5, clientId: 'sensor-9' });
   } finally {
@@ -114,6 +133,10 @@ test('ctl socket - an ACL rule decides the very next PUBLISH, without the once-a
       assert.equal((await ctl('del', id)).code, 0);
       assert.equal(await publishCode(client, 'secret/a'), 0);
     }
+    // And the next SUBSCRIBE
+    assert.deepEqual((await client.subscribeAsync('private/x')).map((grant) => grant.qos), [0]);
+    assert.equal((await ctl('add', 'deny', 'subscribe', 'private/#')).code, 0);
+    await assert.rejects(client.subscribeAsync('private/y'), /Not authorized/);
     const unknownRule = await ctl('del', '42');
     assert.deepEqual([unknownRule.code, unknownRule.stderr], [1, 'starling ctl: no ACL rule 42 in the store (see acl list)\n']);
   } finally {
@@ -205,6 +228,26 @@ test('ctl socket - --socket and STARLING_ADMIN_SOCKET to a path nobody listens o
   } finally {
     await remove();
   }
+});
+
+test('ctl socket - --config names the admin socket: ctl manages a durability-memory broker that has no data directory', async () => {
+  const { dataDir, remove } = await temporaryDataDir();
+  const socket = join(dataDir, 'admin.sock');
+  const config = join(dataDir, 'ctl.json');
+  writeFileSync(config, JSON.stringify({ data_dir: join(dataDir, 'unused'), durability: 'memory', admin_socket: socket }));
+  const broker = await startBrokerProcess(dataDir, ['--authentication', '[{"type":"builtin"}]', '--durability', 'memory', '--admin-socket', socket]);
+  try {
+    const added = await starling(['ctl', 'users', 'add', 'gus', '--password', 'gus password', '--config', config]);
+    assert.deepEqual([added.code, added.stderr], [0, '']);
+    assert.equal((await connackCode(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 5, clientId: 'g1', username: 'gus', password: 'gus password' })).code, 0);
+  } finally {
+    await broker.stop();
+  }
+  // Stopped: nothing to fall back on, and ctl says why
+  const stopped = await starling(['ctl', 'users', 'list', '--config', config]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /^starling ctl: .*ctl\.json sets durability: memory, so the broker keeps no users, rules or bans on disk/);
+  await remove();
 });
 
 test('ctl socket - admin_socket false: no socket; ctl changes the data directory and the broker sees it at the next CONNECT', async () => {

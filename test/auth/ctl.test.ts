@@ -1,5 +1,5 @@
-// `starling ctl users` against a data directory while a broker runs in another process (it sees
-// each change at the next CONNECT), `starling passwd` with the password_file authenticator, and
+// `starling ctl users` on the data directory of a broker running in another process (through its
+// admin socket; the change applies at the next CONNECT) or stopped, `starling passwd` with the password_file authenticator, and
 // the CLI's errors and exit codes.
 
 import { test } from 'node:test';
