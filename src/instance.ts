@@ -3,7 +3,7 @@
 
 import type { Duplex } from 'node:stream';
 import { openAdminEndpoint } from './admin/broker-endpoint.js';
-import type { AdminEndpoint } from './admin/server.js';
+import { refuseIfAnswered, type AdminEndpoint } from './admin/server.js';
 import { ReasonCode } from './codec/constants.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
@@ -105,17 +105,11 @@ export class StarlingBroker {
   }
 
   private async load(): Promise<void> {
-    // First: a live broker answering on the socket means this data directory is taken.
-    if (typeof this.config.adminSocket === 'string') {
-      this.admin = await openAdminEndpoint(this, this.config.adminSocket, () => this.start().then(() => this.userDatabase!));
-    }
-    try {
-      await this.loadState();
-    } catch (error) {
-      await this.admin?.close();
-      this.admin = undefined;
-      throw error;
-    }
+    const adminSocket = typeof this.config.adminSocket === 'string' ? this.config.adminSocket : undefined;
+    // First, before the store is touched: a live broker answering on the socket means this data directory is taken.
+    if (adminSocket !== undefined) await refuseIfAnswered(adminSocket);
+    await this.loadState();
+    if (adminSocket !== undefined) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
   }
 
   private async loadState(): Promise<void> {

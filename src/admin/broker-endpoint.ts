@@ -10,20 +10,16 @@ import { type AdminContext, type AdminEffects } from './operations.js';
 import { handleAdminRequest } from './routes.js';
 import { AdminEndpoint } from './server.js';
 
-/** Binds the socket now; requests wait until the broker has loaded its store and authorization. */
-export async function openAdminEndpoint(broker: StarlingBroker, path: string, users: () => Promise<UserDatabase>): Promise<AdminEndpoint> {
-  const effects = brokerEffects(broker);
-  const context = async (): Promise<AdminContext> => {
-    const database = await users();
-    return {
-      users: database,
-      records: broker.authorization!.records,
-      committed: () => broker.store?.flushed(),
-      effects,
-      actor: 'ctl',
-    };
+/** Listens once the broker has loaded its store and installed authorization. */
+export async function openAdminEndpoint(broker: StarlingBroker, path: string, users: UserDatabase): Promise<AdminEndpoint> {
+  const context: AdminContext = {
+    users,
+    records: broker.authorization!.records,
+    committed: () => broker.store?.flushed(),
+    effects: brokerEffects(broker),
+    actor: 'ctl',
   };
-  const endpoint = new AdminEndpoint(path, async (request) => handleAdminRequest(await context(), request), broker.logger);
+  const endpoint = new AdminEndpoint(path, (request) => handleAdminRequest(context, request), broker.logger);
   await endpoint.start();
   return endpoint;
 }

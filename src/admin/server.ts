@@ -1,9 +1,9 @@
 // The broker's local admin endpoint: HTTP/1.1 with JSON bodies over a Unix domain socket (mode
 // 0600, so only the broker's user, and root, can use it), serving routes.ts for `starling ctl`.
 //
-// Claiming the socket path: bind; if the path is taken, connect to it. Someone answering means a
-// live broker owns it (refuse to start); a refused connection means a socket left behind by a
-// killed broker, which is removed before binding again. Requests run one at a time, so a rule id or
+// Claiming the socket path: before the store opens, and again when the bind finds the path taken,
+// connect to it. Someone answering means a live broker owns it (refuse to start); a refused
+// connection means a socket left behind by a killed broker, which is removed before binding again. Requests run one at a time, so a rule id or
 // a read-then-write never interleaves with another request's.
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
@@ -75,9 +75,7 @@ export class AdminEndpoint {
       return; // gone meanwhile
     }
     if (!isSocket) throw new AdminSocketError(this.path, `admin socket ${this.path} exists and is not a socket; remove it, or set admin_socket to another path`);
-    if (await answers(this.path)) {
-      throw new AdminSocketError(this.path, `another broker is running on this data directory: it answers on the admin socket ${this.path}; stop it first, or give this broker its own data_dir`);
-    }
+    await refuseIfAnswered(this.path);
     this.logger.info({ socket: this.path }, 'removing the admin socket a stopped broker left behind');
     unlinkSync(this.path);
   }
@@ -160,6 +158,12 @@ function setUmask(mask: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Throws when a live broker answers on the socket (checked before the store opens, and again at bind). */
+export async function refuseIfAnswered(path: string): Promise<void> {
+  if (checkSocketPath(path) !== undefined || !(await answers(path))) return;
+  throw new AdminSocketError(path, `another broker is running on this data directory: it answers on the admin socket ${path}; stop it first, or give this broker its own data_dir`);
 }
 
 /** Whether something accepts a connection on the socket within PROBE_TIMEOUT_MS. */

@@ -63,20 +63,23 @@ export async function startCommand(args: readonly string[]): Promise<void> {
 
   const logger = createLogger(config);
   let broker: StartableBroker | undefined;
+  let addresses: Awaited<ReturnType<StartableBroker['listen']>>;
   try {
     const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
     // The library opens no admin socket unless asked; the command line has one by default.
     broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, logger });
-    for (const address of await broker.listen()) {
-      logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
-    }
+    addresses = await broker.listen();
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');
     process.stderr.write(`starling: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     await broker?.close().catch(() => undefined);
     process.exit(1);
   }
+  // Before 'listening' is logged: whoever waits for that line may signal at once.
   stopOnSignals(broker, logger);
+  for (const address of addresses) {
+    logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
+  }
 }
 
 function stopOnSignals(broker: StartableBroker, logger: Logger): void {

@@ -146,7 +146,8 @@ test('ctl socket - an ACL rule decides the very next PUBLISH, without the once-a
 });
 
 test('ctl socket - with the broker stopped (socket removed at shutdown) ctl works on the data directory', async () => {
-  const { dataDir, remove } = await temporaryDataDir();
+  const { dataDir: parent, remove } = await temporaryDataDir();
+  const dataDir = join(parent, 'created-by-the-broker');
   try {
     let broker = await startBrokerProcess(dataDir, ['--authentication', '[{"type":"builtin"}]']);
     const socket = join(dataDir, 'starling.sock');
