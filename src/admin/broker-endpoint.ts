@@ -15,13 +15,24 @@ export async function openAdminEndpoint(broker: StarlingBroker, path: string, us
   const context: AdminContext = {
     users,
     records: broker.authorization!.records,
-    committed: () => broker.store?.flushed(),
+    committed: (visible) => committed(broker, visible),
     effects: brokerEffects(broker),
     actor: 'ctl',
   };
   const endpoint = new AdminEndpoint(path, (request) => handleAdminRequest(context, request), broker.logger);
   await endpoint.start();
   return endpoint;
+}
+
+/** Longest wait for a write to become readable (durability `batched` commits every batch_interval_ms). */
+const COMMIT_WAIT_MS = 10_000;
+
+// With durability `sync` flushed() resolves after the commit; with `batched` it does not wait, and
+// reads see a write only once its batch commits, so the change is polled for until it shows.
+async function committed(broker: StarlingBroker, visible: () => boolean): Promise<void> {
+  await broker.store?.flushed();
+  const deadline = Date.now() + COMMIT_WAIT_MS;
+  while (!visible() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 function brokerEffects(broker: StarlingBroker): AdminEffects {

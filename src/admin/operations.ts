@@ -9,7 +9,7 @@
 
 import { ruleTopicError } from '../auth/acl.js';
 import { BAN_KINDS, banError, banKey, type Ban, type BanKind } from '../auth/bans.js';
-import { bumpGeneration, listEntries, type RecordStore } from '../auth/records.js';
+import { bumpGeneration, listEntries, readGeneration, type RecordStore } from '../auth/records.js';
 import { UserError, type UserDatabase, type UserSummary } from '../auth/users.js';
 import type { AclAction, AclPermission, AclRuleConfig } from '../config/types.js';
 
@@ -43,8 +43,11 @@ export interface AdminEffects {
 export interface AdminContext {
   users: UserDatabase;
   records: RecordStore;
-  /** Resolves when the writes made so far are committed (the broker's store); absent: nothing to wait for. */
-  committed?: () => Promise<void> | undefined;
+  /**
+   * Resolves once the writes made so far are committed, so that reads (the broker's refresh, the
+   * next CONNECT) see them; `visible` tells when they do. Absent: nothing to wait for.
+   */
+  committed?: (visible: () => boolean) => Promise<void>;
   effects?: AdminEffects;
   /** Recorded in bans as `by`. */
   actor: string;
@@ -87,19 +90,23 @@ export async function addUser(context: AdminContext, user: NewUser): Promise<Use
   const options: { superuser: boolean; force: boolean; clientId?: string } = { superuser: user.superuser ?? false, force: user.force ?? false };
   if (user.clientId !== undefined) options.clientId = user.clientId;
   await userOperation(() => context.users.add(user.username, user.password, options));
+  await context.committed?.(() => context.users.get(user.username) !== undefined);
   const summary: UserSummary = { username: user.username, superuser: options.superuser };
   if (user.clientId !== undefined) summary.clientId = user.clientId;
   return summary;
 }
 
 export async function setUserPassword(context: AdminContext, username: string, password: string, force = false): Promise<{ username: string }> {
+  const before = context.users.get(username)?.passwordHash;
   await userOperation(() => context.users.setPassword(username, password, { force }));
+  await context.committed?.(() => context.users.get(username)?.passwordHash !== before);
   return { username };
 }
 
 /** Connections the user already has stay up: the user database is read at CONNECT only. */
 export async function deleteUser(context: AdminContext, username: string): Promise<{ username: string }> {
   await userOperation(() => context.users.delete(username));
+  await context.committed?.(() => context.users.get(username) === undefined);
   return { username };
 }
 
@@ -138,8 +145,7 @@ export async function addRule(context: AdminContext, input: NewRule): Promise<Ru
   if (id < 1 || id >= 10 ** ID_DIGITS) throw new AdminError(409, 'no rule id left at that end of the list; delete and re-add rules to make room');
   const key = ruleKey(String(id));
   context.records.saveRecord('acl', key, rule);
-  bumpGeneration(context.records, 'acl');
-  await context.committed?.();
+  await recordsChanged(context, 'acl');
   context.effects?.aclChanged();
   return { id: key.slice(RULE_PREFIX.length), ...rule };
 }
@@ -149,10 +155,15 @@ export async function deleteRule(context: AdminContext, id: string): Promise<{ i
   const key = ruleKey(id.replace(/^rule:/, ''));
   if (context.records.getRecord('acl', key) === undefined) throw new AdminError(404, `no ACL rule ${id} in the store (see acl list)`);
   context.records.deleteRecord('acl', key);
-  bumpGeneration(context.records, 'acl');
-  await context.committed?.();
+  await recordsChanged(context, 'acl');
   context.effects?.aclChanged();
   return { id: key.slice(RULE_PREFIX.length) };
+}
+
+/** Bumps the kind's generation (what a running broker polls) and waits for the commit. */
+async function recordsChanged(context: AdminContext, kind: 'acl' | 'ban'): Promise<void> {
+  const generation = bumpGeneration(context.records, kind);
+  await context.committed?.(() => readGeneration(context.records, kind) >= generation);
 }
 
 function ruleKey(id: string): string {
@@ -188,8 +199,7 @@ export async function addBan(context: AdminContext, input: NewBan): Promise<Ban>
   if (input.duration !== undefined) ban.until = now + input.duration * 1000;
   if (input.reason !== undefined) ban.reason = input.reason;
   context.records.saveRecord('ban', banKey(ban.kind, ban.value), ban);
-  bumpGeneration(context.records, 'ban');
-  await context.committed?.();
+  await recordsChanged(context, 'ban');
   context.effects?.banAdded(ban);
   return ban;
 }
@@ -199,8 +209,7 @@ export async function deleteBan(context: AdminContext, kind: string, value: stri
   const key = banKey(kind as BanKind, value);
   if (context.records.getRecord('ban', key) === undefined) throw new AdminError(404, `no ban on ${kind} ${value} in the store (see banned list)`);
   context.records.deleteRecord('ban', key);
-  bumpGeneration(context.records, 'ban');
-  await context.committed?.();
+  await recordsChanged(context, 'ban');
   context.effects?.banRemoved();
   return { kind, value };
 }

@@ -113,37 +113,40 @@ test('ctl socket - a ban disconnects the matching connected client at once (MQTT
   }
 });
 
-test('ctl socket - an ACL rule decides the very next PUBLISH, without the once-a-second store poll', async () => {
-  // The poll is a setInterval created at start: started under mock timers, it never runs, so only
-  // the endpoint's own refresh can make the rule apply.
-  mock.timers.enable({ apis: ['setInterval'] });
-  const b = await brokerWithSocket().finally(() => mock.timers.reset());
-  const pool = new ClientPool(b.url);
-  try {
-    const client = await pool.connect({ protocolVersion: 5, clientId: 'writer' });
-    const ctl = (...args: string[]) => starling(['ctl', 'acl', ...args, '--socket', b.socket]);
-    assert.equal(await publishCode(client, 'secret/a'), 0);
-    for (let round = 0; round < 2; round++) {
-      const added = await ctl('add', 'deny', 'publish', 'secret/#', '--client-id', 'writer');
-      assert.equal(added.code, 0, added.stderr);
-      const id = /^rule (\d+) added: deny publish secret\/# {2}\(client id writer\)\n$/.exec(added.stdout)?.[1];
-      assert.ok(id !== undefined, added.stdout);
-      assert.equal(await publishCode(client, 'secret/a'), 0x87);
-      assert.equal(await publishCode(client, 'public/a'), 0);
-      assert.equal((await ctl('del', id)).code, 0);
+// With durability batched a write becomes readable only when its batch commits (here 300 ms later).
+for (const durability of ['sync', 'batched'] as const) {
+  test(`ctl socket - an ACL rule decides the very next PUBLISH and SUBSCRIBE, without the once-a-second store poll (durability ${durability})`, async () => {
+    // The poll is a setInterval created at start: started under mock timers, it never runs, so only
+    // the endpoint's own refresh can make the rule apply.
+    mock.timers.enable({ apis: ['setInterval'] });
+    const b = await brokerWithSocket({ durability, batchIntervalMs: 300 }).finally(() => mock.timers.reset());
+    const pool = new ClientPool(b.url);
+    try {
+      const client = await pool.connect({ protocolVersion: 5, clientId: 'writer' });
+      const ctl = (...args: string[]) => starling(['ctl', 'acl', ...args, '--socket', b.socket]);
       assert.equal(await publishCode(client, 'secret/a'), 0);
+      for (let round = 0; round < 2; round++) {
+        const added = await ctl('add', 'deny', 'publish', 'secret/#', '--client-id', 'writer');
+        assert.equal(added.code, 0, added.stderr);
+        const id = /^rule (\d+) added: deny publish secret\/# {2}\(client id writer\)\n$/.exec(added.stdout)?.[1];
+        assert.ok(id !== undefined, added.stdout);
+        assert.equal(await publishCode(client, 'secret/a'), 0x87);
+        assert.equal(await publishCode(client, 'public/a'), 0);
+        assert.equal((await ctl('del', id)).code, 0);
+        assert.equal(await publishCode(client, 'secret/a'), 0);
+      }
+      // And the next SUBSCRIBE
+      assert.deepEqual((await client.subscribeAsync('private/x')).map((grant) => grant.qos), [0]);
+      assert.equal((await ctl('add', 'deny', 'subscribe', 'private/#')).code, 0);
+      await assert.rejects(client.subscribeAsync('private/y'), /Not authorized/);
+      const unknownRule = await ctl('del', '42');
+      assert.deepEqual([unknownRule.code, unknownRule.stderr], [1, 'starling ctl: no ACL rule 42 in the store (see acl list)\n']);
+    } finally {
+      await pool.closeAll();
+      await b.close();
     }
-    // And the next SUBSCRIBE
-    assert.deepEqual((await client.subscribeAsync('private/x')).map((grant) => grant.qos), [0]);
-    assert.equal((await ctl('add', 'deny', 'subscribe', 'private/#')).code, 0);
-    await assert.rejects(client.subscribeAsync('private/y'), /Not authorized/);
-    const unknownRule = await ctl('del', '42');
-    assert.deepEqual([unknownRule.code, unknownRule.stderr], [1, 'starling ctl: no ACL rule 42 in the store (see acl list)\n']);
-  } finally {
-    await pool.closeAll();
-    await b.close();
-  }
-});
+  });
+}
 
 test('ctl socket - with the broker stopped (socket removed at shutdown) ctl works on the data directory', async () => {
   const { dataDir: parent, remove } = await temporaryDataDir();
