@@ -109,7 +109,8 @@ export class StarlingBroker {
     // First, before the store is touched: a live broker answering on the socket means this data directory is taken.
     if (adminSocket !== undefined) await refuseIfAnswered(adminSocket);
     await this.loadState();
-    if (adminSocket !== undefined) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
+    // close() during start: nothing may be left listening after it.
+    if (adminSocket !== undefined && !this.closing) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
   }
 
   private async loadState(): Promise<void> {
