@@ -2,6 +2,8 @@
 // supervises connections (connect timeout, keep-alive, drain timeout) and shuts down gracefully.
 
 import type { Duplex } from 'node:stream';
+import { openAdminEndpoint } from './admin/broker-endpoint.js';
+import { refuseIfAnswered, type AdminEndpoint } from './admin/server.js';
 import { ReasonCode } from './codec/constants.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
@@ -12,7 +14,7 @@ import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
 import type { BrokerConfig, ListenerConfig } from './config/types.js';
 import { Connection, type ConnectionOptions } from './connection/connection.js';
-import type { BrokerEvents, PeerInfo } from './hooks/events.js';
+import type { BrokerEvents, ClientInfo, PeerInfo } from './hooks/events.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
 import type { Counters } from './metrics/counters.js';
@@ -52,6 +54,8 @@ export class StarlingBroker {
   private listeners: Listener[] = [];
   private supervisor: NodeJS.Timeout | undefined;
   private closing = false;
+  /** The local admin endpoint for `starling ctl` (config `adminSocket`). */
+  private admin: AdminEndpoint | undefined;
   /** Address-level admission checks run on every new socket before any byte is read (auth/authorization-setup.ts). */
   private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
@@ -101,6 +105,15 @@ export class StarlingBroker {
   }
 
   private async load(): Promise<void> {
+    const adminSocket = typeof this.config.adminSocket === 'string' ? this.config.adminSocket : undefined;
+    // First, before the store is touched: a live broker answering on the socket means this data directory is taken.
+    if (adminSocket !== undefined) await refuseIfAnswered(adminSocket);
+    await this.loadState();
+    // close() during start: nothing may be left listening after it.
+    if (adminSocket !== undefined && !this.closing) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
+  }
+
+  private async loadState(): Promise<void> {
     if (this.config.durability !== 'memory') {
       const started = Date.now();
       const { createStore } = await import('./store/create-store.js');
@@ -192,12 +205,24 @@ export class StarlingBroker {
     };
   }
 
+  /** Disconnects the connected clients `select` picks (MQTT 5: DISCONNECT with reasonCode first); returns how many. */
+  disconnectClients(select: (client: ClientInfo) => boolean, reasonCode: number, reason: string, publishWill = true): number {
+    let count = 0;
+    for (const connection of [...this.connections]) {
+      const channel = connection.channel;
+      if (channel.state !== 'connected' || channel.client === undefined || !select(channel.client)) continue;
+      channel.disconnect(reasonCode, reason, publishWill);
+      count++;
+    }
+    return count;
+  }
+
   /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, flushes and closes every connection. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     process.off('SIGHUP', this.onSighup);
-    const stopping = this.listeners.map((listener) => listener.stop());
+    const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
     const closed = [...this.connections].map(
       (connection) => new Promise<void>((resolve) => connection.socket.once('close', () => resolve())),
     );

@@ -29,6 +29,8 @@ export interface UserOptions {
   clientId?: string;
   /** Accept a password shorter than MIN_PASSWORD_LENGTH (an empty one is never accepted). */
   force?: boolean;
+  /** The hash for this password; the database's configured one when absent. */
+  hash?: PasswordHashAlgorithm;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -77,16 +79,16 @@ export class UserDatabase {
     checkUsername(username);
     if (this.get(username) !== undefined) throw new UserError('user_exists', `user ${username} already exists (use passwd to change the password)`);
     checkPassword(password, options.force);
-    const record: UserRecord = { username, ...(await credentials(password, this.passwordHash)), superuser: options.superuser ?? false };
+    const record: UserRecord = { username, ...(await credentials(password, options.hash ?? this.passwordHash)), superuser: options.superuser ?? false };
     if (options.clientId !== undefined) record.clientId = options.clientId;
     this.store.saveRecord('user', username, record);
     await this.store.flushed();
   }
 
-  async setPassword(username: string, password: string, options: { force?: boolean } = {}): Promise<void> {
+  async setPassword(username: string, password: string, options: Pick<UserOptions, 'force' | 'hash'> = {}): Promise<void> {
     const existing = this.require(username);
     checkPassword(password, options.force);
-    this.store.saveRecord('user', username, { ...existing, ...(await credentials(password, this.passwordHash)) });
+    this.store.saveRecord('user', username, { ...existing, ...(await credentials(password, options.hash ?? this.passwordHash)) });
     await this.store.flushed();
   }
 

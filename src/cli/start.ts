@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. Exit codes: 0 after a clean shutdown, 1 when the broker cannot start, 2 for usage
 // and configuration errors.
 
+import { configuredSocketPath } from '../admin/socket-path.js';
 import { ConfigError } from '../config/config-error.js';
 import { resolveConfig } from '../config/load.js';
 import { configKeys, configSchema, flagName } from '../config/schema.js';
@@ -62,19 +63,23 @@ export async function startCommand(args: readonly string[]): Promise<void> {
 
   const logger = createLogger(config);
   let broker: StartableBroker | undefined;
+  let addresses: Awaited<ReturnType<StartableBroker['listen']>>;
   try {
     const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
-    broker = createBroker({ ...config, logger });
-    for (const address of await broker.listen()) {
-      logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
-    }
+    // The library opens no admin socket unless asked; the command line has one by default.
+    broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, logger });
+    addresses = await broker.listen();
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');
     process.stderr.write(`starling: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
     await broker?.close().catch(() => undefined);
     process.exit(1);
   }
+  // Before 'listening' is logged: whoever waits for that line may signal at once.
   stopOnSignals(broker, logger);
+  for (const address of addresses) {
+    logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
+  }
 }
 
 function stopOnSignals(broker: StartableBroker, logger: Logger): void {

@@ -19,8 +19,10 @@ export interface Setting {
   readonly defaultText?: string;
   /** No default value: unset has its own meaning (given in defaultText). */
   readonly optional?: boolean;
-  /** For 'section' settings (objects and lists): checks the value and completes it from the defaults. */
+  /** For 'section' settings (objects and lists): checks the value and completes it from the defaults; for others, replaces the usual check. */
   readonly check?: (value: unknown, label: string, origin: string, style: KeyStyle) => unknown;
+  /** Shown in the reference's type column instead of the type's name. */
+  readonly typeText?: string;
 }
 
 export type ConfigKey = keyof BrokerConfig;
@@ -187,7 +189,24 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     max: unbounded,
     description: 'Connections from one address that have not sent CONNECT yet; at the cap the oldest of them is closed to make room for a new one (0: unlimited).',
   },
+  adminSocket: {
+    type: 'string',
+    typeText: 'path or `false`',
+    description:
+      'Unix socket of the local admin endpoint that `starling ctl` uses (mode 0600); `false` or empty turns it off. ' +
+      'The library (`createBroker`) opens one only when this is set. See Built-in users.',
+    defaultText: '`<data_dir>/starling.sock` with `starling start`, none with `durability: memory` or in the library',
+    optional: true,
+    check: (value, label, origin) => checkAdminSocket(value, label, origin),
+  },
 };
+
+/** A socket path; `false`, `'false'` (from an environment variable or flag) and `''` turn the endpoint off. */
+function checkAdminSocket(value: unknown, label: string, origin: string): string | false {
+  if (value === false || value === '' || value === 'false') return false;
+  if (typeof value === 'string') return value;
+  throw new ConfigError(label, `${label}: expected a socket path, or false to turn the admin endpoint off, got ${show(value)} (${origin})`);
+}
 
 export const configKeys = Object.keys(configSchema) as ConfigKey[];
 
@@ -219,7 +238,7 @@ export type KeyStyle = 'snake' | 'camel';
 export function checkSetting(key: ConfigKey, value: unknown, label: string, origin: string, style: KeyStyle): unknown {
   const setting = configSchema[key];
   if (setting.type === 'listeners') return checkListeners(value, label, origin, style);
-  if (setting.type === 'section') return setting.check!(value, label, origin, style);
+  if (setting.check !== undefined) return setting.check(value, label, origin, style);
   return checkScalar(setting, value, label, origin);
 }
 
@@ -254,7 +273,7 @@ export function parseSetting(key: ConfigKey, text: string, label: string, origin
     }
     case 'string':
     case 'enum':
-      return checkScalar(setting, text, label, origin);
+      return setting.check !== undefined ? setting.check(text, label, origin, 'snake') : checkScalar(setting, text, label, origin);
   }
 }
 
@@ -441,6 +460,7 @@ export function configReference(): string {
 }
 
 function formatType(setting: Setting): string {
+  if (setting.typeText !== undefined) return setting.typeText;
   switch (setting.type) {
     case 'integer':
       return setting.max === unbounded ? `integer ≥ ${setting.min ?? 0}` : `integer ${setting.min ?? 0}–${setting.max}`;

@@ -252,4 +252,9 @@ export interface BrokerConfig {
   flapping: FlappingConfig;
   /** Connections from one address that have not sent CONNECT yet; at the cap the oldest is closed for a new one. 0 is unlimited. */
   maxPendingConnectionsPerAddress: number;
+  /**
+   * Unix socket of the local admin endpoint (`starling ctl`); false turns it off. Unset: off in the
+   * library, `<dataDir>/starling.sock` with `starling start` (src/admin/socket-path.ts).
+   */
+  adminSocket?: string | false;
 }

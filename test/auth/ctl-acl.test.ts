@@ -1,24 +1,14 @@
-// `starling ctl acl` and `starling ctl banned` against the data directory of a broker running in
-// another process: a ban applies at the next CONNECT, a rule within the broker's one-second store
-// watch; and the commands' errors and exit codes.
+// `starling ctl acl` and `starling ctl banned` on the data directory of a broker running in another
+// process (through its admin socket, test/auth/ctl-socket.test.ts has the details): a ban applies at
+// the next CONNECT, a rule to the next PUBLISH; and the commands' errors and exit codes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
+import { starling } from '../helpers/ctl.js';
 import { ClientPool } from '../helpers/core-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
-const STARLING_BIN = fileURLToPath(new URL('../../../bin/starling.js', import.meta.url));
-
-function starling(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [STARLING_BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
 
 test('ctl - banned add/list/del and acl add/list/del change a running broker', async () => {
   const { dataDir, remove } = await temporaryDataDir();

@@ -1,29 +1,17 @@
-// `starling ctl users` against a data directory while a broker runs in another process (it sees
-// each change at the next CONNECT), `starling passwd` with the password_file authenticator, and
+// `starling ctl users` on the data directory of a broker running in another process (through its
+// admin socket; the change applies at the next CONNECT) or stopped, `starling passwd` with the password_file authenticator, and
 // the CLI's errors and exit codes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
+import { starling } from '../helpers/ctl.js';
 import { startBroker } from '../helpers/broker.js';
 import { connackCode } from './clients.js';
-
-const STARLING_BIN = fileURLToPath(new URL('../../../bin/starling.js', import.meta.url));
-
-function starling(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [STARLING_BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-    child.stdin!.end(stdin ?? '');
-  });
-}
 
 /** username -> the kind of hash stored, read from the data directory (LMDB allows a second process). */
 async function storedHashKinds(dataDir: string): Promise<Record<string, string>> {
@@ -49,7 +37,7 @@ test('ctl - users add/passwd/del/list against the data directory of a running br
     assert.match(added.stdout, /user alice added/);
     assert.equal((await connackCode(url, { protocolVersion: 5, clientId: 'c2', username: 'alice', password: 'first password' })).code, 0);
 
-    const changed = await starling(['ctl', 'users', 'passwd', 'alice', '--password-stdin', '--data-dir', dataDir], 'second password\n');
+    const changed = await starling(['ctl', 'users', 'passwd', 'alice', '--password-stdin', '--data-dir', dataDir], { stdin: 'second password\n' });
     assert.equal(changed.code, 0, changed.stderr);
     assert.equal((await connackCode(url, { protocolVersion: 4, clientId: 'c3', username: 'alice', password: 'first password' })).code, 4);
     assert.equal((await connackCode(url, { protocolVersion: 4, clientId: 'c4', username: 'alice', password: 'second password' })).code, 0);
@@ -86,7 +74,7 @@ test('ctl - clear errors: unknown user, weak and empty passwords, existing user,
     const weak = await ctl('add', 'carol', '--password', 'short');
     assert.equal(weak.code, 1);
     assert.match(weak.stderr, /shorter than 8 characters \(use --force/);
-    const empty = await starling(['ctl', 'users', 'add', 'carol', '--password-stdin', '--data-dir', dataDir], '\n');
+    const empty = await starling(['ctl', 'users', 'add', 'carol', '--password-stdin', '--data-dir', dataDir], { stdin: '\n' });
     assert.deepEqual([empty.code, empty.stderr], [1, 'starling ctl: the password is empty\n']);
     assert.equal((await ctl('add', 'carol', '--password', 'short', '--force')).code, 0);
     const exists = await ctl('add', 'carol', '--password', 'long enough');
@@ -121,7 +109,7 @@ test('passwd - starling passwd writes username:hash lines the password_file auth
       assert.equal((await connackCode(b.url, { protocolVersion: 4, clientId: 'p1', username: 'dev', password: 'device password' })).code, 0);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p2', username: 'dev', password: 'wrong' })).code, 0x86);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p3', username: 'ops', password: 'ops password' })).code, 0x86);
-      assert.equal((await starling(['passwd', file, 'ops', '--password-stdin', '--hash', 'scrypt'], 'ops password\n')).code, 0);
+      assert.equal((await starling(['passwd', file, 'ops', '--password-stdin', '--hash', 'scrypt'], { stdin: 'ops password\n' })).code, 0);
       assert.match(await readFile(file, 'utf8'), /^dev:\$argon2id\$[^\n]+\nops:scrypt\$16384\$8\$1\$[^\n]+\n$/);
       assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'p4', username: 'ops', password: 'ops password' })).code, 0);
       assert.equal((await starling(['passwd', '-D', file, 'dev'])).code, 0);

@@ -1,0 +1,58 @@
+// Opens a running broker's admin endpoint and ties its changes to the broker, so they take effect at
+// once instead of at the next store poll: ACL changes rebuild the rules (each client's decision
+// cache is replaced at its next check), and a new ban disconnects the connected clients it matches.
+
+import { BanList, type Ban } from '../auth/bans.js';
+import type { UserDatabase } from '../auth/users.js';
+import { ReasonCode } from '../codec/constants.js';
+import type { StarlingBroker } from '../instance.js';
+import { type AdminContext, type AdminEffects } from './operations.js';
+import { handleAdminRequest } from './routes.js';
+import { AdminEndpoint } from './server.js';
+
+/** Listens once the broker has loaded its store and installed authorization. */
+export async function openAdminEndpoint(broker: StarlingBroker, path: string, users: UserDatabase): Promise<AdminEndpoint> {
+  const context: AdminContext = {
+    users,
+    records: broker.authorization!.records,
+    committed: (visible) => committed(broker, visible),
+    effects: brokerEffects(broker),
+    actor: 'ctl',
+  };
+  const endpoint = new AdminEndpoint(path, (request) => handleAdminRequest(context, request), broker.logger);
+  await endpoint.start();
+  return endpoint;
+}
+
+/** Longest wait for a write to become readable (durability `batched` commits every batch_interval_ms). */
+const COMMIT_WAIT_MS = 10_000;
+
+// With durability `sync` flushed() resolves after the commit; with `batched` it does not wait, and
+// reads see a write only once its batch commits, so the change is polled for until it shows.
+async function committed(broker: StarlingBroker, visible: () => boolean): Promise<void> {
+  await broker.store?.flushed();
+  const deadline = Date.now() + COMMIT_WAIT_MS;
+  while (!visible() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+function brokerEffects(broker: StarlingBroker): AdminEffects {
+  return {
+    aclChanged: () => broker.authorization?.refresh(),
+    banRemoved: () => broker.authorization?.refresh(),
+    banAdded: (ban: Ban) => {
+      broker.authorization?.refresh();
+      const matcher = new BanList();
+      matcher.add(ban);
+      const now = Date.now();
+      // DISCONNECT has no 0x8A Banned (a CONNACK code); 0x98 Administrative action is the one for a
+      // server that ends a connection on an operator's order. The will of a banned client is not sent.
+      const count = broker.disconnectClients(
+        (client) => matcher.find({ clientId: client.clientId, username: client.username, address: client.peer.address }, now) !== undefined,
+        ReasonCode.AdministrativeAction,
+        'banned',
+        false,
+      );
+      if (count > 0) broker.logger.info({ ban: `${ban.kind} ${ban.value}`, clients: count }, 'banned clients disconnected');
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Where `starling ctl` runs a command: on the running broker through its admin socket, or on the
+// data directory itself when no broker listens there. Both run the same admin request
+// (src/admin/routes.ts); only the broker applies a change to its connected clients at once.
+//
+//   --socket PATH / STARLING_ADMIN_SOCKET   the broker, or "broker not reachable at PATH (...)"
+//   otherwise                               the socket the config names (admin_socket), else
+//                                           <data-dir>/starling.sock; when nothing listens there
+//                                           (no file, or one a killed broker left), the data directory
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AdminUnreachable, sendAdminRequest } from '../admin/client.js';
+import type { AdminRequest, AdminResponse } from '../admin/routes.js';
+import { handleAdminRequest } from '../admin/routes.js';
+import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
+import type { RecordStore } from '../auth/records.js';
+import { UserDatabase } from '../auth/users.js';
+import { readConfigFile } from '../config/load.js';
+import type { LmdbStore } from '../store/lmdb/lmdb-store.js';
+import { DATA_FILE } from '../store/lmdb/layout.js';
+
+/** One ctl invocation: the admin request, and how to print a successful answer's body. */
+export interface CtlCommand {
+  request: AdminRequest;
+  print(body: unknown): string;
+}
+
+/** A ctl failure: printed as one `starling ctl: ...` line, exit code 1. */
+export class CtlError extends Error {}
+
+type Flags = Record<string, string | boolean>;
+
+interface Target {
+  /** The admin socket to try, and whether the user insisted on it. */
+  socket?: { path: string; forced: boolean };
+  /** The data directory to fall back on, or why there is none. */
+  dataDir: string | CtlError;
+}
+
+export async function runCtlCommand(command: CtlCommand, flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<AdminResponse> {
+  const target = findTarget(flags, env);
+  if (target.socket !== undefined) {
+    const { path, forced } = target.socket;
+    try {
+      return await sendAdminRequest(path, command.request);
+    } catch (error) {
+      if (!(error instanceof AdminUnreachable)) throw error;
+      if (forced || !error.nobodyListening) throw new CtlError(`broker not reachable at ${path} (${error.reason})`);
+    }
+  }
+  if (target.dataDir instanceof CtlError) throw target.dataDir;
+  return withStore(target.dataDir, (store) => handleAdminRequest({ users: new UserDatabase(store), records: store, actor: 'ctl' }, command.request));
+}
+
+function findTarget(flags: Flags, env: NodeJS.ProcessEnv): Target {
+  const forcedPath = typeof flags['socket'] === 'string' ? flags['socket'] : env['STARLING_ADMIN_SOCKET'];
+  const dataDirFlag = flags['data-dir'];
+  const configFile = flags['config'];
+  let target: Target;
+  if (typeof dataDirFlag === 'string') {
+    target = { socket: { path: defaultSocketPath(dataDirFlag), forced: false }, dataDir: resolve(dataDirFlag) };
+  } else if (typeof configFile === 'string') {
+    const config = readConfigFile(configFile);
+    const dataDir = config.dataDir ?? './data';
+    const durability = config.durability ?? 'sync';
+    const path = configuredSocketPath({ adminSocket: config.adminSocket, dataDir, durability });
+    target = {
+      dataDir:
+        durability === 'memory'
+          ? new CtlError(`${configFile} sets durability: memory, so the broker keeps no users, rules or bans on disk; set admin_socket there to manage a running broker, or use the library (broker.users, broker.authorization.records)`)
+          : resolve(dataDir),
+    };
+    if (path !== undefined) target.socket = { path, forced: false };
+  } else {
+    target = { socket: { path: defaultSocketPath('./data'), forced: false }, dataDir: resolve('./data') };
+  }
+  // `false` or empty (as for the broker's admin_socket): no socket, the data directory only.
+  if (forcedPath === 'false' || forcedPath === '') delete target.socket;
+  else if (forcedPath !== undefined) target.socket = { path: resolve(forcedPath), forced: true };
+  return target;
+}
+
+async function withStore<T>(dataDir: string, body: (store: LmdbStore & RecordStore) => Promise<T>): Promise<T> {
+  if (!existsSync(dataDir)) {
+    throw new CtlError(`data directory ${dataDir} does not exist (start the broker once, or pass --data-dir / --config)`);
+  }
+  if (!existsSync(resolve(dataDir, DATA_FILE))) {
+    throw new CtlError(`${dataDir} holds no Starling store (${DATA_FILE}); pass the broker's --data-dir or --config`);
+  }
+  const { LmdbStore } = await import('../store/lmdb/lmdb-store.js'); // lazily: the native module only when needed
+  const store = new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
+  await store.openRecords();
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
