@@ -2,6 +2,7 @@
 // `type` and that type's options, spelled snake_case in files and camelCase in library options.
 
 import { ConfigError, didYouMean, showValue as show } from './config-error.js';
+import { checkScalarField, failField, type ScalarField } from './scalar-field.js';
 import type { AuthenticatorConfig, AuthenticatorType } from './types.js';
 
 type FieldType = 'string' | 'integer' | 'boolean' | 'strings' | 'headers' | 'enum';
@@ -98,32 +99,16 @@ function checkAuthenticator(item: unknown, label: string, origin: string, style:
 }
 
 function checkField(field: Field, value: unknown, label: string, origin: string): unknown {
-  const fail = (expected: string): never => {
-    throw new ConfigError(label, `${label}: expected ${expected}, got ${show(value)} (${origin})`);
-  };
   switch (field.type) {
-    case 'string':
-      if (typeof value !== 'string' || value === '') fail('a non-empty string');
-      return value;
-    case 'integer': {
-      const min = field.min ?? 0;
-      const max = field.max ?? Number.MAX_SAFE_INTEGER;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(`an integer from ${min} to ${max}`);
-      return value;
-    }
-    case 'boolean':
-      if (typeof value !== 'boolean') fail('true or false');
-      return value;
-    case 'enum':
-      if (typeof value !== 'string' || !(field.enum ?? []).includes(value)) fail(`one of ${(field.enum ?? []).join(', ')}`);
-      return value;
     case 'strings':
-      if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string' && entry !== '')) fail('a list of non-empty strings');
+      if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string' && entry !== '')) failField(label, origin, 'a list of non-empty strings', value);
       return value;
     case 'headers':
       if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((entry) => typeof entry === 'string')) {
-        fail('an object of header names to strings');
+        failField(label, origin, 'an object of header names to strings', value);
       }
       return value;
+    default:
+      return checkScalarField(field as ScalarField, value, label, origin);
   }
 }

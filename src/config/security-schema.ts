@@ -3,6 +3,7 @@
 // camelCase in library options; a partial section is completed from the defaults.
 
 import { ConfigError, didYouMean, showValue as show } from './config-error.js';
+import { checkScalarField, type ScalarField } from './scalar-field.js';
 import type { AclRuleConfig, BanConfig } from './types.js';
 
 export type SectionStyle = 'snake' | 'camel';
@@ -12,6 +13,7 @@ interface Field {
   readonly min?: number;
   readonly max?: number;
   readonly enum?: readonly string[];
+  readonly emptyAllowed?: boolean;
   /** May be omitted (not filled from the defaults). */
   readonly optional?: boolean;
 }
@@ -21,7 +23,7 @@ const perSecond = { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER } as c
 
 const sections: Record<string, Record<string, Field>> = {
   acl: {
-    file: { type: 'string' },
+    file: { type: 'string', emptyAllowed: true }, // '' (the default): no rules file
     default: { type: 'enum', enum: ['allow', 'deny'] },
     rules: { type: 'rules' },
     disconnectOnDeny: { type: 'boolean' },
@@ -116,30 +118,13 @@ function checkObject(fields: Record<string, Field>, value: unknown, label: strin
 }
 
 function checkField(field: Field, value: unknown, label: string, origin: string, style: SectionStyle): unknown {
-  const fail = (expected: string): never => {
-    throw new ConfigError(label, `${label}: expected ${expected}, got ${show(value)} (${origin})`);
-  };
   switch (field.type) {
-    case 'integer': {
-      const min = field.min ?? 0;
-      const max = field.max ?? Number.MAX_SAFE_INTEGER;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) fail(`an integer from ${min} to ${max}`);
-      return value;
-    }
-    case 'boolean':
-      if (typeof value !== 'boolean') fail('true or false');
-      return value;
-    case 'string':
-      // '' is allowed for acl.file (no file); other strings must say something
-      if (typeof value !== 'string') fail('a string');
-      return value;
-    case 'enum':
-      if (typeof value !== 'string' || !(field.enum ?? []).includes(value)) fail(`one of ${(field.enum ?? []).join(', ')}`);
-      return value;
     case 'rules':
       return checkAclRules(value, label, origin, style);
     case 'bans':
       return checkBans(value, label, origin, style);
+    default:
+      return checkScalarField(field as ScalarField, value, label, origin);
   }
 }
 
