@@ -1,6 +1,10 @@
 // The stateful half of the codec: frames a byte stream into packets. It owns only the partial
 // frame; whole frames are decoded in place from the chunk they arrived in, so payloads are slices
 // of the input. Only a frame that spans chunks is copied, into a buffer of its own size.
+//
+// A broker holds one Decoder per connection, most of them idle, so an idle Decoder holds no
+// buffers of its own: the Reader is shared (decoding is synchronous, so one frame is read at a
+// time in the whole process) and the list of pending chunks exists only while a frame spans chunks.
 
 import { ProtocolVersion, ReasonCode } from './constants.js';
 import { decodeAck } from './ack.js';
@@ -31,6 +35,9 @@ const PACKET_TYPE_NAMES: ReadonlyArray<PacketTypeName | undefined> = [
 // The low nibble each packet type must carry (section 2.1.3); PUBLISH (-1) carries dup/qos/retain.
 const REQUIRED_FLAGS: readonly number[] = [0, 0, 0, -1, 0, 0, 0b0010, 0, 0b0010, 0, 0b0010, 0, 0, 0, 0, 0];
 
+/** Shared by every Decoder: a frame is read start to end within one call of next(). */
+const sharedReader = new Reader();
+
 export class Decoder {
   /** Version used for non-CONNECT packets (3.1.1 when unset); set when a CONNECT is decoded; set it on a client. */
   protocolVersion: ProtocolVersion | undefined;
@@ -39,10 +46,10 @@ export class Decoder {
   // Bytes not yet decoded: head[offset..] then the pending chunks, in order.
   private head: Buffer = EMPTY_BUFFER;
   private offset = 0;
-  private readonly pending: Buffer[] = [];
+  /** Chunks received after `head`; undefined (not an empty list) while there are none. */
+  private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   private failed = false;
-  private readonly reader = new Reader();
 
   constructor(options: DecoderOptions = {}) {
     this.maximumPacketSize = options.maximumPacketSize ?? PROTOCOL_MAXIMUM_PACKET_SIZE;
@@ -55,11 +62,11 @@ export class Decoder {
 
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
-    if (this.offset >= this.head.length && this.pending.length === 0) {
+    if (this.offset >= this.head.length && this.pending === undefined) {
       this.head = chunk;
       this.offset = 0;
     } else {
-      this.pending.push(chunk);
+      (this.pending ??= []).push(chunk);
       this.pendingBytes += chunk.length;
     }
   }
@@ -69,8 +76,13 @@ export class Decoder {
     if (this.failed) return undefined;
     let available = this.head.length - this.offset;
     if (available === 0) {
-      if (this.pending.length === 0) return undefined;
-      this.head = this.pending.shift()!;
+      if (this.pending === undefined) {
+        // Drop our reference to the last chunk (packets still hold their slices).
+        this.head = EMPTY_BUFFER;
+        this.offset = 0;
+        return undefined;
+      }
+      this.head = this.takePending();
       this.offset = 0;
       this.pendingBytes -= this.head.length;
       available = this.head.length;
@@ -117,8 +129,8 @@ export class Decoder {
     const start = this.offset + headerLength;
     const end = this.offset + frameLength;
     this.offset = end;
-    this.reader.reset(this.head, start, end);
-    if (end === this.head.length && this.pending.length === 0) {
+    sharedReader.reset(this.head, start, end);
+    if (end === this.head.length && this.pending === undefined) {
       // Drop our reference; packets still hold their slices.
       this.head = EMPTY_BUFFER;
       this.offset = 0;
@@ -132,7 +144,7 @@ export class Decoder {
   }
 
   private decodeFrame(type: number, flags: number): Packet {
-    const reader = this.reader;
+    const reader = sharedReader;
     const version = this.protocolVersion ?? ProtocolVersion.V311;
     switch (type) {
       case 3:
@@ -192,7 +204,7 @@ export class Decoder {
     const inHead = this.head.length - this.offset;
     if (index < inHead) return this.head[this.offset + index];
     index -= inHead;
-    for (const chunk of this.pending) {
+    for (const chunk of this.pending ?? []) {
       if (index < chunk.length) return chunk[index];
       index -= chunk.length;
     }
@@ -203,16 +215,17 @@ export class Decoder {
   private joinFrame(frameLength: number): void {
     const joined = Buffer.allocUnsafe(frameLength);
     let written = this.head.copy(joined, 0, this.offset);
+    const pending = this.pending!;
     while (written < frameLength) {
-      const chunk = this.pending[0]!;
+      const chunk = pending[0]!;
       const needed = frameLength - written;
       if (chunk.length <= needed) {
         written += chunk.copy(joined, written);
-        this.pending.shift();
+        this.takePending();
         this.pendingBytes -= chunk.length;
       } else {
         written += chunk.copy(joined, written, 0, needed);
-        this.pending[0] = chunk.subarray(needed);
+        pending[0] = chunk.subarray(needed);
         this.pendingBytes -= needed;
       }
     }
@@ -220,11 +233,19 @@ export class Decoder {
     this.offset = 0;
   }
 
+  /** Removes and returns the oldest pending chunk; the list goes away with its last chunk. */
+  private takePending(): Buffer {
+    const pending = this.pending!;
+    const chunk = pending.shift()!;
+    if (pending.length === 0) this.pending = undefined;
+    return chunk;
+  }
+
   private fail(error: DecodeError, type?: number): DecodeError {
     this.failed = true;
     this.head = EMPTY_BUFFER;
     this.offset = 0;
-    this.pending.length = 0;
+    this.pending = undefined;
     this.pendingBytes = 0;
     const packetType = type === undefined ? undefined : PACKET_TYPE_NAMES[type];
     if (error.packetType !== undefined || packetType === undefined) return error;

@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { ProtocolVersion } from '../codec/constants.js';
 import { Decoder, DecodeError } from '../codec/decoder.js';
+import { EMPTY_BUFFER } from '../codec/primitives.js';
 import { encode, encodePublishHeader } from '../codec/encoder.js';
 import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
@@ -31,8 +32,9 @@ export interface ConnectionOptions {
 }
 
 // Per-connection state is kept small for brokers holding many idle clients: the socket listeners
-// are shared functions that find their Connection through the socket, and one microtask per
-// event-loop turn flushes every connection that has something to write.
+// are shared functions that find their Connection through the socket, one microtask per
+// event-loop turn flushes every connection that has something to write, and the outgoing and
+// held lists exist only while they hold something.
 const CONNECTION = Symbol('connection');
 type ConnectedSocket = Duplex & { [CONNECTION]: Connection };
 
@@ -64,23 +66,22 @@ export class Connection implements Outbox {
   congestedSince = 0;
 
   private readonly decoder: Decoder;
-  private readonly counters: Counters;
-  private pending: Buffer[] = [];
+  /** Encoded packets waiting for this turn's flush; undefined when there are none. */
+  private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   private flushQueued = false;
-  /** Bytes held behind durability barriers, oldest first; each batch leaves when its barrier is done. */
-  private held: Array<{ barrier: Barrier; buffers: Buffer[] }> = [];
+  /** Bytes held behind durability barriers, oldest first; each batch leaves when its barrier is done. Undefined when none. */
+  private held: Array<{ barrier: Barrier; buffers: Buffer[] }> | undefined;
   private closed = false;
   private closing = false;
   private processing = false;
   /** The first bytes received, until the first packet is decoded: a malformed MQTT 5 CONNECT still gets an MQTT 5 CONNACK. */
-  private connectHead: Buffer | undefined = Buffer.alloc(0);
+  private connectHead: Buffer | undefined = EMPTY_BUFFER;
 
   constructor(
     readonly socket: Duplex,
     private readonly options: ConnectionOptions,
   ) {
-    this.counters = options.counters;
     this.decoder = new Decoder({ maximumPacketSize: options.maxPacketSize });
     (socket as ConnectedSocket)[CONNECTION] = this;
     socket.on('data', onData);
@@ -95,12 +96,12 @@ export class Connection implements Outbox {
 
   /** Whether packets are waiting for the store (so close must wait for them too). */
   get holding(): boolean {
-    return this.held.length > 0;
+    return this.held !== undefined;
   }
 
   send(packet: Packet): void {
     if (this.closed) return;
-    this.counters.messagesSent++;
+    this.options.counters.messagesSent++;
     if (packet.type === 'publish' && packet.payload.length > SMALL_PAYLOAD) {
       this.queue(encodePublishHeader(packet, this.protocolVersion));
       this.queue(packet.payload);
@@ -111,7 +112,7 @@ export class Connection implements Outbox {
 
   close(): void {
     if (this.closed || this.closing) return;
-    if (this.held.length > 0) {
+    if (this.held !== undefined) {
       this.closing = true; // releaseHeld closes once the held packets are out
       return;
     }
@@ -128,11 +129,11 @@ export class Connection implements Outbox {
 
   private queue(buffer: Buffer): void {
     const barrier = this.options.barrier?.();
-    if (barrier !== undefined || this.held.length > 0) {
+    if (barrier !== undefined || this.held !== undefined) {
       this.hold(barrier, buffer);
       return;
     }
-    this.pending.push(buffer);
+    (this.pending ??= []).push(buffer);
     this.pendingBytes += buffer.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -146,36 +147,41 @@ export class Connection implements Outbox {
 
   /** Keeps a packet back until the store writes made before it are durable (and everything held before it has left). */
   private hold(barrier: Barrier | undefined, buffer: Buffer): void {
-    const last = this.held[this.held.length - 1];
+    const held = (this.held ??= []);
+    const last = held[held.length - 1];
     if (last !== undefined && (barrier === undefined || last.barrier === barrier)) {
       last.buffers.push(buffer);
       return;
     }
-    this.held.push({ barrier: barrier!, buffers: [buffer] });
+    held.push({ barrier: barrier!, buffers: [buffer] });
     const release = (): void => this.releaseHeld();
     barrier!.promise.then(release, release);
   }
 
   private releaseHeld(): void {
-    while (this.held.length > 0 && this.held[0]!.barrier.done) {
-      for (const buffer of this.held.shift()!.buffers) {
-        this.pending.push(buffer);
+    const held = this.held;
+    if (held === undefined) return; // the socket closed meanwhile
+    while (held.length > 0 && held[0]!.barrier.done) {
+      const pending = (this.pending ??= []);
+      for (const buffer of held.shift()!.buffers) {
+        pending.push(buffer);
         this.pendingBytes += buffer.length;
       }
     }
+    if (held.length === 0) this.held = undefined;
     this.flush();
-    if (this.closing && this.held.length === 0) this.finishClose();
+    if (this.closing && this.held === undefined) this.finishClose();
   }
 
   /** Writes everything queued in one write (called once per event-loop turn, or before closing). */
   flush(): void {
     this.flushQueued = false;
     const pending = this.pending;
-    if (pending.length === 0 || this.closed) return;
+    if (pending === undefined || this.closed) return;
     const bytes = this.pendingBytes;
-    this.pending = [];
+    this.pending = undefined;
     this.pendingBytes = 0;
-    this.counters.bytesSent += bytes;
+    this.options.counters.bytesSent += bytes;
     this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
     if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
   }
@@ -186,7 +192,7 @@ export class Connection implements Outbox {
   }
 
   receive(chunk: Buffer): void {
-    this.counters.bytesReceived += chunk.length;
+    this.options.counters.bytesReceived += chunk.length;
     if (this.connectHead !== undefined && this.connectHead.length < CONNECT_LEVEL_BYTES) {
       this.connectHead = Buffer.concat([this.connectHead, chunk.subarray(0, CONNECT_LEVEL_BYTES - this.connectHead.length)]);
     }
@@ -201,7 +207,7 @@ export class Connection implements Outbox {
     while (!this.closed) {
       const packet = this.decoder.next();
       if (packet === undefined) break;
-      if (!(packet instanceof DecodeError)) this.counters.messagesReceived++;
+      if (!(packet instanceof DecodeError)) this.options.counters.messagesReceived++;
       else if (this.connectHead !== undefined && packet.packetType === 'connect') this.refuseInVersionOf(this.connectHead);
       this.connectHead = undefined;
       const result = this.channel.handle(packet, now);
@@ -232,9 +238,9 @@ export class Connection implements Outbox {
 
   socketClosed(): void {
     this.closed = true;
-    this.pending = [];
+    this.pending = undefined;
     this.pendingBytes = 0;
-    this.held = [];
+    this.held = undefined;
     this.channel.connectionLost('connection closed');
     this.options.onClose?.(this);
   }

@@ -5,6 +5,9 @@
 // Receive Maximum; otherwise QoS 1/2 wait in the queue (bounded) and QoS 0 is dropped. An ack frees
 // a slot in the window and pulls the next queued delivery. On re-attach every unacknowledged
 // delivery is sent again, in order, with DUP [MQTT-4.4.0-1].
+//
+// Most sessions of a busy broker are idle, so the collections are created on first use: an empty
+// Map costs about 240 bytes and an idle session would otherwise carry three of them.
 
 import type { QoS } from '../codec/types.js';
 import { isExpired, type Message } from '../broker/message.js';
@@ -29,9 +32,6 @@ export interface SessionLimits {
 }
 
 export class Session {
-  readonly subscriptions = new Map<string, Subscription>();
-  /** Inbound QoS 2 packet ids whose PUBREL has not come yet (exactly-once, method B of 4.3.3). */
-  readonly incomingQos2 = new Set<number>();
   /** Seconds the session lives after disconnection; 0xFFFFFFFF never expires. */
   expiryInterval = 0;
   protocolVersion: ProtocolVersion = 4;
@@ -57,8 +57,12 @@ export class Session {
   stored = false;
 
   private sink: DeliverySink | undefined;
-  private readonly inflight = new Map<number, Delivery>();
-  private queue: Delivery[] = [];
+  private subscriptionsByFilter: Map<string, Subscription> | undefined;
+  private incomingQos2Ids: Set<number> | undefined;
+  /** Deliveries sent and not yet acknowledged, by packet id; created by the first one. */
+  private inflight: Map<number, Delivery> | undefined;
+  /** Deliveries waiting for the window, from queueHead on; undefined while empty. */
+  private queue: Delivery[] | undefined;
   private queueHead = 0;
   private nextPacketId = 1;
 
@@ -68,16 +72,26 @@ export class Session {
     private readonly observer: SessionObserver,
   ) {}
 
+  /** Subscriptions by topic filter (created on first use). */
+  get subscriptions(): Map<string, Subscription> {
+    return (this.subscriptionsByFilter ??= new Map());
+  }
+
+  /** Inbound QoS 2 packet ids whose PUBREL has not come yet (exactly-once, method B of 4.3.3; created on first use). */
+  get incomingQos2(): Set<number> {
+    return (this.incomingQos2Ids ??= new Set());
+  }
+
   get connected(): boolean {
     return this.sink !== undefined;
   }
 
   get inflightCount(): number {
-    return this.inflight.size;
+    return this.inflight === undefined ? 0 : this.inflight.size;
   }
 
   get queuedCount(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue === undefined ? 0 : this.queue.length - this.queueHead;
   }
 
   /** Hands a routed message to this session at the given (already downgraded) QoS. */
@@ -118,8 +132,8 @@ export class Session {
 
   /** Puts a delivery loaded from the store back where it was: in flight (with its packet id) or queued. */
   restoreDelivery(delivery: Delivery): void {
-    if (delivery.packetId !== 0) this.inflight.set(delivery.packetId, delivery);
-    else this.queue.push(delivery);
+    if (delivery.packetId !== 0) (this.inflight ??= new Map()).set(delivery.packetId, delivery);
+    else (this.queue ??= []).push(delivery);
   }
 
   addIncomingQos2(packetId: number): void {
@@ -129,7 +143,7 @@ export class Session {
 
   /** Forgets an inbound QoS 2 packet id at PUBREL; false when it was unknown. */
   releaseIncomingQos2(packetId: number): boolean {
-    if (!this.incomingQos2.delete(packetId)) return false;
+    if (this.incomingQos2Ids === undefined || !this.incomingQos2Ids.delete(packetId)) return false;
     if (this.persistent) this.persistence!.deleteIncomingQos2(this, packetId);
     return true;
   }
@@ -143,16 +157,16 @@ export class Session {
       delivery.subscriptionIdentifiers,
       delivery.sharedGroup,
     );
-    this.queue.push(copy);
+    (this.queue ??= []).push(copy);
     this.persist(copy);
     this.drain();
   }
 
   /** PUBACK for a QoS 1 delivery; false when the packet id is unknown. */
   acknowledge(packetId: number): boolean {
-    const delivery = this.inflight.get(packetId);
+    const delivery = this.inflight?.get(packetId);
     if (delivery === undefined || delivery.qos !== 1) return false;
-    this.inflight.delete(packetId);
+    this.inflight!.delete(packetId);
     this.forget(delivery);
     this.drain();
     return true;
@@ -160,10 +174,10 @@ export class Session {
 
   /** PUBREC for a QoS 2 delivery: send PUBREL. A PUBREC with an error code ends the delivery. */
   received(packetId: number, failed: boolean): boolean {
-    const delivery = this.inflight.get(packetId);
+    const delivery = this.inflight?.get(packetId);
     if (delivery === undefined || delivery.qos !== 2) return false;
     if (failed) {
-      this.inflight.delete(packetId);
+      this.inflight!.delete(packetId);
       this.forget(delivery);
       this.drain();
       return true;
@@ -178,9 +192,9 @@ export class Session {
 
   /** PUBCOMP for a released QoS 2 delivery. */
   complete(packetId: number): boolean {
-    const delivery = this.inflight.get(packetId);
+    const delivery = this.inflight?.get(packetId);
     if (delivery === undefined || !delivery.released) return false;
-    this.inflight.delete(packetId);
+    this.inflight!.delete(packetId);
     this.forget(delivery);
     this.drain();
     return true;
@@ -190,14 +204,18 @@ export class Session {
   attach(sink: DeliverySink): void {
     this.sink = sink;
     this.disconnectedAt = undefined;
-    for (const delivery of this.inflight.values()) {
+    if (this.inflight !== undefined) this.resend(sink, this.inflight);
+    this.drain();
+  }
+
+  private resend(sink: DeliverySink, inflight: Map<number, Delivery>): void {
+    for (const delivery of inflight.values()) {
       if (delivery.released) {
         sink.sendPubrel(delivery.packetId);
       } else {
         this.transmit(sink, delivery);
       }
     }
-    this.drain();
   }
 
   /** The client's connection ended; a stale sink (already replaced by a takeover) is ignored. */
@@ -210,17 +228,19 @@ export class Session {
   /** Sends queued deliveries while the window has room; called on acks and when the socket drains. */
   drain(): void {
     const sink = this.sink;
-    if (sink === undefined) return;
-    while (this.queueHead < this.queue.length && this.hasWindow(sink)) {
-      const delivery = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = undefined as unknown as Delivery;
+    const queue = this.queue;
+    if (sink === undefined || queue === undefined) return;
+    while (this.queueHead < queue.length && this.hasWindow(sink)) {
+      const delivery = queue[this.queueHead]!;
+      queue[this.queueHead++] = undefined as unknown as Delivery;
       this.send(sink, delivery);
     }
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
+    // Only drain() and takePendingDeliveries() replace this.queue, so `queue` is still the live one.
+    if (this.queueHead === queue.length) {
+      this.queue = undefined;
       this.queueHead = 0;
-    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > queue.length) {
+      this.queue = queue.slice(this.queueHead);
       this.queueHead = 0;
     }
   }
@@ -228,18 +248,22 @@ export class Session {
   /** Removes and returns every delivery not yet completed (for handing shared-group messages on). */
   takePendingDeliveries(filter: (delivery: Delivery) => boolean): Delivery[] {
     const taken: Delivery[] = [];
-    for (const [packetId, delivery] of this.inflight) {
-      if (!delivery.released && filter(delivery)) {
-        this.inflight.delete(packetId);
-        taken.push(delivery);
+    const inflight = this.inflight;
+    if (inflight !== undefined) {
+      for (const [packetId, delivery] of inflight) {
+        if (!delivery.released && filter(delivery)) {
+          inflight.delete(packetId);
+          taken.push(delivery);
+        }
       }
     }
     const kept: Delivery[] = [];
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const delivery = this.queue[i]!;
+    const queue = this.queue ?? [];
+    for (let i = this.queueHead; i < queue.length; i++) {
+      const delivery = queue[i]!;
       (filter(delivery) ? taken : kept).push(delivery);
     }
-    this.queue = kept;
+    this.queue = kept.length > 0 ? kept : undefined;
     this.queueHead = 0;
     for (const delivery of taken) this.forget(delivery);
     return taken;
@@ -247,15 +271,12 @@ export class Session {
 
   /** Everything owed to the client, in order: inflight first, then queued (for persistence and tests). */
   pendingDeliveries(): Delivery[] {
-    return [...this.inflight.values(), ...this.queue.slice(this.queueHead)];
+    return [...(this.inflight?.values() ?? []), ...(this.queue?.slice(this.queueHead) ?? [])];
   }
 
   private hasWindow(sink: DeliverySink): boolean {
-    return (
-      sink.writable &&
-      this.inflight.size < sink.receiveMaximum &&
-      this.inflight.size < this.limits.maxInflight
-    );
+    const inflightCount = this.inflightCount;
+    return sink.writable && inflightCount < sink.receiveMaximum && inflightCount < this.limits.maxInflight;
   }
 
   private enqueue(delivery: Delivery): void {
@@ -263,7 +284,7 @@ export class Session {
       this.observer.dropped(this, delivery.message, 'queue_full');
       return;
     }
-    this.queue.push(delivery);
+    (this.queue ??= []).push(delivery);
     this.persist(delivery);
   }
 
@@ -273,8 +294,9 @@ export class Session {
       this.observer.dropped(this, delivery.message, 'expired');
       return;
     }
-    delivery.packetId = this.allocatePacketId();
-    this.inflight.set(delivery.packetId, delivery);
+    const inflight = (this.inflight ??= new Map());
+    delivery.packetId = this.allocatePacketId(inflight);
+    inflight.set(delivery.packetId, delivery);
     // Recorded before the PUBLISH is written: the connection holds it until the record is durable.
     this.persist(delivery);
     this.transmit(sink, delivery);
@@ -299,7 +321,7 @@ export class Session {
     );
     if (!sent) {
       // Too large for this client: it can never be delivered, so it is dropped, not retried.
-      this.inflight.delete(delivery.packetId);
+      this.inflight!.delete(delivery.packetId);
       this.forget(delivery);
       this.observer.dropped(this, delivery.message, 'too_large');
       return;
@@ -307,9 +329,9 @@ export class Session {
     delivery.sent = true;
   }
 
-  private allocatePacketId(): number {
+  private allocatePacketId(inflight: Map<number, Delivery>): number {
     let id = this.nextPacketId;
-    while (this.inflight.has(id)) {
+    while (inflight.has(id)) {
       id = id === 65535 ? 1 : id + 1;
     }
     this.nextPacketId = id === 65535 ? 1 : id + 1;
