@@ -259,7 +259,6 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
         }
         if (pending.enabled) {
           if (pending.admit(peer, stream, address)) stats.pendingEvicted++;
-          stream.once('close', () => pending.settle(peer));
         }
         return true;
       }),

@@ -9,9 +9,15 @@
 import type { Duplex } from 'node:stream';
 import type { PeerInfo } from '../hooks/events.js';
 
+interface Pending {
+  readonly stream: Duplex;
+  /** Settles the connection if it closes while pending; removed once it settles, so a connected client keeps no listener. */
+  readonly onClose: () => void;
+}
+
 export class PendingConnections {
   /** address -> its pending connections in arrival order (a Map iterates in insertion order). */
-  private readonly byAddress = new Map<string, Map<PeerInfo, Duplex>>();
+  private readonly byAddress = new Map<string, Map<PeerInfo, Pending>>();
   private readonly addressOf = new Map<PeerInfo, string>();
   private evictions = new Map<string, number>();
 
@@ -33,15 +39,17 @@ export class PendingConnections {
     if (full) this.evictOldest(current, address);
     let pending = this.byAddress.get(address);
     if (pending === undefined) this.byAddress.set(address, (pending = new Map()));
-    pending.set(peer, stream);
+    const onClose = (): void => this.settle(peer);
+    stream.once('close', onClose);
+    pending.set(peer, { stream, onClose });
     this.addressOf.set(peer, address);
     return full;
   }
 
-  private evictOldest(pending: Map<PeerInfo, Duplex>, address: string): void {
-    const [oldestPeer, oldestStream] = pending.entries().next().value!;
+  private evictOldest(pending: Map<PeerInfo, Pending>, address: string): void {
+    const [oldestPeer, oldest] = pending.entries().next().value!;
     this.settle(oldestPeer);
-    oldestStream.destroy();
+    oldest.stream.destroy();
     this.evictions.set(address, (this.evictions.get(address) ?? 0) + 1);
   }
 
@@ -51,6 +59,8 @@ export class PendingConnections {
     if (address === undefined) return;
     this.addressOf.delete(peer);
     const pending = this.byAddress.get(address)!;
+    const entry = pending.get(peer)!;
+    entry.stream.off('close', entry.onClose);
     pending.delete(peer);
     if (pending.size === 0) this.byAddress.delete(address);
   }

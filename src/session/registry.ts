@@ -69,11 +69,7 @@ export class SessionRegistry {
       }
     }
     if (session === undefined) {
-      session = new Session(
-        clientId,
-        { maxQueuedMessages: this.broker.config.maxQueuedMessages, maxInflight: this.broker.config.maxInflight },
-        this.broker,
-      );
+      session = new Session(clientId, this.broker.config, this.broker); // the config holds the session limits: no object per session
       session.persistence = this.persistence;
       this.sessions.set(clientId, session);
     }
