@@ -221,6 +221,7 @@ export class IdleConnections {
     if (this.finishOpening === undefined || this.opened + this.failed < this.settings.count) return;
     const finish = this.finishOpening;
     this.finishOpening = undefined;
+    clearInterval(this.sweepTimer);
     finish({ opened: this.opened, failed: this.failed, firstError: this.firstError, latency: this.latency.snapshot() });
   }
 }
