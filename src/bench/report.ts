@@ -30,6 +30,7 @@ export function formatSummary(result: BenchResult): string {
       (connect.firstError === undefined ? '' : `; first error: ${connect.firstError}`),
   );
   lines.push(latencyLine('connect latency', connect.latencyMilliseconds));
+  if (result.scenario === 'conn') lines.push(`connections lost while held: ${result.lostConnections}`);
   if (result.scenario !== 'conn') {
     lines.push(
       `measured ${result.measuredSeconds.toFixed(2)} s: sent ${integer.format(result.sentPerSecond)} msg/s ` +

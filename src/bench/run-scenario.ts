@@ -197,9 +197,11 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     let cpuSeconds: number | undefined;
     let ranges: PublisherRange[] = [];
     let results: AgentResult[] = [];
+    let idleConnectionsLost = 0;
     if (options.scenario === 'conn') {
       progress.phase = 'hold';
       await delay(options.hold * 1000);
+      idleConnectionsLost = sumProgress(await Promise.all(agents.map((agent) => agent.progress()))).lostConnections;
     } else {
       progress.phase = 'warm-up';
       await Promise.all(agents.map((agent) => agent.startPublishing()));
@@ -227,7 +229,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     let rejected = 0;
     let scheduleLag = 0;
     let writtenOff = 0;
-    let lostConnections = 0;
+    let lostConnections = idleConnectionsLost;
     for (const result of results) {
       latency.merge(result.latency);
       receivedWhileMeasuring += result.receivedWhileMeasuring;
