@@ -6,7 +6,7 @@
 // timer per connection (listeners are shared functions that read their state from the socket object, one
 // interval sweeps connect timeouts), no DNS lookup (the host is an address), no setNoDelay/setKeepAlive calls
 // (an idle connection writes one packet at a time, which Nagle's algorithm never delays), and the CONNACK is
-// read from its first four bytes instead of going through a general decoder.
+// read from its first bytes instead of going through a general decoder.
 
 import net from 'node:net';
 import { monotonicMilliseconds } from './clock.js';
@@ -63,17 +63,31 @@ class IdleSocket extends net.Socket {
   partial: Buffer | undefined;
 }
 
+/**
+ * The CONNACK's return code (3.1.1) or reason code (5), both 0 for success, which follow the fixed header
+ * byte, the remaining length (a variable byte integer, one byte unless v5 properties pass 127 bytes) and the
+ * flags byte. Undefined while the bytes so far end before it; -1 when they are not a CONNACK.
+ */
+export function connackReasonCode(bytes: Buffer): number | undefined {
+  if (bytes.length === 0) return undefined;
+  if (bytes[0] !== CONNACK_FIRST_BYTE) return -1;
+  let position = 1;
+  while (position < bytes.length && (bytes[position]! & 0x80) !== 0) position++;
+  if (position > 4) return -1; // a remaining length takes at most 4 bytes
+  return bytes[position + 2];
+}
+
 function onData(this: IdleSocket, chunk: Buffer): void {
   if (!this.waiting) return; // PINGRESP
   const bytes = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk]);
-  if (bytes.length < 4) {
+  const reasonCode = connackReasonCode(bytes);
+  if (reasonCode === undefined) {
     this.partial = bytes;
     return;
   }
   this.partial = undefined;
-  // Byte 3 is the 3.1.1 return code or the v5 reason code; 0 is success in both.
-  if (bytes[0] === CONNACK_FIRST_BYTE && bytes[3] === 0) this.owner.acknowledged(this);
-  else this.owner.refused(this, `expected a successful CONNACK, got bytes ${bytes.subarray(0, 4).toString('hex')}`);
+  if (reasonCode === 0) this.owner.acknowledged(this);
+  else this.owner.refused(this, `expected a successful CONNACK, got bytes ${bytes.subarray(0, 8).toString('hex')}`);
 }
 
 function onError(this: IdleSocket, error: Error): void {

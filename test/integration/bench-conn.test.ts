@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IdleConnections } from '../../src/bench/idle-connections.js';
+import { IdleConnections, connackReasonCode } from '../../src/bench/idle-connections.js';
 import { defaultOptions, runScenario } from '../../src/bench/cli.js';
 import type { ClientInfo } from '../../src/index.js';
 import { startBroker } from '../helpers/broker.js';
@@ -88,6 +88,28 @@ test('bench conn - runScenario reports connects and the load generator CPU it sp
     assert.ok(result.connect.perSecond > 0);
     assert.ok(result.connect.loadGeneratorCpuSeconds > 0);
     await waitFor(() => server.broker.counters.clientsConnected === 0, 'every connection closed', 10_000);
+  } finally {
+    await server.close();
+  }
+});
+
+test('bench conn - the CONNACK reason code is found after a remaining length of any size', () => {
+  assert.equal(connackReasonCode(Buffer.from([0x20, 0x02, 0x00, 0x00])), 0);
+  assert.equal(connackReasonCode(Buffer.from([0x20, 0x02, 0x00, 0x05])), 5);
+  // v5 with 200 bytes of properties: remaining length 203 is two bytes (0xcb 0x01), reason code 0x87 after the flags
+  assert.equal(connackReasonCode(Buffer.from([0x20, 0xcb, 0x01, 0x00, 0x87, 0xc8])), 0x87);
+  assert.equal(connackReasonCode(Buffer.from([0x20, 0xcb, 0x01, 0x00])), undefined);
+  assert.equal(connackReasonCode(Buffer.from([0x20])), undefined);
+  assert.equal(connackReasonCode(Buffer.from([0x30, 0x02, 0x00, 0x00])), -1);
+  assert.equal(connackReasonCode(Buffer.from([0x20, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00])), -1);
+});
+
+test('bench conn - MQTT 5 connections count at their CONNACK too', async () => {
+  const server = await startBroker();
+  try {
+    const result = await runScenario({ ...defaultOptions('conn'), port: server.port, clients: 30, protocolVersion: 5, quiet: true });
+    assert.equal(result.connect.opened, 30);
+    assert.equal(result.connect.failed, 0);
   } finally {
     await server.close();
   }
