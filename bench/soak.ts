@@ -37,6 +37,8 @@ const USAGE = `Usage: npm run soak -- [options]
   --max-slope <MB/min>    fail when the RSS slope after the warm-up is steeper (0.5)
   --rate <msg/s>          rate of each of the QoS 0 and QoS 1 pair loads (1000)
   --snapshots <dir>       write broker heap snapshots at the warm-up end and at the end into <dir>
+                          (for finding what grows; writing one raises the broker's RSS, so the RSS
+                          verdict of such a run means little)
   --json <file>           write the settings, samples and verdict as JSON
 `;
 
