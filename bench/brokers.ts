@@ -1,7 +1,7 @@
 // Starts and stops the brokers `npm run bench` compares, each pinned to CPU 0 with taskset:
 // Mosquitto (Debian package), Aedes (npm dev dependency) and Starling (this repository).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,17 +11,32 @@ import { fileURLToPath } from 'node:url';
 export const BROKERS = ['mosquitto', 'aedes', 'starling'] as const;
 export type BrokerName = (typeof BROKERS)[number];
 
+/** The broker gets CPU 0 to itself (as far as the machine allows), the load generator CPU 1. */
+export const BROKER_CPU = 0;
+export const LOAD_CPU = 1;
+
 export interface BrokerSettings {
   port: number;
   /** Turn Nagle's algorithm off on the broker's client sockets (Mosquitto and Node leave it on by default). */
   noDelay: boolean;
   cpu: number;
+  /** Starling only: extra `starling start` flags (e.g. --sys-interval 5) and Node.js flags (e.g. --trace-gc). */
+  starlingArguments?: string[];
+  nodeArguments?: string[];
 }
 
 export interface RunningBroker {
   name: BrokerName;
   pid: number;
+  /** The broker's stdout and stderr; removed by stop(). */
+  logPath: string;
   stop(): Promise<void>;
+}
+
+/** Pins every thread of this process (and the workers it starts later) to `cpu`; warns when taskset fails. */
+export function pinThisProcess(cpu: number): void {
+  const pinned = spawnSync('taskset', ['-a', '-c', '-p', String(cpu), String(process.pid)]);
+  if (pinned.status !== 0) process.stderr.write(`warning: could not pin the load generator to CPU ${cpu}\n`);
 }
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,11 +80,12 @@ function commandFor(name: BrokerName, settings: BrokerSettings, directory: strin
       return [process.execPath, path.join(repositoryRoot, 'dist/bench/aedes-server.js'), String(settings.port), settings.noDelay ? 'nodelay' : ''];
     case 'starling':
       return [
-        process.execPath, path.join(repositoryRoot, 'bin/starling.js'), 'start',
+        process.execPath, ...(settings.nodeArguments ?? []), path.join(repositoryRoot, 'bin/starling.js'), 'start',
         '--port', String(settings.port), '--host', '127.0.0.1',
         '--durability', 'memory', '--log-level', 'warn', '--log-pretty', 'false',
         // The same limits Mosquitto gets above: an unbounded window and a deep queue.
         '--max-inflight', '65535', '--max-queued-messages', '10000000',
+        ...(settings.starlingArguments ?? []),
       ];
   }
 }
@@ -120,6 +136,7 @@ export async function startBroker(name: BrokerName, settings: BrokerSettings): P
   return {
     name,
     pid: child.pid!,
+    logPath,
     async stop(): Promise<void> {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -4,14 +4,10 @@
 //   npm run bench -- [--quick] [--runs N] [--duration S] [--scenarios a,b] [--brokers mosquitto,aedes,starling]
 //                    [--nodelay default,on] [--json out.json]
 
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/bench/cli.js';
-import { BROKERS, freePort, startBroker, type BrokerName } from './brokers.js';
+import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
 import { benchRows, type BenchRow } from './rows.js';
-
-const BROKER_CPU = 0;
-const LOAD_CPU = 1;
 
 interface RunSettings {
   quick: boolean;
@@ -163,9 +159,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  // Pin every thread of this process (and the workers it starts later) to the load CPU.
-  const pinned = spawnSync('taskset', ['-a', '-c', '-p', String(LOAD_CPU), String(process.pid)]);
-  if (pinned.status !== 0) process.stderr.write(`warning: could not pin the load generator to CPU ${LOAD_CPU}\n`);
+  pinThisProcess(LOAD_CPU);
   const measurements: Measurement[] = [];
   for (const noDelay of settings.noDelayModes) {
     for (const row of settings.rows) {

@@ -4,6 +4,7 @@
 import { BenchClient, type ClientSettings } from './client.js';
 import { monotonicMilliseconds } from './clock.js';
 import { Histogram, type HistogramSnapshot } from './histogram.js';
+import { IdleConnections, defaultSourceAddresses } from './idle-connections.js';
 import type { BenchOptions } from './options.js';
 import type { ScenarioPlan } from './plan.js';
 import { Publisher } from './publisher.js';
@@ -84,7 +85,10 @@ export class LoadAgent {
   private readonly settings: ClientSettings;
   private readonly publishers: Publisher[] = [];
   private readonly subscribers: Subscriber[] = [];
+  /** conn over TLS or WebSocket: full clients. */
   private readonly idleClients: BenchClient[] = [];
+  /** conn over plain TCP: the fast path. */
+  private idleConnections: IdleConnections | undefined;
   private readonly statistics: ReceiveStatistics;
   private readonly deliveries: Int32Array;
   private readonly connectLatency = new Histogram();
@@ -156,6 +160,26 @@ export class LoadAgent {
   /** conn scenario: idle connections as fast as the bounded concurrency allows; failures are counted, not fatal. */
   async openConnections(): Promise<ConnectReport> {
     const { options, plan } = this.configuration;
+    if (!options.tls && !options.ws) {
+      this.idleConnections = new IdleConnections({
+        host: options.host,
+        port: options.port,
+        connect: {
+          protocolVersion: options.protocolVersion,
+          keepAlive: options.keepAlive,
+          cleanStart: true,
+          username: options.username,
+          password: options.password,
+        },
+        clientIdPrefix: options.clientIdPrefix,
+        firstIndex: plan.firstConnectionIndex,
+        count: plan.connections,
+        concurrency: options.connectConcurrency,
+        sourceAddresses: options.sourceAddresses.length > 0 ? options.sourceAddresses : defaultSourceAddresses(options.host),
+        connectTimeoutMilliseconds: CONNECT_TIMEOUT_MILLISECONDS,
+      });
+      return this.idleConnections.openAll();
+    }
     let failed = 0;
     let firstError: string | undefined;
     const report = await this.connectMany(plan.connections, async (index) => {
@@ -214,12 +238,12 @@ export class LoadAgent {
       inflight += publisher.inflight;
     }
     return {
-      connections: this.publishers.length + this.subscribers.length + this.idleClients.length,
+      connections: this.publishers.length + this.subscribers.length + this.idleClients.length + (this.idleConnections?.connections ?? 0),
       sent,
       acknowledged,
       received: this.statistics.received,
       inflight,
-      lostConnections: this.lostConnections,
+      lostConnections: this.lostConnections + (this.idleConnections?.lostConnections ?? 0),
     };
   }
 
@@ -276,6 +300,7 @@ export class LoadAgent {
     clearInterval(this.resumeTimer);
     clearInterval(this.keepAliveTimer);
     for (const publisher of this.publishers) publisher.stop();
+    await this.idleConnections?.closeAll();
     const clients = [
       ...this.publishers.map((publisher) => publisher.client),
       ...this.subscribers.map((subscriber) => subscriber.client),
@@ -322,5 +347,6 @@ export class LoadAgent {
     for (const publisher of this.publishers) publisher.client.ping();
     for (const subscriber of this.subscribers) subscriber.client.ping();
     for (const client of this.idleClients) client.ping();
+    this.idleConnections?.ping();
   }
 }

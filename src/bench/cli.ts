@@ -33,7 +33,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const result = await runScenario(options, { onProgress });
     if (interactive && onProgress !== undefined) process.stderr.write('\n');
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSummary(result)}\n`);
-    const failed = result.connect.failed > 0 || (options.qos > 0 && result.lost > 0);
+    const lostIdleConnections = options.scenario === 'conn' && result.lostConnections > 0;
+    const failed = result.connect.failed > 0 || lostIdleConnections || (options.qos > 0 && result.lost > 0);
     return failed ? 1 : 0;
   } catch (error) {
     if (interactive) process.stderr.write('\n');

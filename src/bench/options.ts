@@ -73,7 +73,8 @@ export function defaultOptions(scenario: Scenario): BenchOptions {
     noDelay: true,
     keepAlive: 60,
     hold: 0,
-    connectConcurrency: 200,
+    // Past a broker's listen backlog (Mosquitto's is 100) dropped SYNs come back only after a 1 s retransmit.
+    connectConcurrency: 32,
     tls: false,
     ws: false,
     wsPath: '/mqtt',
@@ -113,11 +114,12 @@ Options:
   -t, --topic <pattern>       topic, %i = publisher index (bench/%i)
       --filter <filter>       subscription filter for sub/fanin (topic with %i -> +)
   -w, --workers <n>           worker threads generating load (1)
-      --source <a,b,...>      local source addresses, round-robin (e.g. 127.0.0.1,127.0.0.2)
+      --source <a,b,...>      local source addresses, round-robin (e.g. 127.0.0.1,127.0.0.2);
+                              conn to a 127.x broker defaults to 127.0.0.2-127.0.0.9
       --nodelay <true|false>  TCP_NODELAY on client sockets (true)
   -k, --keepalive <s>         keep-alive seconds (60)
       --hold <s>              conn: keep connections idle this long (0)
-      --concurrency <n>       conn: connection attempts in flight per worker (200)
+      --concurrency <n>       conn: connections between socket open and CONNACK, per worker (32)
       --broker-pid <pid>      read the broker's RSS and CPU time from /proc
       --tls                   connect with TLS
       --insecure              with --tls: do not verify the server certificate

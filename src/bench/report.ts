@@ -25,9 +25,12 @@ export function formatSummary(result: BenchResult): string {
   const connect = result.connect;
   lines.push(
     `connect: ${integer.format(connect.opened)} opened, ${connect.failed} failed in ${connect.seconds.toFixed(2)} s ` +
-      `(${integer.format(connect.perSecond)} conn/s)` + (connect.firstError === undefined ? '' : `; first error: ${connect.firstError}`),
+      `(${integer.format(connect.perSecond)} conn/s; load generator CPU ${connect.loadGeneratorCpuSeconds.toFixed(2)} s` +
+      (connect.opened > 0 ? `, ${((connect.loadGeneratorCpuSeconds * 1e6) / connect.opened).toFixed(1)} µs per connection)` : ')') +
+      (connect.firstError === undefined ? '' : `; first error: ${connect.firstError}`),
   );
   lines.push(latencyLine('connect latency', connect.latencyMilliseconds));
+  if (result.scenario === 'conn') lines.push(`connections lost while held: ${result.lostConnections}`);
   if (result.scenario !== 'conn') {
     lines.push(
       `measured ${result.measuredSeconds.toFixed(2)} s: sent ${integer.format(result.sentPerSecond)} msg/s ` +
@@ -48,6 +51,9 @@ export function formatSummary(result: BenchResult): string {
     if (broker.messagesPerCpuSecond !== undefined) parts.push(`${integer.format(broker.messagesPerCpuSecond)} msg per CPU-second`);
     if (broker.residentBytesAfter !== undefined) parts.push(`RSS ${integer.format(broker.residentBytesAfter / 1024)} KiB`);
     if (broker.residentBytesPerConnection !== undefined) parts.push(`${integer.format(broker.residentBytesPerConnection)} B per connection`);
+    if (broker.cpuMicrosecondsPerConnection !== undefined) {
+      parts.push(`connect phase CPU ${broker.connectCpuSeconds!.toFixed(2)} s, ${broker.cpuMicrosecondsPerConnection.toFixed(1)} µs per connection`);
+    }
     lines.push(parts.join(' '));
   }
   return lines.join('\n');

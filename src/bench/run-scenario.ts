@@ -34,6 +34,8 @@ export interface BenchResult {
     failed: number;
     seconds: number;
     perSecond: number;
+    /** CPU seconds this process (all its threads) used during the connect phase: the tool's own cost. */
+    loadGeneratorCpuSeconds: number;
     firstError?: string | undefined;
     latencyMilliseconds: LatencySummary;
   };
@@ -57,6 +59,9 @@ export interface BenchResult {
     residentBytesBefore?: number | undefined;
     residentBytesAfter?: number | undefined;
     residentBytesPerConnection?: number | undefined;
+    /** Broker CPU seconds during the connect phase, and per connection opened (microseconds). */
+    connectCpuSeconds?: number | undefined;
+    cpuMicrosecondsPerConnection?: number | undefined;
   };
 }
 
@@ -168,6 +173,10 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
   const residentBytesBefore = pid === undefined ? undefined : readResidentBytes(pid);
   const connectLatency = new Histogram();
   try {
+    // Worker threads load their modules first; that start-up must not count as connect time.
+    await Promise.all(agents.map((agent) => agent.progress()));
+    const brokerCpuBeforeConnect = pid === undefined ? undefined : readCpuSeconds(pid);
+    const loadCpuBeforeConnect = process.cpuUsage();
     const connectStartedAt = monotonicMilliseconds();
     let connectTotals: ReturnType<typeof mergeConnectReports>;
     if (options.scenario === 'conn') {
@@ -178,15 +187,21 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
       connectTotals = mergeConnectReports([...subscribed, ...published], connectLatency);
     }
     const connectSeconds = (monotonicMilliseconds() - connectStartedAt) / 1000;
+    const loadCpuDuringConnect = process.cpuUsage(loadCpuBeforeConnect);
+    const brokerCpuAfterConnect = pid === undefined ? undefined : readCpuSeconds(pid);
+    const connectCpuSeconds =
+      brokerCpuBeforeConnect === undefined || brokerCpuAfterConnect === undefined ? undefined : brokerCpuAfterConnect - brokerCpuBeforeConnect;
     const residentBytesAfter = pid === undefined ? undefined : readResidentBytes(pid);
 
     let measuredSeconds = 0;
     let cpuSeconds: number | undefined;
     let ranges: PublisherRange[] = [];
     let results: AgentResult[] = [];
+    let idleConnectionsLost = 0;
     if (options.scenario === 'conn') {
       progress.phase = 'hold';
       await delay(options.hold * 1000);
+      idleConnectionsLost = sumProgress(await Promise.all(agents.map((agent) => agent.progress()))).lostConnections;
     } else {
       progress.phase = 'warm-up';
       await Promise.all(agents.map((agent) => agent.startPublishing()));
@@ -214,7 +229,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     let rejected = 0;
     let scheduleLag = 0;
     let writtenOff = 0;
-    let lostConnections = 0;
+    let lostConnections = idleConnectionsLost;
     for (const result of results) {
       latency.merge(result.latency);
       receivedWhileMeasuring += result.receivedWhileMeasuring;
@@ -241,6 +256,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
         ...connectTotals,
         seconds: connectSeconds,
         perSecond: connectSeconds > 0 ? connectTotals.opened / connectSeconds : 0,
+        loadGeneratorCpuSeconds: (loadCpuDuringConnect.user + loadCpuDuringConnect.system) / 1e6,
         latencyMilliseconds: summarize(connectLatency, 1 / 1000),
       },
       sent,
@@ -268,6 +284,9 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
           residentBytesBefore === undefined || residentBytesAfter === undefined || connectTotals.opened === 0
             ? undefined
             : (residentBytesAfter - residentBytesBefore) / connectTotals.opened,
+        connectCpuSeconds,
+        cpuMicrosecondsPerConnection:
+          connectCpuSeconds === undefined || connectTotals.opened === 0 ? undefined : (connectCpuSeconds * 1e6) / connectTotals.opened,
       };
     }
     return result;
