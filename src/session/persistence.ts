@@ -4,11 +4,13 @@
 // the commit of the message it acknowledges, and a QoS 2 PUBLISH/PUBREL/PUBCOMP never precedes the
 // state that makes a resend after a crash safe. Writes of one event-loop turn share one commit.
 //
-// Messages are stored once however many sessions they are owed to, with an in-memory reference
-// count (rebuilt at start; the store deletes orphans at open).
+// Messages are stored once however many sessions they are owed to, together with the deliveries
+// one publish makes (one record, however many sessions), with an in-memory reference count and the
+// keys of the delivery records written apart (rebuilt at start; the store deletes orphans at open).
 
 import type { Message } from '../broker/message.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import type { DeliveryKey, OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
 
@@ -27,42 +29,60 @@ export class Barrier {
   }
 }
 
+/** A stored message: how many deliveries still need it, and the keys of its delivery records. */
+interface MessageEntry {
+  count: number;
+  records: DeliveryKey[] | undefined;
+}
+
 export class SessionPersistence {
   private readonly messageIds = new WeakMap<Message, number>();
-  private readonly references = new Map<number, number>();
+  private readonly entries = new Map<number, MessageEntry>();
   private lastMessageId = 0;
   private lastSequence = 0;
   private dirty = false;
   private barrierPoint: Barrier | undefined;
 
-  private sizeCheckedAt = 0;
-  private overCap = false;
+  // The message record being gathered: the deliveries one publish makes are routed synchronously,
+  // and go into the store with their message as one record when anything else is written, before
+  // the next barrier, or at the end of the microtask queue, whichever comes first.
+  private pendingId = 0;
+  private pendingMessage: Message | undefined;
+  private pendingDeliveries: OwedDelivery[] = [];
+  private pendingScheduled = false;
+  private readonly writePendingSoon = (): void => {
+    this.pendingScheduled = false;
+    this.writePending();
+  };
+
+  private readonly sizeCap: StoreSizeCap;
 
   constructor(
     readonly store: Store,
-    private readonly maxStoreBytes: number,
-    private readonly onFull: (sizeBytes: number) => void,
-  ) {}
+    maxStoreBytes: number,
+    onFull: (sizeBytes: number) => void,
+  ) {
+    this.sizeCap = new StoreSizeCap(store, maxStoreBytes, onFull);
+  }
 
-  /** True while the store is over its size cap (checked at most once a second). */
+  /** True while the store is over its size cap: new deliveries to persistent sessions are dropped. */
   get full(): boolean {
-    const now = Date.now();
-    if (now - this.sizeCheckedAt >= 1000) {
-      this.sizeCheckedAt = now;
-      const size = this.store.sizeBytes();
-      const over = size >= this.maxStoreBytes;
-      if (over && !this.overCap) this.onFull(size);
-      this.overCap = over;
-    }
-    return this.overCap;
+    return this.sizeCap.full;
   }
 
   /** Continues id sequences after what the store holds, and counts references of loaded deliveries. */
-  restore(lastMessageId: number, lastSequence: number, deliveries: Iterable<StoredDelivery>): void {
+  restore(
+    lastMessageId: number,
+    lastSequence: number,
+    deliveries: Iterable<StoredDelivery>,
+    deliveryRecords: ReadonlyMap<number, DeliveryKey[]>,
+  ): void {
     this.lastMessageId = lastMessageId;
     this.lastSequence = lastSequence;
-    for (const delivery of deliveries) {
-      this.references.set(delivery.messageId, (this.references.get(delivery.messageId) ?? 0) + 1);
+    for (const delivery of deliveries) this.entry(delivery.messageId).count++;
+    for (const [messageId, keys] of deliveryRecords) {
+      const entry = this.entries.get(messageId);
+      if (entry !== undefined) entry.records = [...keys];
     }
   }
 
@@ -73,10 +93,14 @@ export class SessionPersistence {
 
   /** The barrier outgoing packets must wait for, or undefined when everything written is durable. */
   barrier(): Barrier | undefined {
+    this.writePending();
     if (this.dirty) {
       this.dirty = false;
       const flushed = this.store.flushed();
-      this.barrierPoint = flushed === undefined ? undefined : new Barrier(flushed);
+      // The store hands out one promise per commit; one Barrier per promise lets a connection
+      // hold everything waiting for the same commit in one batch.
+      if (flushed === undefined) this.barrierPoint = undefined;
+      else if (flushed !== this.barrierPoint?.promise) this.barrierPoint = new Barrier(flushed);
     }
     return this.barrierPoint !== undefined && !this.barrierPoint.done ? this.barrierPoint : undefined;
   }
@@ -88,18 +112,27 @@ export class SessionPersistence {
 
   deleteSession(session: Session, deliveries: Iterable<Delivery>): void {
     this.write();
-    for (const delivery of deliveries) {
-      if (delivery.messageId !== 0) this.release(delivery.messageId);
-    }
     this.store.deleteSession(session.clientId);
+    // After the session's own records are gone: those inside message records others need are ended.
+    for (const delivery of deliveries) this.end(session.clientId, delivery);
   }
 
   /** A delivery was added or changed state (queued -> in flight -> released). */
   saveDelivery(session: Session, delivery: Delivery): void {
-    this.write();
+    this.dirty = true;
     if (delivery.sequence === 0) {
       delivery.sequence = ++this.lastSequence;
       delivery.messageId = this.reference(delivery.message);
+      this.sizeCap.add(DELIVERY_BYTES);
+      if (delivery.messageId === this.pendingId) {
+        this.pendingDeliveries.push(owedDelivery(session.clientId, delivery));
+        return;
+      }
+    }
+    this.writePending();
+    if (!delivery.recorded) {
+      delivery.recorded = true;
+      this.recordKey(delivery.messageId, session.clientId, delivery.sequence);
     }
     this.store.saveDelivery(session.clientId, deliveryRecord(delivery));
   }
@@ -107,8 +140,7 @@ export class SessionPersistence {
   deleteDelivery(session: Session, delivery: Delivery): void {
     if (delivery.sequence === 0) return;
     this.write();
-    this.store.deleteDelivery(session.clientId, delivery.sequence);
-    this.release(delivery.messageId);
+    this.end(session.clientId, delivery);
   }
 
   addIncomingQos2(session: Session, packetId: number): void {
@@ -131,32 +163,79 @@ export class SessionPersistence {
     this.store.deleteRetained(topic);
   }
 
+  /** Every store call goes through here first, so the store sees writes in the order they were made. */
   private write(): void {
     this.dirty = true;
+    this.writePending();
   }
 
+  private writePending(): void {
+    const message = this.pendingMessage;
+    if (message === undefined) return;
+    this.pendingMessage = undefined;
+    this.store.saveMessage(this.pendingId, message, this.pendingDeliveries);
+    this.pendingId = 0;
+    this.pendingDeliveries = [];
+  }
+
+  /** The stored id of a message, taking one reference; the first reference starts its record. */
   private reference(message: Message): number {
     let id = this.messageIds.get(message);
     if (id === undefined) {
       id = ++this.lastMessageId;
       this.messageIds.set(message, id);
     }
-    const count = this.references.get(id) ?? 0;
-    if (count === 0) this.store.saveMessage(id, storedMessage(message));
-    this.references.set(id, count + 1);
+    const entry = this.entry(id);
+    if (entry.count++ === 0) {
+      this.writePending();
+      this.pendingId = id;
+      this.pendingMessage = message;
+      this.sizeCap.add(MESSAGE_BYTES + message.topic.length + message.payload.length);
+      if (!this.pendingScheduled) {
+        this.pendingScheduled = true;
+        queueMicrotask(this.writePendingSoon);
+      }
+    }
     return id;
   }
 
-  private release(messageId: number): void {
-    const count = (this.references.get(messageId) ?? 1) - 1;
-    if (count > 0) {
-      this.references.set(messageId, count);
+  private entry(messageId: number): MessageEntry {
+    let entry = this.entries.get(messageId);
+    if (entry === undefined) {
+      entry = { count: 0, records: undefined };
+      this.entries.set(messageId, entry);
+    }
+    return entry;
+  }
+
+  private recordKey(messageId: number, clientId: string, sequence: number): void {
+    const entry = this.entries.get(messageId);
+    if (entry === undefined) return;
+    (entry.records ??= []).push([clientId, sequence]);
+  }
+
+  /** Ends a stored delivery; the last one to end takes its message, and every record of it, along. */
+  private end(clientId: string, delivery: Delivery): void {
+    if (delivery.sequence === 0) return;
+    const messageId = delivery.messageId;
+    const entry = this.entries.get(messageId);
+    if (entry === undefined) return;
+    if (!delivery.recorded) {
+      delivery.recorded = true;
+      (entry.records ??= []).push([clientId, delivery.sequence]);
+    }
+    if (--entry.count > 0) {
+      this.store.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
-    this.references.delete(messageId);
-    this.store.deleteMessage(messageId);
+    this.entries.delete(messageId);
+    this.store.deleteMessage(messageId, entry.records ?? []);
   }
 }
+
+/** Estimated bytes a message record and a delivery inside it add to the store (for the size cap). */
+const MESSAGE_BYTES = 128;
+const DELIVERY_BYTES = 48;
 
 export function storedMessage(message: Message): StoredMessage {
   return {
@@ -187,6 +266,21 @@ function sessionRecord(session: Session): StoredSession {
       subscriptionIdentifier: subscription.subscriptionIdentifier,
     })),
     pendingWill: session.willTimer !== undefined ? session.will : undefined,
+  };
+}
+
+function owedDelivery(clientId: string, delivery: Delivery): OwedDelivery {
+  return {
+    clientId,
+    sequence: delivery.sequence,
+    messageId: delivery.messageId,
+    qos: delivery.qos,
+    retain: delivery.retain,
+    subscriptionIdentifiers: delivery.subscriptionIdentifiers,
+    sharedGroup: delivery.sharedGroup,
+    packetId: delivery.packetId,
+    sent: delivery.sent,
+    released: delivery.released,
   };
 }
 

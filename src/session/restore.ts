@@ -29,7 +29,7 @@ export function restoreState(
     persistence.adoptMessage(message, id);
   }
   const allDeliveries = [...state.deliveries.values()].flat();
-  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
+  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries, state.deliveryRecords);
 
   const limits = { maxQueuedMessages: broker.config.maxQueuedMessages, maxInflight: broker.config.maxInflight };
   for (const record of state.sessions) {
