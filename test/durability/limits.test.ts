@@ -49,12 +49,22 @@ function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Ar
   return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
 }
 
-test('limits - the per-session queue cap counts the deliveries restored from the store', async () => {
-  let broker: TestBroker = await startBroker({ durability: 'sync', maxQueuedMessages: 5 });
+test('limits - the per-session queue cap counts the deliveries restored from the store; drops are counted, evented and logged', async () => {
+  const { logger, lines } = recordingLogger();
+  let broker: TestBroker = await startBroker({ durability: 'sync', maxQueuedMessages: 5, logger });
   try {
+    const events: string[] = [];
+    broker.broker.on('message.dropped', (event) => events.push(`${event.clientId} ${event.reason}`));
     const subscriber = await offlineSubscriber(broker.port, 'limits-queue');
     await publishAll(broker.port, 8);
     assert.equal(broker.broker.counters.droppedQueueFull, 3, 'messages 6 to 8 dropped at the cap');
+    assert.deepEqual(events, ['limits-queue queue_full', 'limits-queue queue_full', 'limits-queue queue_full']);
+    const logged = lines.filter((line) => line['msg'] === 'messages dropped for a session');
+    assert.deepEqual(
+      logged.map((line) => [line['clientId'], line['reason'], line['count']]),
+      [['limits-queue', 'queue_full', 1]],
+      'one line at the first drop; the others are counted for the next line, not logged one by one',
+    );
 
     broker = await broker.restart();
     assert.equal(broker.broker.registry.get('limits-queue')?.queuedCount, 5, 'the capped queue is back');
@@ -96,6 +106,8 @@ test('limits - past maxStoreBytes new QoS 1/2 messages for persistent sessions a
     assert.ok(warning !== undefined, 'a log line says the store is full');
     assert.equal(warning['maxStoreBytes'], maxStoreBytes);
     assert.ok((warning['sizeBytes'] as number) + step >= maxStoreBytes, 'full once within one step of the cap');
+    const dropLine = lines.find((line) => line['msg'] === 'messages dropped for a session' && line['reason'] === 'store_full');
+    assert.equal(dropLine?.['clientId'], 'limits-store', 'the drop is logged for the session');
     // The publisher is not refused: the broker accepted the message, it is not kept for the offline session.
     for (let index = 0; index < 20; index++) await publisher.publishAsync('load/big', payload, { qos: 1 });
     assert.equal(broker.broker.counters.droppedStoreFull, dropped + 20);
