@@ -216,8 +216,10 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       h.store.saveSession(session('c2'));
       h.store.saveMessage(1, message('t/1'), [owed('c1', 1, 1), owed('c2', 2, 1, { qos: 2, packetId: 5, sent: true })]);
       h.store.saveDelivery('c1', delivery(3, 1)); // a later delivery of the same message, saved apart
-      h.store.saveMessage(2, message('t/2'), [owed('c1', 4, 2), owed('c2', 5, 2)]);
+      const every = { qos: 2, retain: true, subscriptionIdentifiers: [3, 268_435_455], sharedGroup: 'grüppe/a/+', packetId: 65535, sent: true, released: true } as const;
+      h.store.saveMessage(2, message('t/2'), [owed('c1', 4, 2), owed('c2', 5, 2), owed('ü ✓', 6, 2, { ...every, subscriptionIdentifiers: [3, 268_435_455] })]);
       const state = await h.reload();
+      assert.deepEqual(state.deliveries.get('ü ✓'), [delivery(6, 2, { ...every, subscriptionIdentifiers: [3, 268_435_455] })], 'every field comes back');
       assert.deepEqual(sequences(state, 'c1'), [1, 3, 4]);
       assert.deepEqual(sequences(state, 'c2'), [2, 5]);
       assert.deepEqual(state.deliveries.get('c2')?.[0], delivery(2, 1, { qos: 2, packetId: 5, sent: true }));

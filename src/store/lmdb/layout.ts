@@ -11,16 +11,16 @@
 //   records        [kind, key] -> configuration record (users, ACL rules, bans)
 
 import type { Database, RootDatabase } from 'lmdb';
-import type { OwedDelivery, RecordKind, StoredDelivery, StoredMessage, StoredSession } from '../store.js';
+import type { RecordKind, StoredDelivery, StoredMessage, StoredSession } from '../store.js';
 
 export const DATA_FILE = 'starling.mdb';
 /** 2: deliveries inside message records and ended-delivery markers. Format 1 stores read as is and are marked 2. */
 export const FORMAT_VERSION = 2;
 export const READABLE_FORMATS: readonly number[] = [1, 2];
 
-/** A message with the deliveries it was first owed as (absent in format 1). */
+/** A message with the deliveries it was first owed as, encoded by delivery-codec.ts (absent in format 1). */
 export interface MessageRecord extends StoredMessage {
-  deliveries?: OwedDelivery[];
+  deliveries?: Uint8Array;
 }
 
 /** A delivery record, or the message id of an ended delivery that hides the one in its message record. */

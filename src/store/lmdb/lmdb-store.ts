@@ -13,6 +13,7 @@ import type { DeliveryKey, OwedDelivery, RecordKind, Store, StoredDelivery, Stor
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { Databases, MessageRecord } from './layout.js';
 import { checkDataFile } from './file-check.js';
+import { encodeDeliveries } from './delivery-codec.js';
 import { checkFormat, loadState } from './load.js';
 
 export interface LmdbStoreOptions {
@@ -278,7 +279,7 @@ function messageRecord(message: StoredMessage, deliveries: readonly OwedDelivery
     from: message.from,
     receivedAt: message.receivedAt,
     expiresAt: message.expiresAt,
-    deliveries: deliveries as OwedDelivery[],
+    deliveries: encodeDeliveries(deliveries),
   };
 }
 

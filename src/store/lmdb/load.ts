@@ -4,6 +4,7 @@
 import { StoreError } from '../store.js';
 import type { DeliveryKey, StoredDelivery, StoredMessage, StoredState } from '../store.js';
 import { reviveMessage, reviveSession } from './buffers.js';
+import { decodeDeliveries } from './delivery-codec.js';
 import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
 import type { Databases } from './layout.js';
 
@@ -58,7 +59,7 @@ export function loadState(databases: Databases): StoredState {
   for (const { key, value } of databases.messages.getRange()) {
     if (key > lastMessageId) lastMessageId = key;
     const { deliveries: first, ...message } = value;
-    for (const delivery of first ?? []) {
+    for (const delivery of first === undefined ? [] : decodeDeliveries(first, key)) {
       if (delivery.sequence > lastSequence) lastSequence = delivery.sequence;
       if (recorded.get(delivery.clientId)?.has(delivery.sequence) === true) continue;
       const { clientId, ...stored } = delivery;
