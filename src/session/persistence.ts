@@ -29,15 +29,12 @@ export class Barrier {
   }
 }
 
-/** A stored message: how many deliveries still need it, and the keys of its delivery records. */
-interface MessageEntry {
-  count: number;
-  records: DeliveryKey[] | undefined;
-}
-
 export class SessionPersistence {
   private readonly messageIds = new WeakMap<Message, number>();
-  private readonly entries = new Map<number, MessageEntry>();
+  /** Per stored message id, how many deliveries still need it. */
+  private readonly counts = new Map<number, number>();
+  /** Per stored message id, the keys of its deliveries the store keeps apart from its record. */
+  private readonly records = new Map<number, DeliveryKey[]>();
   private lastMessageId = 0;
   private lastSequence = 0;
   private dirty = false;
@@ -79,10 +76,9 @@ export class SessionPersistence {
   ): void {
     this.lastMessageId = lastMessageId;
     this.lastSequence = lastSequence;
-    for (const delivery of deliveries) this.entry(delivery.messageId).count++;
+    for (const delivery of deliveries) this.counts.set(delivery.messageId, (this.counts.get(delivery.messageId) ?? 0) + 1);
     for (const [messageId, keys] of deliveryRecords) {
-      const entry = this.entries.get(messageId);
-      if (entry !== undefined) entry.records = [...keys];
+      if (this.counts.has(messageId)) this.records.set(messageId, [...keys]);
     }
   }
 
@@ -173,63 +169,64 @@ export class SessionPersistence {
     const message = this.pendingMessage;
     if (message === undefined) return;
     this.pendingMessage = undefined;
+    this.messageIds.set(message, this.pendingId);
+    this.counts.set(this.pendingId, this.pendingDeliveries.length);
     this.store.saveMessage(this.pendingId, message, this.pendingDeliveries);
     this.pendingId = 0;
     this.pendingDeliveries = [];
   }
 
-  /** The stored id of a message, taking one reference; the first reference starts its record. */
+  /**
+   * The stored id of a message for a new delivery. A message not stored yet (or no longer) starts
+   * a pending record, which counts its deliveries until it is written; a stored one gains a reference.
+   */
   private reference(message: Message): number {
-    let id = this.messageIds.get(message);
-    if (id === undefined) {
-      id = ++this.lastMessageId;
-      this.messageIds.set(message, id);
+    if (message === this.pendingMessage) return this.pendingId;
+    const id = this.messageIds.get(message);
+    const count = id === undefined ? 0 : (this.counts.get(id) ?? 0);
+    if (count > 0) {
+      this.counts.set(id!, count + 1);
+      return id!;
     }
-    const entry = this.entry(id);
-    if (entry.count++ === 0) {
-      this.writePending();
-      this.pendingId = id;
-      this.pendingMessage = message;
-      this.sizeCap.add(MESSAGE_BYTES + message.topic.length + message.payload.length);
-      if (!this.pendingScheduled) {
-        this.pendingScheduled = true;
-        queueMicrotask(this.writePendingSoon);
-      }
+    this.writePending();
+    this.pendingId = id ?? ++this.lastMessageId;
+    this.pendingMessage = message;
+    this.sizeCap.add(MESSAGE_BYTES + message.topic.length + message.payload.length);
+    if (!this.pendingScheduled) {
+      this.pendingScheduled = true;
+      queueMicrotask(this.writePendingSoon);
     }
-    return id;
-  }
-
-  private entry(messageId: number): MessageEntry {
-    let entry = this.entries.get(messageId);
-    if (entry === undefined) {
-      entry = { count: 0, records: undefined };
-      this.entries.set(messageId, entry);
-    }
-    return entry;
+    return this.pendingId;
   }
 
   private recordKey(messageId: number, clientId: string, sequence: number): void {
-    const entry = this.entries.get(messageId);
-    if (entry === undefined) return;
-    (entry.records ??= []).push([clientId, sequence]);
+    let keys = this.records.get(messageId);
+    if (keys === undefined) {
+      keys = [];
+      this.records.set(messageId, keys);
+    }
+    keys.push([clientId, sequence]);
   }
 
   /** Ends a stored delivery; the last one to end takes its message, and every record of it, along. */
   private end(clientId: string, delivery: Delivery): void {
     if (delivery.sequence === 0) return;
     const messageId = delivery.messageId;
-    const entry = this.entries.get(messageId);
-    if (entry === undefined) return;
+    const count = this.counts.get(messageId);
+    if (count === undefined) return;
     if (!delivery.recorded) {
       delivery.recorded = true;
-      (entry.records ??= []).push([clientId, delivery.sequence]);
+      this.recordKey(messageId, clientId, delivery.sequence);
     }
-    if (--entry.count > 0) {
+    if (count > 1) {
+      this.counts.set(messageId, count - 1);
       this.store.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
-    this.entries.delete(messageId);
-    this.store.deleteMessage(messageId, entry.records ?? []);
+    this.counts.delete(messageId);
+    const keys = this.records.get(messageId) ?? [];
+    this.records.delete(messageId);
+    this.store.deleteMessage(messageId, keys);
   }
 }
 
