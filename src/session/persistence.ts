@@ -4,9 +4,9 @@
 // the commit of the message it acknowledges, and a QoS 2 PUBLISH/PUBREL/PUBCOMP never precedes the
 // state that makes a resend after a crash safe. Writes of one event-loop turn share one commit.
 //
-// Messages are stored once however many sessions they are owed to, together with the deliveries
-// one publish makes (one record, however many sessions), with an in-memory reference count and the
-// keys of the delivery records written apart (rebuilt at start; the store deletes orphans at open).
+// A message is stored once for all the sessions one publish reaches, together with the deliveries
+// it makes (one record, however many sessions), with an in-memory reference count and the keys of
+// the delivery records written apart (rebuilt at start; the store deletes orphans at open).
 
 import type { Message } from '../broker/message.js';
 import type { DeliveryKey, OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
@@ -30,7 +30,6 @@ export class Barrier {
 }
 
 export class SessionPersistence {
-  private readonly messageIds = new WeakMap<Message, number>();
   /** Per stored message id, how many deliveries still need it. */
   private readonly counts = new Map<number, number>();
   /** Per stored message id, the keys of its deliveries the store keeps apart from its record. */
@@ -47,6 +46,9 @@ export class SessionPersistence {
   private pendingMessage: Message | undefined;
   private pendingDeliveries: OwedDelivery[] = [];
   private pendingScheduled = false;
+  /** The message record written last, and its id. */
+  private writtenMessage: Message | undefined;
+  private writtenId = 0;
   private readonly writePendingSoon = (): void => {
     this.pendingScheduled = false;
     this.writePending();
@@ -80,11 +82,6 @@ export class SessionPersistence {
     for (const [messageId, keys] of deliveryRecords) {
       if (this.counts.has(messageId)) this.records.set(messageId, [...keys]);
     }
-  }
-
-  /** Links a loaded message object to its stored id, so new deliveries of it share the record. */
-  adoptMessage(message: Message, messageId: number): void {
-    this.messageIds.set(message, messageId);
   }
 
   /** The barrier outgoing packets must wait for, or undefined when everything written is durable. */
@@ -169,7 +166,8 @@ export class SessionPersistence {
     const message = this.pendingMessage;
     if (message === undefined) return;
     this.pendingMessage = undefined;
-    this.messageIds.set(message, this.pendingId);
+    this.writtenMessage = message;
+    this.writtenId = this.pendingId;
     this.counts.set(this.pendingId, this.pendingDeliveries.length);
     this.store.saveMessage(this.pendingId, message, this.pendingDeliveries);
     this.pendingId = 0;
@@ -177,19 +175,21 @@ export class SessionPersistence {
   }
 
   /**
-   * The stored id of a message for a new delivery. A message not stored yet (or no longer) starts
-   * a pending record, which counts its deliveries until it is written; a stored one gains a reference.
+   * The stored id of a message for a new delivery. The message being gathered counts its deliveries
+   * until it is written; the one written last gains a reference (the rest of a publish's deliveries,
+   * after a barrier wrote it); any other starts a new record.
    */
   private reference(message: Message): number {
     if (message === this.pendingMessage) return this.pendingId;
-    const id = this.messageIds.get(message);
-    const count = id === undefined ? 0 : (this.counts.get(id) ?? 0);
-    if (count > 0) {
-      this.counts.set(id!, count + 1);
-      return id!;
+    if (message === this.writtenMessage) {
+      const count = this.counts.get(this.writtenId) ?? 0;
+      if (count > 0) {
+        this.counts.set(this.writtenId, count + 1);
+        return this.writtenId;
+      }
     }
     this.writePending();
-    this.pendingId = id ?? ++this.lastMessageId;
+    this.pendingId = ++this.lastMessageId;
     this.pendingMessage = message;
     this.sizeCap.add(MESSAGE_BYTES + message.topic.length + message.payload.length);
     if (!this.pendingScheduled) {

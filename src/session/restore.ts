@@ -23,11 +23,7 @@ export function restoreState(
   }
 
   const messages = new Map<number, Message>();
-  for (const [id, stored] of state.messages) {
-    const message = toMessage(stored);
-    messages.set(id, message);
-    persistence.adoptMessage(message, id);
-  }
+  for (const [id, stored] of state.messages) messages.set(id, toMessage(stored));
   const allDeliveries = [...state.deliveries.values()].flat();
   persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries, state.deliveryRecords);
 
