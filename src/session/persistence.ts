@@ -9,7 +9,7 @@
 // the delivery records written apart (rebuilt at start; the store deletes orphans at open).
 
 import type { Message } from '../broker/message.js';
-import type { DeliveryKey, OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import type { DeliveryKey, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
 import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
@@ -44,7 +44,8 @@ export class SessionPersistence {
   // the next barrier, or at the end of the microtask queue, whichever comes first.
   private pendingId = 0;
   private pendingMessage: Message | undefined;
-  private pendingDeliveries: OwedDelivery[] = [];
+  private pendingClientIds: string[] = [];
+  private pendingDeliveries: Delivery[] = [];
   private pendingScheduled = false;
   /** The message record written last, and its id. */
   private writtenMessage: Message | undefined;
@@ -115,10 +116,12 @@ export class SessionPersistence {
     this.dirty = true;
     if (delivery.sequence === 0) {
       delivery.sequence = ++this.lastSequence;
+      delivery.recorded = false;
       delivery.messageId = this.reference(delivery.message);
       this.sizeCap.add(DELIVERY_BYTES);
       if (delivery.messageId === this.pendingId) {
-        this.pendingDeliveries.push(owedDelivery(session.clientId, delivery));
+        this.pendingClientIds.push(session.clientId);
+        this.pendingDeliveries.push(delivery); // encoded when the record is written, with its state then
         return;
       }
     }
@@ -169,8 +172,9 @@ export class SessionPersistence {
     this.writtenMessage = message;
     this.writtenId = this.pendingId;
     this.counts.set(this.pendingId, this.pendingDeliveries.length);
-    this.store.saveMessage(this.pendingId, message, this.pendingDeliveries);
+    this.store.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
     this.pendingId = 0;
+    this.pendingClientIds = [];
     this.pendingDeliveries = [];
   }
 
@@ -263,21 +267,6 @@ function sessionRecord(session: Session): StoredSession {
       subscriptionIdentifier: subscription.subscriptionIdentifier,
     })),
     pendingWill: session.willTimer !== undefined ? session.will : undefined,
-  };
-}
-
-function owedDelivery(clientId: string, delivery: Delivery): OwedDelivery {
-  return {
-    clientId,
-    sequence: delivery.sequence,
-    messageId: delivery.messageId,
-    qos: delivery.qos,
-    retain: delivery.retain,
-    subscriptionIdentifiers: delivery.subscriptionIdentifiers,
-    sharedGroup: delivery.sharedGroup,
-    packetId: delivery.packetId,
-    sent: delivery.sent,
-    released: delivery.released,
   };
 }
 

@@ -57,7 +57,7 @@ export interface StoredDelivery {
   released: boolean;
 }
 
-/** A delivery with the client it is owed to, as saved inside its message's record. */
+/** A delivery with the client it is owed to, as read back from its message's record. */
 export interface OwedDelivery extends StoredDelivery {
   clientId: string;
 }
@@ -111,10 +111,11 @@ export interface Store {
   deleteSession(clientId: string): void;
 
   /**
-   * Stores a message once, with the deliveries it was first owed as: a publish queued for N
-   * sessions is one record, not N + 1. Deliveries made later refer to it by id (saveDelivery).
+   * Stores a message once, with the deliveries it was first owed as (`deliveries[i]` to client
+   * `clientIds[i]`): a publish queued for N sessions is one record, not N + 1. Deliveries made
+   * later refer to it by id (saveDelivery). The deliveries are read during the call only.
    */
-  saveMessage(messageId: number, message: StoredMessage, deliveries: readonly OwedDelivery[]): void;
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void;
   /**
    * Removes a message and every delivery of it. `deliveryRecords` lists the keys given to
    * saveDelivery and deleteDelivery for it, those reported at open, and the delivery ending with it.

@@ -69,7 +69,7 @@ test('lmdb store - flushed() resolves after writes and is undefined when idle', 
     const store = await makeSync(dir);
     await store.open();
     assert.equal(store.flushed(), undefined, 'nothing written yet');
-    store.saveMessage(1, message('t'), []);
+    store.saveMessage(1, message('t'), [], []);
     store.saveDelivery('c', delivery(1, 1));
     const flushed = store.flushed();
     assert.ok(flushed instanceof Promise);
@@ -96,7 +96,7 @@ test('lmdb store - an orphan message is deleted at open, not just hidden', async
   const harness = new StoreHarness(makeSync, true);
   await harness.start();
   try {
-    harness.store.saveMessage(7, message('orphan'), []);
+    harness.store.saveMessage(7, message('orphan'), [], []);
     await harness.reload(); // collects message 7
     harness.store.saveDelivery('c', delivery(1, 7)); // now refers to a message that no longer exists
     const state = await harness.reload();

@@ -8,7 +8,7 @@
 //
 // The message id is the record's key, so it is not repeated.
 
-import type { OwedDelivery } from '../store.js';
+import type { OwedDelivery, StoredDelivery } from '../store.js';
 
 const Flag = {
   Retain: 1,
@@ -22,13 +22,15 @@ const Flag = {
 let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
 /** Encodes deliveries into a view of a shared buffer, valid until the next call. */
-export function encodeDeliveries(deliveries: readonly OwedDelivery[]): Buffer {
+export function encodeDeliveries(clientIds: readonly string[], deliveries: readonly StoredDelivery[]): Buffer {
   let offset = 0;
-  for (const delivery of deliveries) {
+  for (let index = 0; index < deliveries.length; index++) {
+    const delivery = deliveries[index]!;
+    const clientId = clientIds[index]!;
     // Worst case of this delivery: UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = 28 + 3 * delivery.clientId.length + 5 * (delivery.subscriptionIdentifiers?.length ?? 0) + 3 * (delivery.sharedGroup?.length ?? 0);
+    const room = 28 + 3 * clientId.length + 5 * (delivery.subscriptionIdentifiers?.length ?? 0) + 3 * (delivery.sharedGroup?.length ?? 0);
     if (offset + room > scratch.length) scratch = grow(scratch, offset, offset + room);
-    offset = writeString(delivery.clientId, offset);
+    offset = writeString(clientId, offset);
     offset = scratch.writeDoubleLE(delivery.sequence, offset);
     offset = scratch.writeUInt8(delivery.qos, offset);
     const flagsAt = offset++;

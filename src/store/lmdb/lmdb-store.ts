@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { DeliveryKey, OwedDelivery, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { Databases, MessageRecord } from './layout.js';
 import { checkDataFile } from './file-check.js';
@@ -134,8 +134,8 @@ export class LmdbStore implements Store {
     );
   }
 
-  saveMessage(messageId: number, message: StoredMessage, deliveries: readonly OwedDelivery[]): void {
-    this.track(this.db().messages.put(messageId, messageRecord(message, deliveries)));
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
+    this.track(this.db().messages.put(messageId, messageRecord(message, clientIds, deliveries)));
     if (messageId > this.lastMessageId) {
       this.lastMessageId = messageId;
       this.queueHighWater();
@@ -269,7 +269,7 @@ export class LmdbStore implements Store {
 }
 
 // A fresh object with the fields always in the same order, so msgpack shares one structure for all.
-function messageRecord(message: StoredMessage, deliveries: readonly OwedDelivery[]): MessageRecord {
+function messageRecord(message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): MessageRecord {
   return {
     topic: message.topic,
     payload: message.payload,
@@ -279,7 +279,7 @@ function messageRecord(message: StoredMessage, deliveries: readonly OwedDelivery
     from: message.from,
     receivedAt: message.receivedAt,
     expiresAt: message.expiresAt,
-    deliveries: encodeDeliveries(deliveries),
+    deliveries: encodeDeliveries(clientIds, deliveries),
   };
 }
 

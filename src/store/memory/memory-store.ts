@@ -1,7 +1,7 @@
 // The in-memory Store: plain maps, nothing durable. Serves `durability: 'memory'` and tests.
 // open() may be called again at any time and returns a snapshot of what the maps hold.
 
-import type { DeliveryKey, OwedDelivery, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 
 export class MemoryStore implements Store {
   private readonly sessions = new Map<string, StoredSession>();
@@ -54,10 +54,10 @@ export class MemoryStore implements Store {
     this.incomingQos2.delete(clientId);
   }
 
-  saveMessage(messageId: number, message: StoredMessage, deliveries: readonly OwedDelivery[]): void {
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
     this.messages.set(messageId, message);
     if (messageId > this.lastMessageId) this.lastMessageId = messageId;
-    for (const delivery of deliveries) this.saveDelivery(delivery.clientId, delivery);
+    for (let index = 0; index < deliveries.length; index++) this.saveDelivery(clientIds[index]!, deliveries[index]!);
   }
 
   deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
