@@ -19,7 +19,8 @@ const Flag = {
 } as const;
 
 /** Reused for every encoding: lmdb-js copies a value while put() runs, so the bytes are free again after it. */
-let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+let scratch: Buffer = Buffer.alloc(64 * 1024);
+let view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
 
 /** Encodes deliveries into a view of a shared buffer, valid until the next call. */
 export function encodeDeliveries(clientIds: readonly string[], deliveries: readonly StoredDelivery[]): Buffer {
@@ -30,17 +31,23 @@ export function encodeDeliveries(clientIds: readonly string[], deliveries: reado
     // Worst case of this delivery: UTF-8 takes at most 3 bytes per UTF-16 unit.
     const room = 28 + 3 * clientId.length + 5 * (delivery.subscriptionIdentifiers?.length ?? 0) + 3 * (delivery.sharedGroup?.length ?? 0);
     if (offset + room > scratch.length) scratch = grow(scratch, offset, offset + room);
+    // Byte by byte rather than Buffer's write methods: their argument checks cost more than the writes.
     offset = writeString(clientId, offset);
-    offset = scratch.writeDoubleLE(delivery.sequence, offset);
-    offset = scratch.writeUInt8(delivery.qos, offset);
-    const flagsAt = offset++;
-    offset = scratch.writeUInt16LE(delivery.packetId, offset);
+    view.setFloat64(offset, delivery.sequence, true);
+    scratch[offset + 8] = delivery.qos;
+    const flagsAt = offset + 9;
+    scratch[offset + 10] = delivery.packetId & 0xff;
+    scratch[offset + 11] = delivery.packetId >>> 8;
+    offset += 12;
     let flags = (delivery.retain ? Flag.Retain : 0) | (delivery.sent ? Flag.Sent : 0) | (delivery.released ? Flag.Released : 0);
     const identifiers = delivery.subscriptionIdentifiers;
     if (identifiers !== undefined) {
       flags |= Flag.SubscriptionIdentifiers;
-      offset = scratch.writeUInt8(identifiers.length, offset);
-      for (const identifier of identifiers) offset = scratch.writeUInt32LE(identifier, offset);
+      scratch[offset++] = identifiers.length;
+      for (const identifier of identifiers) {
+        view.setUint32(offset, identifier, true);
+        offset += 4;
+      }
     }
     if (delivery.sharedGroup !== undefined) {
       flags |= Flag.SharedGroup;
@@ -93,13 +100,23 @@ export function decodeDeliveries(bytes: Uint8Array, messageId: number): OwedDeli
 }
 
 function writeString(value: string, offset: number): number {
-  const length = scratch.write(value, offset + 4, 'utf8');
-  scratch.writeUInt32LE(length, offset);
-  return offset + 4 + length;
+  const start = offset + 4;
+  let end = start;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code >= 0x80) {
+      end = start + scratch.write(value, start, 'utf8'); // not ASCII: let Buffer encode it all
+      break;
+    }
+    scratch[end++] = code;
+  }
+  view.setUint32(offset, end - start, true);
+  return end;
 }
 
 function grow(buffer: Buffer, used: number, needed: number): Buffer {
-  const larger = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+  const larger = Buffer.alloc(Math.max(needed, buffer.length * 2));
   buffer.copy(larger, 0, 0, used);
+  view = new DataView(larger.buffer, larger.byteOffset, larger.byteLength);
   return larger;
 }
