@@ -1,5 +1,5 @@
 // `npm run bench:durability`: what durability costs. QoS 1 publishes into N offline persistent sessions
-// (every message stored once per session before its PUBACK), against Starling with `--durability sync`,
+// (every message queued N times and stored, as one record with its N deliveries, before its PUBACK), against Starling with `--durability sync`,
 // `batched` and `memory`, and Mosquitto with `persistence true`, side by side; then 1M retained messages
 // loaded at start and a wildcard subscribe over them.
 //

@@ -26,8 +26,7 @@ async function deliveries(dir: string): Promise<void> {
     for (let i = sequence; i < sequence + BATCH; i++) {
       const message: StoredMessage = { topic: `t/${i % 100}`, payload, qos: 1, retain: false, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined };
       const delivery: StoredDelivery = { sequence: i, messageId: i, qos: 1, retain: false, subscriptionIdentifiers: undefined, sharedGroup: undefined, packetId: 0, sent: false, released: false };
-      store.saveMessage(i, message);
-      store.saveDelivery(`client-${i % 10}`, delivery);
+      store.saveMessage(i, message, [`client-${i % 10}`], [delivery]);
     }
     await store.flushed();
     commits++;

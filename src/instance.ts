@@ -22,6 +22,7 @@ import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
 import { restoreState } from './session/restore.js';
+import { DropLog } from './session/drop-log.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/store.js';
 import type { BoundAddress, Listener } from './transport/listener.js';
@@ -44,6 +45,8 @@ export class StarlingBroker {
   /** Undefined with `durability: memory`. */
   store: Store | undefined;
   private persistence: SessionPersistence | undefined;
+  /** Rate-limited log lines for messages the queue and store caps drop. */
+  private readonly dropLog: DropLog;
   private readonly sys: SysTopics;
   private starting: Promise<void> | undefined;
   private userDatabase: UserDatabase | undefined;
@@ -72,6 +75,10 @@ export class StarlingBroker {
     this.core = new BrokerCore(this.config);
     this.registry = new SessionRegistry(this.core);
     this.sys = new SysTopics(this.core, this.registry);
+    this.dropLog = new DropLog(this.logger);
+    this.core.events.on('message.dropped', ({ clientId, reason }) => {
+      if ((reason === 'queue_full' || reason === 'store_full') && clientId !== undefined) this.dropLog.note(clientId, reason);
+    });
   }
 
   get counters(): Counters {
@@ -234,6 +241,7 @@ export class StarlingBroker {
     this.sys.stop();
     this.authorization?.close();
     this.registry.suspendTimers();
+    this.dropLog.close();
     await this.store?.close();
   }
 

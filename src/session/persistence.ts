@@ -4,11 +4,13 @@
 // the commit of the message it acknowledges, and a QoS 2 PUBLISH/PUBREL/PUBCOMP never precedes the
 // state that makes a resend after a crash safe. Writes of one event-loop turn share one commit.
 //
-// Messages are stored once however many sessions they are owed to, with an in-memory reference
-// count (rebuilt at start; the store deletes orphans at open).
+// A message is stored once for all the sessions one publish reaches, together with the deliveries
+// it makes (one record, however many sessions), with an in-memory reference count and the keys of
+// the delivery records written apart (rebuilt at start; the store deletes orphans at open).
 
 import type { Message } from '../broker/message.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import type { DeliveryKey, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
 
@@ -28,55 +30,71 @@ export class Barrier {
 }
 
 export class SessionPersistence {
-  private readonly messageIds = new WeakMap<Message, number>();
-  private readonly references = new Map<number, number>();
+  /** Per stored message id, how many deliveries still need it. */
+  private readonly counts = new Map<number, number>();
+  /** Per stored message id, the keys of its deliveries the store keeps apart from its record. */
+  private readonly records = new Map<number, DeliveryKey[]>();
   private lastMessageId = 0;
   private lastSequence = 0;
   private dirty = false;
   private barrierPoint: Barrier | undefined;
 
-  private sizeCheckedAt = 0;
-  private overCap = false;
+  // The message record being gathered: the deliveries one publish makes are routed synchronously,
+  // and go into the store with their message as one record when anything else is written, before
+  // the next barrier, or at the end of the microtask queue, whichever comes first.
+  private pendingId = 0;
+  private pendingMessage: Message | undefined;
+  private pendingClientIds: string[] = [];
+  private pendingDeliveries: Delivery[] = [];
+  private pendingScheduled = false;
+  /** The message record written last, and its id. */
+  private writtenMessage: Message | undefined;
+  private writtenId = 0;
+  private readonly writePendingSoon = (): void => {
+    this.pendingScheduled = false;
+    this.writePending();
+  };
+
+  private readonly sizeCap: StoreSizeCap;
 
   constructor(
     readonly store: Store,
-    private readonly maxStoreBytes: number,
-    private readonly onFull: (sizeBytes: number) => void,
-  ) {}
+    maxStoreBytes: number,
+    onFull: (sizeBytes: number) => void,
+  ) {
+    this.sizeCap = new StoreSizeCap(store, maxStoreBytes, onFull);
+  }
 
-  /** True while the store is over its size cap (checked at most once a second). */
+  /** True while the store is over its size cap: new deliveries to persistent sessions are dropped. */
   get full(): boolean {
-    const now = Date.now();
-    if (now - this.sizeCheckedAt >= 1000) {
-      this.sizeCheckedAt = now;
-      const size = this.store.sizeBytes();
-      const over = size >= this.maxStoreBytes;
-      if (over && !this.overCap) this.onFull(size);
-      this.overCap = over;
-    }
-    return this.overCap;
+    return this.sizeCap.full;
   }
 
   /** Continues id sequences after what the store holds, and counts references of loaded deliveries. */
-  restore(lastMessageId: number, lastSequence: number, deliveries: Iterable<StoredDelivery>): void {
+  restore(
+    lastMessageId: number,
+    lastSequence: number,
+    deliveries: Iterable<StoredDelivery>,
+    deliveryRecords: ReadonlyMap<number, DeliveryKey[]>,
+  ): void {
     this.lastMessageId = lastMessageId;
     this.lastSequence = lastSequence;
-    for (const delivery of deliveries) {
-      this.references.set(delivery.messageId, (this.references.get(delivery.messageId) ?? 0) + 1);
+    for (const delivery of deliveries) this.counts.set(delivery.messageId, (this.counts.get(delivery.messageId) ?? 0) + 1);
+    for (const [messageId, keys] of deliveryRecords) {
+      if (this.counts.has(messageId)) this.records.set(messageId, [...keys]);
     }
-  }
-
-  /** Links a loaded message object to its stored id, so new deliveries of it share the record. */
-  adoptMessage(message: Message, messageId: number): void {
-    this.messageIds.set(message, messageId);
   }
 
   /** The barrier outgoing packets must wait for, or undefined when everything written is durable. */
   barrier(): Barrier | undefined {
+    this.writePending();
     if (this.dirty) {
       this.dirty = false;
       const flushed = this.store.flushed();
-      this.barrierPoint = flushed === undefined ? undefined : new Barrier(flushed);
+      // The store hands out one promise per commit; one Barrier per promise lets a connection
+      // hold everything waiting for the same commit in one batch.
+      if (flushed === undefined) this.barrierPoint = undefined;
+      else if (flushed !== this.barrierPoint?.promise) this.barrierPoint = new Barrier(flushed);
     }
     return this.barrierPoint !== undefined && !this.barrierPoint.done ? this.barrierPoint : undefined;
   }
@@ -88,18 +106,29 @@ export class SessionPersistence {
 
   deleteSession(session: Session, deliveries: Iterable<Delivery>): void {
     this.write();
-    for (const delivery of deliveries) {
-      if (delivery.messageId !== 0) this.release(delivery.messageId);
-    }
     this.store.deleteSession(session.clientId);
+    // After the session's own records are gone: those inside message records others need are ended.
+    for (const delivery of deliveries) this.end(session.clientId, delivery);
   }
 
   /** A delivery was added or changed state (queued -> in flight -> released). */
   saveDelivery(session: Session, delivery: Delivery): void {
-    this.write();
+    this.dirty = true;
     if (delivery.sequence === 0) {
       delivery.sequence = ++this.lastSequence;
+      delivery.recorded = false;
       delivery.messageId = this.reference(delivery.message);
+      this.sizeCap.add(DELIVERY_BYTES);
+      if (delivery.messageId === this.pendingId) {
+        this.pendingClientIds.push(session.clientId);
+        this.pendingDeliveries.push(delivery); // encoded when the record is written, with its state then
+        return;
+      }
+    }
+    this.writePending();
+    if (!delivery.recorded) {
+      delivery.recorded = true;
+      this.recordKey(delivery.messageId, session.clientId, delivery.sequence);
     }
     this.store.saveDelivery(session.clientId, deliveryRecord(delivery));
   }
@@ -107,8 +136,7 @@ export class SessionPersistence {
   deleteDelivery(session: Session, delivery: Delivery): void {
     if (delivery.sequence === 0) return;
     this.write();
-    this.store.deleteDelivery(session.clientId, delivery.sequence);
-    this.release(delivery.messageId);
+    this.end(session.clientId, delivery);
   }
 
   addIncomingQos2(session: Session, packetId: number): void {
@@ -131,32 +159,84 @@ export class SessionPersistence {
     this.store.deleteRetained(topic);
   }
 
+  /** Every store call goes through here first, so the store sees writes in the order they were made. */
   private write(): void {
     this.dirty = true;
+    this.writePending();
   }
 
+  private writePending(): void {
+    const message = this.pendingMessage;
+    if (message === undefined) return;
+    this.pendingMessage = undefined;
+    this.writtenMessage = message;
+    this.writtenId = this.pendingId;
+    this.counts.set(this.pendingId, this.pendingDeliveries.length);
+    this.store.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
+    this.pendingId = 0;
+    this.pendingClientIds = [];
+    this.pendingDeliveries = [];
+  }
+
+  /**
+   * The stored id of a message for a new delivery. The message being gathered counts its deliveries
+   * until it is written; the one written last gains a reference (the rest of a publish's deliveries,
+   * after a barrier wrote it); any other starts a new record.
+   */
   private reference(message: Message): number {
-    let id = this.messageIds.get(message);
-    if (id === undefined) {
-      id = ++this.lastMessageId;
-      this.messageIds.set(message, id);
+    if (message === this.pendingMessage) return this.pendingId;
+    if (message === this.writtenMessage) {
+      const count = this.counts.get(this.writtenId) ?? 0;
+      if (count > 0) {
+        this.counts.set(this.writtenId, count + 1);
+        return this.writtenId;
+      }
     }
-    const count = this.references.get(id) ?? 0;
-    if (count === 0) this.store.saveMessage(id, storedMessage(message));
-    this.references.set(id, count + 1);
-    return id;
+    this.writePending();
+    this.pendingId = ++this.lastMessageId;
+    this.pendingMessage = message;
+    this.sizeCap.add(MESSAGE_BYTES + message.topic.length + message.payload.length);
+    if (!this.pendingScheduled) {
+      this.pendingScheduled = true;
+      queueMicrotask(this.writePendingSoon);
+    }
+    return this.pendingId;
   }
 
-  private release(messageId: number): void {
-    const count = (this.references.get(messageId) ?? 1) - 1;
-    if (count > 0) {
-      this.references.set(messageId, count);
+  private recordKey(messageId: number, clientId: string, sequence: number): void {
+    let keys = this.records.get(messageId);
+    if (keys === undefined) {
+      keys = [];
+      this.records.set(messageId, keys);
+    }
+    keys.push([clientId, sequence]);
+  }
+
+  /** Ends a stored delivery; the last one to end takes its message, and every record of it, along. */
+  private end(clientId: string, delivery: Delivery): void {
+    if (delivery.sequence === 0) return;
+    const messageId = delivery.messageId;
+    const count = this.counts.get(messageId);
+    if (count === undefined) return;
+    if (!delivery.recorded) {
+      delivery.recorded = true;
+      this.recordKey(messageId, clientId, delivery.sequence);
+    }
+    if (count > 1) {
+      this.counts.set(messageId, count - 1);
+      this.store.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
-    this.references.delete(messageId);
-    this.store.deleteMessage(messageId);
+    this.counts.delete(messageId);
+    const keys = this.records.get(messageId) ?? [];
+    this.records.delete(messageId);
+    this.store.deleteMessage(messageId, keys);
   }
 }
+
+/** Estimated bytes a message record and a delivery inside it add to the store (for the size cap). */
+const MESSAGE_BYTES = 128;
+const DELIVERY_BYTES = 48;
 
 export function storedMessage(message: Message): StoredMessage {
   return {

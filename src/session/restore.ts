@@ -23,13 +23,9 @@ export function restoreState(
   }
 
   const messages = new Map<number, Message>();
-  for (const [id, stored] of state.messages) {
-    const message = toMessage(stored);
-    messages.set(id, message);
-    persistence.adoptMessage(message, id);
-  }
+  for (const [id, stored] of state.messages) messages.set(id, toMessage(stored));
   const allDeliveries = [...state.deliveries.values()].flat();
-  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
+  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries, state.deliveryRecords);
 
   const limits = { maxQueuedMessages: broker.config.maxQueuedMessages, maxInflight: broker.config.maxInflight };
   for (const record of state.sessions) {

@@ -57,6 +57,14 @@ export interface StoredDelivery {
   released: boolean;
 }
 
+/** A delivery with the client it is owed to, as read back from its message's record. */
+export interface OwedDelivery extends StoredDelivery {
+  clientId: string;
+}
+
+/** Identifies one delivery: the client and the delivery's sequence. */
+export type DeliveryKey = [clientId: string, sequence: number];
+
 /** Everything a store holds, read once at start. */
 export interface StoredState {
   sessions: StoredSession[];
@@ -64,6 +72,11 @@ export interface StoredState {
   deliveries: Map<string, StoredDelivery[]>;
   /** Messages referenced by deliveries, by message id. */
   messages: Map<number, StoredMessage>;
+  /**
+   * Per message id, the delivery keys the store keeps apart from the message record (later states,
+   * ended deliveries); deleteMessage must be given them, with those written since.
+   */
+  deliveryRecords: Map<number, DeliveryKey[]>;
   /** Inbound QoS 2 packet ids awaiting PUBREL, by client id. */
   incomingQos2: Map<string, number[]>;
   retained: StoredMessage[];
@@ -91,15 +104,28 @@ export interface Store {
   deleteRecord(kind: RecordKind, key: string): void;
 
   saveSession(session: StoredSession): void;
-  /** Removes the session with its deliveries and inbound QoS 2 ids. */
+  /**
+   * Removes the session with its inbound QoS 2 ids and the deliveries saved with saveDelivery. Those
+   * saved inside a message record that other sessions still need must be ended with deleteDelivery after.
+   */
   deleteSession(clientId: string): void;
 
-  /** Stores a message once; deliveries refer to it by id. */
-  saveMessage(messageId: number, message: StoredMessage): void;
-  deleteMessage(messageId: number): void;
+  /**
+   * Stores a message once, with the deliveries it was first owed as (`deliveries[i]` to client
+   * `clientIds[i]`): a publish queued for N sessions is one record, not N + 1. Deliveries made
+   * later refer to it by id (saveDelivery). The deliveries are read during the call only.
+   */
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void;
+  /**
+   * Removes a message and every delivery of it. `deliveryRecords` lists the keys given to
+   * saveDelivery and deleteDelivery for it, those reported at open, and the delivery ending with it.
+   */
+  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void;
 
+  /** Adds a delivery of a saved message, or records a delivery's new state. */
   saveDelivery(clientId: string, delivery: StoredDelivery): void;
-  deleteDelivery(clientId: string, sequence: number): void;
+  /** Ends one delivery whose message stays owed to others (deleteMessage ends the last one). */
+  deleteDelivery(clientId: string, sequence: number, messageId: number): void;
 
   addIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;

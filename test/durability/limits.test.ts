@@ -7,12 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { open } from 'lmdb';
 import { createLogger } from '../../src/log.js';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
+import { StoreSizeCap } from '../../src/session/store-size-cap.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { CountingSubscriber, NumberedPublisher } from '../helpers/qos-clients.js';
@@ -47,12 +49,22 @@ function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Ar
   return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
 }
 
-test('limits - the per-session queue cap counts the deliveries restored from the store', async () => {
-  let broker: TestBroker = await startBroker({ durability: 'sync', maxQueuedMessages: 5 });
+test('limits - the per-session queue cap counts the deliveries restored from the store; drops are counted, evented and logged', async () => {
+  const { logger, lines } = recordingLogger();
+  let broker: TestBroker = await startBroker({ durability: 'sync', maxQueuedMessages: 5, logger });
   try {
+    const events: string[] = [];
+    broker.broker.on('message.dropped', (event) => events.push(`${event.clientId} ${event.reason}`));
     const subscriber = await offlineSubscriber(broker.port, 'limits-queue');
     await publishAll(broker.port, 8);
     assert.equal(broker.broker.counters.droppedQueueFull, 3, 'messages 6 to 8 dropped at the cap');
+    assert.deepEqual(events, ['limits-queue queue_full', 'limits-queue queue_full', 'limits-queue queue_full']);
+    const logged = lines.filter((line) => line['msg'] === 'messages dropped for a session');
+    assert.deepEqual(
+      logged.map((line) => [line['clientId'], line['reason'], line['count']]),
+      [['limits-queue', 'queue_full', 1]],
+      'one line at the first drop; the others are counted for the next line, not logged one by one',
+    );
 
     broker = await broker.restart();
     assert.equal(broker.broker.registry.get('limits-queue')?.queuedCount, 5, 'the capped queue is back');
@@ -70,18 +82,18 @@ test('limits - the per-session queue cap counts the deliveries restored from the
   }
 });
 
-test('limits - past maxStoreBytes new QoS 1/2 messages for persistent sessions are dropped, counted and logged', async () => {
+test('limits - past maxStoreBytes new QoS 1/2 messages for persistent sessions are dropped, counted and logged, and the file stays within one step of the cap', async () => {
   const { logger, lines } = recordingLogger();
-  const maxStoreBytes = 256 * 1024;
+  const maxStoreBytes = 1024 * 1024;
+  const step = new StoreSizeCap({ sizeBytes: () => 0 }, maxStoreBytes, () => undefined).step;
   const broker = await startBroker({ durability: 'sync', maxStoreBytes, maxQueuedMessages: 100_000, logger });
   let publisher: mqtt.MqttClient | undefined;
   try {
     await offlineSubscriber(broker.port, 'limits-store');
     publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
     const payload = randomBytes(4096);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     let published = 0;
-    // The size is checked at most once a second: keep publishing until the cap is noticed.
     while (broker.broker.counters.droppedStoreFull === 0 && Date.now() < deadline) {
       await publisher.publishAsync('load/big', payload, { qos: 1 });
       published++;
@@ -93,10 +105,17 @@ test('limits - past maxStoreBytes new QoS 1/2 messages for persistent sessions a
     const warning = lines.find((line) => line['msg'] === 'store is full: new messages for persistent sessions are dropped');
     assert.ok(warning !== undefined, 'a log line says the store is full');
     assert.equal(warning['maxStoreBytes'], maxStoreBytes);
-    assert.ok((warning['sizeBytes'] as number) >= maxStoreBytes);
+    assert.ok((warning['sizeBytes'] as number) + step >= maxStoreBytes, 'full once within one step of the cap');
+    const dropLine = lines.find((line) => line['msg'] === 'messages dropped for a session' && line['reason'] === 'store_full');
+    assert.equal(dropLine?.['clientId'], 'limits-store', 'the drop is logged for the session');
     // The publisher is not refused: the broker accepted the message, it is not kept for the offline session.
-    await publisher.publishAsync('load/big', payload, { qos: 1 });
-    assert.equal(broker.broker.counters.droppedStoreFull, dropped + 1);
+    for (let index = 0; index < 20; index++) await publisher.publishAsync('load/big', payload, { qos: 1 });
+    assert.equal(broker.broker.counters.droppedStoreFull, dropped + 20);
+    await publisher.endAsync();
+    publisher = undefined;
+    await broker.broker.close();
+    const { size } = await stat(join(broker.dataDir, 'starling.mdb'));
+    assert.ok(size <= maxStoreBytes + step, `the store file (${size} bytes) is within one step (${step}) of the cap (${maxStoreBytes})`);
   } finally {
     await publisher?.endAsync();
     await broker.close();

@@ -203,3 +203,39 @@ test('restart - with durability batched a graceful stop still writes everything 
     }
   });
 });
+
+test('restart - one publish owed to several sessions: what one acknowledged, or an ended session was owed, does not come back; the others still get it', async () => {
+  await withRestarts([], async (first, restart) => {
+    const acknowledging = new CountingSubscriber({ clientId: 'owed-acknowledging', sessionExpiry: 300 });
+    const offline = new CountingSubscriber({ clientId: 'owed-offline', sessionExpiry: 300 });
+    const ended = new CountingSubscriber({ clientId: 'owed-ended', sessionExpiry: 300 });
+    for (const subscriber of [acknowledging, offline, ended]) {
+      await subscriber.connect(first.port, true);
+      await subscriber.subscribe('load/#', 2);
+    }
+    await offline.disconnect();
+    await ended.disconnect();
+    const publisher = await publishAll(first.port, 20);
+    await waitFor(() => acknowledging.received.length >= 20, '20 messages to the connected subscriber');
+    await acknowledging.disconnect(); // after its acknowledgements, on the same connection
+    // A clean start ends the session that was owed the 20 messages; the new one is persistent too.
+    assert.equal(await ended.connect(first.port, true), false);
+    await ended.subscribe('other/#', 1);
+    await ended.disconnect();
+
+    const broker = await restart();
+    for (const subscriber of [acknowledging, offline, ended]) {
+      assert.equal(await subscriber.connect(broker.port, false), true, `${subscriber.options.clientId} resumes its session`);
+    }
+    // Anything owed is sent on reconnection, before these markers.
+    await publishAll(broker.port, 1, 'load/marker');
+    await publishAll(broker.port, 1, 'other');
+    await waitFor(() => acknowledging.received.includes('load/marker/q1:0'), 'the marker on load/');
+    await waitFor(() => offline.received.includes('load/marker/q1:0'), 'the marker after the queue');
+    await waitFor(() => ended.received.includes('other/q1:0'), 'the marker on other/');
+    assert.deepEqual(acknowledging.received, [...publisher.sent, 'load/marker/q1:0'], 'nothing acknowledged comes back');
+    assert.deepEqual(offline.received, [...publisher.sent, 'load/marker/q1:0'], 'the offline session gets every message once, in order');
+    assert.deepEqual(ended.received, ['other/q1:0'], 'nothing the ended session was owed comes back');
+    for (const subscriber of [acknowledging, offline, ended]) await subscriber.disconnect();
+  });
+});

@@ -10,7 +10,7 @@ import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { createStore } from '../../src/store/create-store.js';
 import { StoreError } from '../../src/store/store.js';
-import { delivery, message, storeConformance, StoreHarness } from './store-conformance.js';
+import { delivery, message, session, storeConformance, StoreHarness } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 
@@ -55,6 +55,27 @@ test('lmdb store - a store in an unknown format is refused, not emptied', () =>
     await assert.rejects((await makeSync(dir)).open(), (error) => assertStoreError(error, file) && /format 99/.test((error as Error).message));
   }));
 
+test('lmdb store - a format 1 store (one record per delivery, messages without deliveries) is read and marked format 2', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'starling.mdb');
+    const sharedStructuresKey = Symbol.for('structures');
+    const root = open({ path: file });
+    await root.openDB({ name: 'meta' }).put('format', 1);
+    await root.openDB({ name: 'sessions', sharedStructuresKey }).put('c', session('c'));
+    await root.openDB({ name: 'messages', sharedStructuresKey }).put(1, message('t/1'));
+    await root.openDB({ name: 'deliveries', sharedStructuresKey }).put(['c', 4], delivery(4, 1, { packetId: 3, sent: true }));
+    await root.close();
+    const store = await makeSync(dir);
+    const state = await store.open();
+    await store.close();
+    assert.deepEqual(state.sessions, [session('c')]);
+    assert.deepEqual(state.deliveries.get('c'), [delivery(4, 1, { packetId: 3, sent: true })]);
+    assert.deepEqual(state.messages.get(1), message('t/1'));
+    const reopened = open({ path: file });
+    assert.equal(reopened.openDB({ name: 'meta' }).get('format'), 2, 'marked with the format it now holds');
+    await reopened.close();
+  }));
+
 test('lmdb store - data without a format marker is refused', () =>
   withDir(async (dir) => {
     const file = join(dir, 'starling.mdb');
@@ -69,7 +90,7 @@ test('lmdb store - flushed() resolves after writes and is undefined when idle', 
     const store = await makeSync(dir);
     await store.open();
     assert.equal(store.flushed(), undefined, 'nothing written yet');
-    store.saveMessage(1, message('t'));
+    store.saveMessage(1, message('t'), [], []);
     store.saveDelivery('c', delivery(1, 1));
     const flushed = store.flushed();
     assert.ok(flushed instanceof Promise);
@@ -96,7 +117,7 @@ test('lmdb store - an orphan message is deleted at open, not just hidden', async
   const harness = new StoreHarness(makeSync, true);
   await harness.start();
   try {
-    harness.store.saveMessage(7, message('orphan'));
+    harness.store.saveMessage(7, message('orphan'), [], []);
     await harness.reload(); // collects message 7
     harness.store.saveDelivery('c', delivery(1, 7)); // now refers to a message that no longer exists
     const state = await harness.reload();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
+import type { OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
 
 export class StoreHarness {
   store!: Store;
@@ -67,6 +67,15 @@ export function delivery(sequence: number, messageId: number, overrides: Partial
     released: false,
     ...overrides,
   };
+}
+
+export function owed(clientId: string, sequence: number, messageId: number, overrides: Partial<StoredDelivery> = {}): OwedDelivery {
+  return { clientId, ...delivery(sequence, messageId, overrides) };
+}
+
+/** Saves a message with deliveries inside its record, given as deliveries with their client ids. */
+function saveOwed(store: Store, messageId: number, saved: StoredMessage, deliveries: OwedDelivery[]): void {
+  store.saveMessage(messageId, saved, deliveries.map((owedDelivery) => owedDelivery.clientId), deliveries);
 }
 
 export function message(topic: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
@@ -159,7 +168,7 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     });
 
     withStore('deleting a session removes its deliveries and inbound QoS 2 ids, not those of other clients', async (h) => {
-      h.store.saveMessage(1, message('t/1'));
+      h.store.saveMessage(1, message('t/1'), [], []);
       for (const clientId of ['c1', 'c10', 'c']) {
         h.store.saveSession(session(clientId));
         h.store.saveDelivery(clientId, delivery(clientId.length, 1));
@@ -174,7 +183,7 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     });
 
     withStore('writes of one turn apply in call order around a session delete', async (h) => {
-      h.store.saveMessage(1, message('t/1'));
+      h.store.saveMessage(1, message('t/1'), [], []);
       h.store.saveSession(session('before'));
       h.store.saveDelivery('before', delivery(1, 1));
       h.store.deleteSession('before');
@@ -189,13 +198,13 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     });
 
     withStore('deliveries come back per client in sequence order; updates overwrite, deletes remove', async (h) => {
-      h.store.saveMessage(1, message('t/1'));
-      h.store.saveMessage(2, message('t/2'));
+      h.store.saveMessage(1, message('t/1'), [], []);
+      h.store.saveMessage(2, message('t/2'), [], []);
       for (const sequence of [50, 3, 1000, 7]) h.store.saveDelivery('a', delivery(sequence, 1));
       for (const sequence of [8, 2]) h.store.saveDelivery('b', delivery(sequence, 2, { qos: 2 }));
       h.store.saveDelivery('a', delivery(7, 1, { packetId: 42, sent: true }));
       h.store.saveDelivery('b', delivery(8, 2, { qos: 2, packetId: 43, sent: true, released: true, retain: true, subscriptionIdentifiers: [3, 4], sharedGroup: 'g' }));
-      h.store.deleteDelivery('a', 50);
+      h.store.deleteDelivery('a', 50, 1);
       const state = await h.reload();
       assert.deepEqual(sequences(state, 'a'), [3, 7, 1000]);
       assert.deepEqual(sequences(state, 'b'), [2, 8]);
@@ -207,11 +216,67 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       assert.equal(state.lastSequence, 1000);
     });
 
+    withStore('deliveries saved with their message come back per client, in sequence order with those saved apart', async (h) => {
+      h.store.saveSession(session('c1'));
+      h.store.saveSession(session('c2'));
+      saveOwed(h.store, 1, message('t/1'), [owed('c1', 1, 1), owed('c2', 2, 1, { qos: 2, packetId: 5, sent: true })]);
+      h.store.saveDelivery('c1', delivery(3, 1)); // a later delivery of the same message, saved apart
+      const every = { qos: 2, retain: true, subscriptionIdentifiers: [3, 268_435_455], sharedGroup: 'grüppe/a/+', packetId: 65535, sent: true, released: true } as const;
+      saveOwed(h.store, 2, message('t/2'), [owed('c1', 4, 2), owed('c2', 5, 2), owed('ü ✓', 6, 2, { ...every, subscriptionIdentifiers: [3, 268_435_455] })]);
+      const state = await h.reload();
+      assert.deepEqual(state.deliveries.get('ü ✓'), [delivery(6, 2, { ...every, subscriptionIdentifiers: [3, 268_435_455] })], 'every field comes back');
+      assert.deepEqual(sequences(state, 'c1'), [1, 3, 4]);
+      assert.deepEqual(sequences(state, 'c2'), [2, 5]);
+      assert.deepEqual(state.deliveries.get('c2')?.[0], delivery(2, 1, { qos: 2, packetId: 5, sent: true }));
+      assert.deepEqual([...state.messages.keys()].sort(), [1, 2]);
+      assert.ok(state.lastSequence >= 5);
+      assert.equal(state.lastMessageId, 2);
+    });
+
+    withStore('a delivery saved with its message takes later states, and ends while the message stays for the others', async (h) => {
+      saveOwed(h.store, 1, message('t/1'), [owed('a', 1, 1), owed('b', 2, 1), owed('c', 3, 1)]);
+      await h.store.flushed();
+      h.store.saveDelivery('a', delivery(1, 1, { packetId: 9, sent: true }));
+      h.store.deleteDelivery('b', 2, 1);
+      let state = await h.reload();
+      assert.deepEqual(state.deliveries.get('a'), [delivery(1, 1, { packetId: 9, sent: true })]);
+      assert.equal(state.deliveries.has('b'), false, 'the ended delivery stays ended');
+      assert.deepEqual(sequences(state, 'c'), [3]);
+      assert.deepEqual([...state.messages.keys()], [1]);
+      // The last delivery ends with the message, given every key written apart (and those reported at open).
+      const keys = [...(state.deliveryRecords.get(1) ?? [])];
+      for (const key of [['a', 1], ['b', 2], ['c', 3]] as const) {
+        if (!keys.some(([clientId, sequence]) => clientId === key[0] && sequence === key[1])) keys.push([key[0], key[1]]);
+      }
+      h.store.deleteMessage(1, keys);
+      state = await h.reload();
+      assert.equal(state.deliveries.size, 0);
+      assert.equal(state.messages.size, 0);
+      assert.equal(state.deliveryRecords.size, 0, 'nothing of the message is left');
+    });
+
+    withStore('deleting a session: its deliveries inside message records others need are ended after it, and stay ended', async (h) => {
+      h.store.saveSession(session('gone'));
+      h.store.saveSession(session('stays'));
+      saveOwed(h.store, 1, message('t/1'), [owed('gone', 1, 1), owed('stays', 2, 1)]);
+      saveOwed(h.store, 2, message('t/2'), [owed('gone', 3, 2), owed('stays', 4, 2)]);
+      await h.store.flushed();
+      h.store.deleteDelivery('gone', 1, 1); // acknowledged before the session went
+      await h.store.flushed();
+      h.store.deleteSession('gone');
+      h.store.deleteDelivery('gone', 3, 2);
+      h.store.saveSession(session('gone')); // a new session under the same client id
+      saveOwed(h.store, 3, message('t/3'), [owed('gone', 5, 3)]);
+      const state = await h.reload();
+      assert.deepEqual(sequences(state, 'gone'), [5], 'nothing of the old session comes back');
+      assert.deepEqual(sequences(state, 'stays'), [2, 4]);
+    });
+
     withStore('messages with every property type round-trip exactly', async (h) => {
       const rich = richMessage('rich/topic');
       const plain = message('plain', { payload: Buffer.alloc(0) });
-      h.store.saveMessage(10, rich);
-      h.store.saveMessage(11, plain);
+      h.store.saveMessage(10, rich, [], []);
+      h.store.saveMessage(11, plain, [], []);
       h.store.saveDelivery('c', delivery(1, 10, { qos: 2 }));
       h.store.saveDelivery('c', delivery(2, 11));
       const state = await h.reload();
@@ -225,11 +290,11 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     });
 
     withStore('only messages some delivery refers to are loaded; orphans are gone', async (h) => {
-      h.store.saveMessage(1, message('kept'));
-      h.store.saveMessage(2, message('orphan'));
-      h.store.saveMessage(3, message('deleted'));
+      h.store.saveMessage(1, message('kept'), [], []);
+      h.store.saveMessage(2, message('orphan'), [], []);
+      h.store.saveMessage(3, message('deleted'), [], []);
       h.store.saveDelivery('c', delivery(1, 1));
-      h.store.deleteMessage(3);
+      h.store.deleteMessage(3, []);
       const state = await h.reload();
       assert.deepEqual([...state.messages.keys()], [1]);
       assert.equal(state.messages.get(1)?.topic, 'kept');
@@ -261,11 +326,10 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     });
 
     withStore('message ids and sequences continue after their records are deleted', async (h) => {
-      h.store.saveMessage(41, message('t'));
+      h.store.saveMessage(41, message('t'), [], []);
       h.store.saveDelivery('c', delivery(99, 41));
       await h.store.flushed();
-      h.store.deleteDelivery('c', 99);
-      h.store.deleteMessage(41);
+      h.store.deleteMessage(41, [['c', 99]]);
       const state = await h.reload();
       assert.equal(state.lastMessageId, 41);
       assert.equal(state.lastSequence, 99);
@@ -324,13 +388,13 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
     if (reopen) {
       withStore('everything flushed is there after close and reopen, twice', async (h) => {
         h.store.saveSession(session('c'));
-        h.store.saveMessage(1, richMessage('t'));
+        h.store.saveMessage(1, richMessage('t'), [], []);
         h.store.saveDelivery('c', delivery(1, 1));
         h.store.addIncomingQos2('c', 4);
         h.store.saveRetained(richMessage('r'));
         await h.store.flushed();
         const first = await h.reload();
-        h.store.saveMessage(first.lastMessageId + 1, message('t2'));
+        h.store.saveMessage(first.lastMessageId + 1, message('t2'), [], []);
         h.store.saveDelivery('c', delivery(first.lastSequence + 1, first.lastMessageId + 1));
         const second = await h.reload();
         assert.deepEqual(second.sessions, [session('c')]);

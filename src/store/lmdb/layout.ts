@@ -3,8 +3,9 @@
 //
 //   meta           'format' -> FORMAT_VERSION, 'lastMessageId', 'lastSequence' (high-water marks)
 //   sessions       clientId -> StoredSession
-//   deliveries     [clientId, sequence] -> StoredDelivery   (one client's deliveries are contiguous, in order)
-//   messages       messageId -> StoredMessage
+//   messages       messageId -> MessageRecord: the StoredMessage and the deliveries it was first owed as
+//   deliveries     [clientId, sequence] -> StoredDelivery (a delivery added later, or a later state of one
+//                  in a message record) or a message id (an ended delivery whose message others still need)
 //   incoming-qos2  [clientId, packetId] -> true
 //   retained       topic -> StoredMessage
 //   records        [kind, key] -> configuration record (users, ACL rules, bans)
@@ -13,7 +14,17 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { RecordKind, StoredDelivery, StoredMessage, StoredSession } from '../store.js';
 
 export const DATA_FILE = 'starling.mdb';
-export const FORMAT_VERSION = 1;
+/** 2: deliveries inside message records and ended-delivery markers. Format 1 stores read as is and are marked 2. */
+export const FORMAT_VERSION = 2;
+export const READABLE_FORMATS: readonly number[] = [1, 2];
+
+/** A message with the deliveries it was first owed as, encoded by delivery-codec.ts (absent in format 1). */
+export interface MessageRecord extends StoredMessage {
+  deliveries?: Uint8Array;
+}
+
+/** A delivery record, or the message id of an ended delivery that hides the one in its message record. */
+export type DeliveryRecord = StoredDelivery | number;
 
 export const MetaKey = {
   Format: 'format',
@@ -27,8 +38,8 @@ export type RecordKey = [kind: RecordKind, key: string];
 export interface Databases {
   meta: Database<number, string>;
   sessions: Database<StoredSession, string>;
-  deliveries: Database<StoredDelivery, ClientKey>;
-  messages: Database<StoredMessage, number>;
+  deliveries: Database<DeliveryRecord, ClientKey>;
+  messages: Database<MessageRecord, number>;
   incomingQos2: Database<true, ClientKey>;
   retained: Database<StoredMessage, string>;
   records: Database<unknown, RecordKey>;
@@ -42,8 +53,8 @@ export function openDatabases(root: RootDatabase): Databases {
   return {
     meta: root.openDB<number, string>({ name: 'meta' }),
     sessions: root.openDB<StoredSession, string>({ name: 'sessions', sharedStructuresKey }),
-    deliveries: root.openDB<StoredDelivery, ClientKey>({ name: 'deliveries', sharedStructuresKey }),
-    messages: root.openDB<StoredMessage, number>({ name: 'messages', sharedStructuresKey }),
+    deliveries: root.openDB<DeliveryRecord, ClientKey>({ name: 'deliveries', sharedStructuresKey }),
+    messages: root.openDB<MessageRecord, number>({ name: 'messages', sharedStructuresKey }),
     incomingQos2: root.openDB<true, ClientKey>({ name: 'incoming-qos2' }),
     retained: root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey }),
     // No shared structures: record kinds differ in shape, and another process may write them.

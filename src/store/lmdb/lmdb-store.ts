@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
-import type { Databases } from './layout.js';
+import type { Databases, MessageRecord } from './layout.js';
 import { checkDataFile } from './file-check.js';
+import { encodeDeliveries } from './delivery-codec.js';
 import { checkFormat, loadState } from './load.js';
 
 export interface LmdbStoreOptions {
@@ -35,6 +36,9 @@ export class LmdbStore implements Store {
   /** A write was queued after the last flushed() call. */
   private dirty = false;
   private pendingFlush: Promise<void> | undefined;
+  /** lmdb-js's commit promise of the transaction pendingFlush was taken in. */
+  private flushCommit: Promise<unknown> | undefined;
+  /** lmdb-js's commit promise of the latest write: one per transaction. */
   private lastCommit: Promise<unknown> | undefined;
   private failure: unknown;
 
@@ -117,39 +121,48 @@ export class LmdbStore implements Store {
   deleteSession(clientId: string): void {
     const databases = this.db();
     // One transaction, ordered with the other writes of this turn (strictAsyncOrder), so a delivery
-    // saved just before is removed and one saved just after is kept.
+    // saved just before is removed and one saved just after is kept. Ended-delivery markers stay:
+    // they hide deliveries inside message records until the message itself is deleted.
     this.track(
       databases.deliveries.transaction(() => {
         const range = clientRange(clientId);
-        for (const key of [...databases.deliveries.getKeys(range)]) void databases.deliveries.remove(key);
+        const owned = [...databases.deliveries.getRange(range)].filter(({ value }) => typeof value !== 'number');
+        for (const { key } of owned) void databases.deliveries.remove(key);
         for (const key of [...databases.incomingQos2.getKeys(range)]) void databases.incomingQos2.remove(key);
         void databases.sessions.remove(clientId);
       }),
     );
   }
 
-  saveMessage(messageId: number, message: StoredMessage): void {
-    this.track(this.db().messages.put(messageId, message));
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
+    this.track(this.db().messages.put(messageId, messageRecord(message, clientIds, deliveries)));
     if (messageId > this.lastMessageId) {
       this.lastMessageId = messageId;
       this.queueHighWater();
     }
+    for (const delivery of deliveries) this.advanceSequence(delivery.sequence);
   }
 
-  deleteMessage(messageId: number): void {
-    this.track(this.db().messages.remove(messageId));
+  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
+    const databases = this.db();
+    this.track(databases.messages.remove(messageId));
+    for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
     this.track(this.db().deliveries.put([clientId, delivery.sequence], delivery));
-    if (delivery.sequence > this.lastSequence) {
-      this.lastSequence = delivery.sequence;
-      this.queueHighWater();
-    }
+    this.advanceSequence(delivery.sequence);
   }
 
-  deleteDelivery(clientId: string, sequence: number): void {
-    this.track(this.db().deliveries.remove([clientId, sequence]));
+  // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
+  deleteDelivery(clientId: string, sequence: number, messageId: number): void {
+    this.track(this.db().deliveries.put([clientId, sequence], messageId));
+  }
+
+  private advanceSequence(sequence: number): void {
+    if (sequence <= this.lastSequence) return;
+    this.lastSequence = sequence;
+    this.queueHighWater();
   }
 
   addIncomingQos2(clientId: string, packetId: number): void {
@@ -170,9 +183,11 @@ export class LmdbStore implements Store {
 
   flushed(): Promise<void> | undefined {
     if (this.options.durability === 'batched') return undefined;
-    this.writeHighWater(); // now rather than in its microtask, so it is covered and does not mark the store dirty again
     if (!this.dirty) return this.pendingFlush;
     this.dirty = false;
+    // Writes that joined the transaction the last flush was taken in are covered by it (and durable
+    // once it has resolved): one promise, one fsync wait, per transaction however often the broker asks.
+    if (this.flushCommit === this.lastCommit) return this.pendingFlush;
     const root = this.root;
     if (root === undefined) return undefined;
     // NOTE: `then` must be called now: root.flushed stands for the writes queued so far.
@@ -183,6 +198,7 @@ export class LmdbStore implements Store {
       }, reject);
     });
     this.pendingFlush = flush;
+    this.flushCommit = this.lastCommit;
     const clear = (): void => {
       if (this.pendingFlush === flush) this.pendingFlush = undefined;
     };
@@ -224,7 +240,8 @@ export class LmdbStore implements Store {
   }
 
   // The high-water marks are written once per turn (a microtask runs before lmdb-js commits the
-  // turn's batch), so ids continue after a restart even when their records were deleted.
+  // turn's batch), so ids continue after a restart even when their records were deleted. A mark
+  // that misses the commit of its ids is harmless: load also takes the highest id it reads.
   private queueHighWater(): void {
     if (this.highWaterQueued) return;
     this.highWaterQueued = true;
@@ -249,6 +266,21 @@ export class LmdbStore implements Store {
     const reason = this.failure instanceof Error ? this.failure.message : String(this.failure);
     return new StoreError(this.file, `writing to ${this.file} failed (${reason})`, { cause: this.failure });
   }
+}
+
+// A fresh object with the fields always in the same order, so msgpack shares one structure for all.
+function messageRecord(message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): MessageRecord {
+  return {
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos,
+    retain: message.retain,
+    properties: message.properties,
+    from: message.from,
+    receivedAt: message.receivedAt,
+    expiresAt: message.expiresAt,
+    deliveries: encodeDeliveries(clientIds, deliveries),
+  };
 }
 
 // LMDB reserves address space, not disk; a cap-sized map plus headroom avoids remapping under load.

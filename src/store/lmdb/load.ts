@@ -1,18 +1,18 @@
 // Reading the whole LMDB store at open: the format check, one range scan per database, and the
-// garbage collection of messages no delivery refers to (a crash can leave them between the
-// commit that removed their last delivery and the one that would have removed them).
+// garbage collection of messages no delivery needs and of delivery records whose message is gone.
 
 import { StoreError } from '../store.js';
-import type { StoredDelivery, StoredMessage, StoredState } from '../store.js';
+import type { DeliveryKey, StoredDelivery, StoredMessage, StoredState } from '../store.js';
 import { reviveMessage, reviveSession } from './buffers.js';
-import { FORMAT_VERSION, MetaKey, REMEDY } from './layout.js';
+import { decodeDeliveries } from './delivery-codec.js';
+import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
 import type { Databases } from './layout.js';
 
-/** Writes the format marker into a new store; refuses a store of another format or one with data but no marker. */
+/** Writes the format marker into a new store (or an older readable one); refuses a store of another format or one with data but no marker. */
 export function checkFormat(databases: Databases, file: string): void {
   const format = databases.meta.get(MetaKey.Format);
   if (format === FORMAT_VERSION) return;
-  if (format !== undefined) {
+  if (format !== undefined && !READABLE_FORMATS.includes(format)) {
     throw new StoreError(file, `${file} is in store format ${String(format)}, this Starling reads format ${FORMAT_VERSION}: ${REMEDY}`);
   }
   const holdsData =
@@ -22,11 +22,16 @@ export function checkFormat(databases: Databases, file: string): void {
     databases.incomingQos2.getKeysCount({ limit: 1 }) > 0 ||
     databases.retained.getKeysCount({ limit: 1 }) > 0 ||
     databases.records.getKeysCount({ limit: 1 }) > 0;
-  if (holdsData) throw new StoreError(file, `${file} holds data but no format marker: ${REMEDY}`);
+  if (format === undefined && holdsData) throw new StoreError(file, `${file} holds data but no format marker: ${REMEDY}`);
+  // Marked with the new format so that an older Starling, which would miss deliveries kept inside message records, refuses it.
   databases.meta.putSync(MetaKey.Format, FORMAT_VERSION);
 }
 
-/** Reads everything and queues the removal of orphan messages and of deliveries whose message is gone. */
+/**
+ * Reads everything. A delivery lives inside its message's record unless a delivery record with its
+ * key overrides it: a later state, or an ended-delivery marker. Queues the removal of messages no
+ * delivery needs (with their records) and of delivery records whose message is gone.
+ */
 export function loadState(databases: Databases): StoredState {
   let lastSequence = databases.meta.get(MetaKey.LastSequence) ?? 0;
   let lastMessageId = databases.meta.get(MetaKey.LastMessageId) ?? 0;
@@ -34,33 +39,44 @@ export function loadState(databases: Databases): StoredState {
   const sessions = [];
   for (const { value } of databases.sessions.getRange()) sessions.push(reviveSession(value));
 
-  // Keys sort by client then sequence, so each client's deliveries arrive together and in order.
   const deliveries = new Map<string, StoredDelivery[]>();
-  const referenced = new Set<number>();
-  let clientList: StoredDelivery[] = [];
-  let client: string | undefined;
+  const deliveryRecords = new Map<number, DeliveryKey[]>();
+  /** Keys of delivery records (states and end markers), by client then sequence: they win over message records. */
+  const recorded = new Map<string, Set<number>>();
   for (const { key, value } of databases.deliveries.getRange()) {
-    if (key[0] !== client) {
-      client = key[0];
-      clientList = [];
-      deliveries.set(client, clientList);
-    }
-    clientList.push(value);
-    referenced.add(value.messageId);
-    if (value.sequence > lastSequence) lastSequence = value.sequence;
+    const [clientId, sequence] = key;
+    const messageId = typeof value === 'number' ? value : value.messageId;
+    listIn(deliveryRecords, messageId).push([clientId, sequence]);
+    setIn(recorded, clientId).add(sequence);
+    if (typeof value !== 'number') listIn(deliveries, clientId).push(value);
+    if (sequence > lastSequence) lastSequence = sequence;
   }
 
   const messages = new Map<number, StoredMessage>();
+  const owed = new Set<number>();
+  for (const list of deliveries.values()) for (const delivery of list) owed.add(delivery.messageId);
+  let inMessageRecords = false;
   for (const { key, value } of databases.messages.getRange()) {
     if (key > lastMessageId) lastMessageId = key;
-    if (referenced.has(key)) messages.set(key, reviveMessage(value));
-    else void databases.messages.remove(key);
+    const { deliveries: first, ...message } = value;
+    for (const delivery of first === undefined ? [] : decodeDeliveries(first, key)) {
+      if (delivery.sequence > lastSequence) lastSequence = delivery.sequence;
+      if (recorded.get(delivery.clientId)?.has(delivery.sequence) === true) continue;
+      const { clientId, ...stored } = delivery;
+      listIn(deliveries, clientId).push(stored);
+      owed.add(key);
+      inMessageRecords = true;
+    }
+    if (owed.has(key)) messages.set(key, reviveMessage(message));
+    else deleteMessage(databases, key, deliveryRecords);
   }
-  if (messages.size < referenced.size) dropDanglingDeliveries(databases, deliveries, messages);
+  // Records come per client in sequence order; deliveries from message records join them out of order.
+  if (inMessageRecords) for (const list of deliveries.values()) list.sort((a, b) => a.sequence - b.sequence);
+  dropDangling(databases, deliveries, deliveryRecords, messages);
 
   const incomingQos2 = new Map<string, number[]>();
   let packetIds: number[] = [];
-  client = undefined;
+  let client: string | undefined;
   for (const [clientId, packetId] of databases.incomingQos2.getKeys()) {
     if (clientId !== client) {
       client = clientId;
@@ -73,22 +89,49 @@ export function loadState(databases: Databases): StoredState {
   const retained = [];
   for (const { value } of databases.retained.getRange()) retained.push(reviveMessage(value));
 
-  return { sessions, deliveries, messages, incomingQos2, retained, lastMessageId, lastSequence };
+  return { sessions, deliveries, messages, deliveryRecords, incomingQos2, retained, lastMessageId, lastSequence };
+}
+
+function deleteMessage(databases: Databases, messageId: number, deliveryRecords: Map<number, DeliveryKey[]>): void {
+  void databases.messages.remove(messageId);
+  for (const key of deliveryRecords.get(messageId) ?? []) void databases.deliveries.remove(key);
+  deliveryRecords.delete(messageId);
 }
 
 // A delivery without its message cannot be sent again; keeping it would only make the broker stumble.
-function dropDanglingDeliveries(
+function dropDangling(
   databases: Databases,
   deliveries: Map<string, StoredDelivery[]>,
+  deliveryRecords: Map<number, DeliveryKey[]>,
   messages: Map<number, StoredMessage>,
 ): void {
+  for (const [messageId, keys] of deliveryRecords) {
+    if (messages.has(messageId)) continue;
+    for (const key of keys) void databases.deliveries.remove(key);
+    deliveryRecords.delete(messageId);
+  }
   for (const [clientId, list] of deliveries) {
     const kept = list.filter((delivery) => messages.has(delivery.messageId));
     if (kept.length === list.length) continue;
-    for (const delivery of list) {
-      if (!messages.has(delivery.messageId)) void databases.deliveries.remove([clientId, delivery.sequence]);
-    }
     if (kept.length === 0) deliveries.delete(clientId);
     else deliveries.set(clientId, kept);
   }
+}
+
+function listIn<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (list === undefined) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
+}
+
+function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
 }

@@ -1,7 +1,7 @@
 // The in-memory Store: plain maps, nothing durable. Serves `durability: 'memory'` and tests.
 // open() may be called again at any time and returns a snapshot of what the maps hold.
 
-import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 
 export class MemoryStore implements Store {
   private readonly sessions = new Map<string, StoredSession>();
@@ -34,6 +34,7 @@ export class MemoryStore implements Store {
       sessions: [...this.sessions.values()].map(copySession),
       deliveries,
       messages: referenced,
+      deliveryRecords: new Map(), // deliveries are deleted at once, nothing is left to clean up
       incomingQos2,
       retained: [...this.retained.values()],
       lastMessageId: this.lastMessageId,
@@ -53,13 +54,15 @@ export class MemoryStore implements Store {
     this.incomingQos2.delete(clientId);
   }
 
-  saveMessage(messageId: number, message: StoredMessage): void {
+  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
     this.messages.set(messageId, message);
     if (messageId > this.lastMessageId) this.lastMessageId = messageId;
+    for (let index = 0; index < deliveries.length; index++) this.saveDelivery(clientIds[index]!, deliveries[index]!);
   }
 
-  deleteMessage(messageId: number): void {
+  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
     this.messages.delete(messageId);
+    for (const [clientId, sequence] of deliveryRecords) this.deleteDelivery(clientId, sequence);
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
