@@ -191,8 +191,10 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   const flapping = new FlappingDetector(flappingConfig);
 
   const findBan = (request: AdmitConnectRequest, now: number): Ban | undefined => {
-    const subject = { clientId: request.clientId, username: request.username, address: request.peer.address };
-    const found = bans.find(subject, now) ?? storeAddressBans.findAddress(subject.address, now);
+    // The peer address is looked up lazily (transport/listener.ts): only when some ban is by address.
+    const byAddress = bans.hasAddressBans || storeAddressBans.hasAddressBans;
+    const subject = { clientId: request.clientId, username: request.username, address: byAddress ? request.peer.address : '' };
+    const found = bans.find(subject, now) ?? (byAddress ? storeAddressBans.findAddress(subject.address, now) : undefined);
     if (found !== undefined) return found;
     if (request.clientId !== '') {
       const ban = records.getRecord<Ban>('ban', banKey('clientid', request.clientId));
@@ -213,7 +215,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
       logger.info({ clientId: request.clientId, username: request.username, peer: request.peer.address, ban: `${ban.kind} ${ban.value}`, reason: ban.reason }, 'banned client refused');
       return { reasonCode: ReasonCode.Banned, reason: 'banned' };
     }
-    const lock = lockout.lockFor(request.peer.address, request.username, now);
+    const lock = lockout.hasLocks ? lockout.lockFor(request.peer.address, request.username, now) : undefined;
     if (lock !== undefined) {
       lockout.stats.refused++;
       logger.info({ clientId: request.clientId, peer: request.peer.address, lock: lock.key, until: new Date(lock.until).toISOString() }, 'locked out after failed authentications');

@@ -222,11 +222,15 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
     reasonCode: ReasonCode.Success,
     properties: connackProperties,
   });
-  channel.context.logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
-  session.attach(channel);
-  if (broker.events.listenerCount('client.connected') > 0) {
-    broker.events.emit('client.connected', channel.client, sessionPresent);
+  const logger = channel.context.logger;
+  if (logger.isLevelEnabled('debug')) {
+    logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
   }
+  session.attach(channel);
+  const events = broker.events;
+  if (events.listenerCount('client.connected') > 0) events.emit('client.connected', channel.client, sessionPresent);
+  // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
+  if (events.listenerCount('client.disconnected') > 0) channel.resolvePeer();
 }
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
