@@ -250,17 +250,17 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
 
   // --- connection gate: rate per listener/address, pending connections per address ------------
   const connectionRate = new ConnectionRateLimiter(rateLimits);
-  const pending = new PendingConnections(maxPending);
+  // The pending-connection cap looks a peer's address up only once many connections are pending (see pending-connections.ts).
+  const pending = new PendingConnections(maxPending, (peer) => normalizeAddress(peer.address));
   if (connectionRate.enabled || pending.enabled) {
     removers.push(
       broker.addConnectionGate((stream, peer) => {
-        const address = normalizeAddress(peer.address);
-        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, address, Date.now())) {
+        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, normalizeAddress(peer.address), Date.now())) {
           stats.connectionRateRefused++;
           return false;
         }
         if (pending.enabled) {
-          if (pending.admit(peer, stream, address)) stats.pendingEvicted++;
+          if (pending.admit(peer, stream)) stats.pendingEvicted++;
         }
         return true;
       }),
@@ -273,6 +273,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   }
   // One line per maintenance tick during a flood, not one per socket.
   const logEvictions = (): void => {
+    pending.dropClosed();
     const evictions = pending.takeEvictions();
     if (evictions.size === 0) return;
     let evicted = 0;
