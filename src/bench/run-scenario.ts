@@ -209,7 +209,7 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     if (options.scenario === 'conn') {
       if (pid !== undefined && options.settleMax > 0) {
         progress.phase = 'settle';
-        settledReading = await waitForSettledResidentBytes(pid, options.settleMax);
+        settledReading = await waitForSettledResidentBytes(pid, options.settleMax, Math.min(options.settleMin, options.settleMax));
       }
       progress.phase = 'hold';
       await delay(options.hold * 1000);

@@ -29,8 +29,13 @@ export function hasSettled(samples: readonly number[]): boolean {
   return Math.min(...window) >= start * (1 - SETTLE_TOLERANCE);
 }
 
-/** Samples `pid`'s RSS each second until it settles or `maxSeconds` pass; undefined when /proc cannot be read. */
-export async function waitForSettledResidentBytes(pid: number, maxSeconds: number): Promise<SettledReading | undefined> {
+/**
+ * Samples `pid`'s RSS each second until it settles (but not before `minSeconds`) or `maxSeconds` pass;
+ * undefined when /proc cannot be read. V8 gives its grown young generation back only when its memory
+ * reducer runs on an idle process, which can be 20 s or more after the burst, after RSS was flat for 10 s:
+ * a minimum wait catches that.
+ */
+export async function waitForSettledResidentBytes(pid: number, maxSeconds: number, minSeconds = 0): Promise<SettledReading | undefined> {
   const samples: number[] = [];
   const startedAt = Date.now();
   for (;;) {
@@ -38,7 +43,7 @@ export async function waitForSettledResidentBytes(pid: number, maxSeconds: numbe
     if (resident === undefined) return undefined;
     samples.push(resident);
     const seconds = (Date.now() - startedAt) / 1000;
-    if (hasSettled(samples)) return { residentBytes: resident, seconds, settled: true };
+    if (seconds >= minSeconds && hasSettled(samples)) return { residentBytes: resident, seconds, settled: true };
     if (seconds >= maxSeconds) return { residentBytes: resident, seconds, settled: false };
     await new Promise((resolve) => setTimeout(resolve, SETTLE_SAMPLE_MILLISECONDS));
   }
