@@ -25,6 +25,9 @@ const cpuEfficiency: Metric = {
 const lost: Metric = { name: 'lost (QoS>=1) / dropped', higherIsBetter: false, read: (result) => result.lost };
 const throughput = [deliveries, cpuEfficiency, lost];
 
+/** Seconds the idle-connections row waits at most for the broker's RSS to settle (`--settle-max`). */
+export const DEFAULT_SETTLE_MAX_SECONDS = 60;
+
 export function benchRows(quick: boolean): BenchRow[] {
   return [
     { id: 'pairs-q0', title: '100 pairs QoS 0', options: { scenario: 'pairs', clients: 100, qos: 0 }, metrics: throughput },
@@ -54,7 +57,7 @@ export function benchRows(quick: boolean): BenchRow[] {
       id: 'idle-connections',
       title: `${quick ? '5k' : '19k'} idle connections`,
       // 32 in flight stays inside Mosquitto's listen backlog of 100: past it, dropped SYNs come back after 1 s.
-      options: { scenario: 'conn', clients: quick ? 5_000 : 19_000, hold: 2, connectConcurrency: 32 },
+      options: { scenario: 'conn', clients: quick ? 5_000 : 19_000, hold: 2, connectConcurrency: 32, settleMax: DEFAULT_SETTLE_MAX_SECONDS },
       metrics: [
         { name: 'connections/s', higherIsBetter: true, read: (result) => result.connect.perSecond },
         {
@@ -67,7 +70,12 @@ export function benchRows(quick: boolean): BenchRow[] {
           higherIsBetter: false,
           read: (result) => (result.connect.opened === 0 ? undefined : (result.connect.loadGeneratorCpuSeconds * 1e6) / result.connect.opened),
         },
-        { name: 'RSS bytes/connection', higherIsBetter: false, read: (result) => result.broker?.residentBytesPerConnection },
+        { name: 'RSS bytes/connection right after connecting', higherIsBetter: false, read: (result) => result.broker?.residentBytesPerConnection },
+        {
+          name: 'RSS bytes/connection settled',
+          higherIsBetter: false,
+          read: (result) => result.broker?.residentBytesSettledPerConnection,
+        },
         { name: 'failed connections', higherIsBetter: false, read: (result) => result.connect.failed },
       ],
     },

@@ -2,12 +2,12 @@
 // this load generator to CPU 1; brokers alternate run by run (A B C A B C ...), and the table shows medians.
 //
 //   npm run bench -- [--quick] [--runs N] [--duration S] [--scenarios a,b] [--brokers mosquitto,aedes,starling]
-//                    [--nodelay default,on] [--json out.json]
+//                    [--nodelay default,on] [--settle-max S] [--settle-min S] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/bench/cli.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
-import { benchRows, type BenchRow } from './rows.js';
+import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type BenchRow } from './rows.js';
 
 interface RunSettings {
   quick: boolean;
@@ -37,6 +37,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --scenarios <a,b>       rows to run: ${benchRows(false).map((row) => row.id).join(', ')}
   --brokers <a,b>         brokers: ${BROKERS.join(', ')} (all)
   --nodelay <default,on>  broker TCP_NODELAY modes to compare (default,on; quick: default)
+  --settle-max <s>        idle-connections: wait at most this long for the broker's RSS to settle
+                          (no drop over 1 % for 10 s) before the settled reading (${DEFAULT_SETTLE_MAX_SECONDS}; 0: off)
+  --settle-min <s>        idle-connections: but wait at least this long (0)
   --json <file>           write every measurement and the medians as JSON
 `;
 
@@ -79,10 +82,22 @@ function parseSettings(argv: string[]): RunSettings | undefined {
         break;
       }
       case '--nodelay': settings.noDelayModes = value().split(',') as ('default' | 'on')[]; break;
+      case '--settle-max': for (const row of connectionRows(settings)) row.options.settleMax = seconds(flag!, value()); break;
+      case '--settle-min': for (const row of connectionRows(settings)) row.options.settleMin = seconds(flag!, value()); break;
       default: throw new Error(`unknown option ${flag}`);
     }
   }
   return settings;
+}
+
+function connectionRows(settings: RunSettings): BenchRow[] {
+  return settings.rows.filter((row) => row.options.scenario === 'conn');
+}
+
+function seconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (!(value >= 0)) throw new Error(`${flag} needs a number of seconds >= 0`);
+  return value;
 }
 
 function median(values: number[]): number | undefined {

@@ -191,8 +191,10 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   const flapping = new FlappingDetector(flappingConfig);
 
   const findBan = (request: AdmitConnectRequest, now: number): Ban | undefined => {
-    const subject = { clientId: request.clientId, username: request.username, address: request.peer.address };
-    const found = bans.find(subject, now) ?? storeAddressBans.findAddress(subject.address, now);
+    // The peer address is looked up lazily (transport/listener.ts): only when some ban is by address.
+    const byAddress = bans.hasAddressBans || storeAddressBans.hasAddressBans;
+    const subject = { clientId: request.clientId, username: request.username, address: byAddress ? request.peer.address : '' };
+    const found = bans.find(subject, now) ?? (byAddress ? storeAddressBans.findAddress(subject.address, now) : undefined);
     if (found !== undefined) return found;
     if (request.clientId !== '') {
       const ban = records.getRecord<Ban>('ban', banKey('clientid', request.clientId));
@@ -213,7 +215,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
       logger.info({ clientId: request.clientId, username: request.username, peer: request.peer.address, ban: `${ban.kind} ${ban.value}`, reason: ban.reason }, 'banned client refused');
       return { reasonCode: ReasonCode.Banned, reason: 'banned' };
     }
-    const lock = lockout.lockFor(request.peer.address, request.username, now);
+    const lock = lockout.hasLocks ? lockout.lockFor(request.peer.address, request.username, now) : undefined;
     if (lock !== undefined) {
       lockout.stats.refused++;
       logger.info({ clientId: request.clientId, peer: request.peer.address, lock: lock.key, until: new Date(lock.until).toISOString() }, 'locked out after failed authentications');
@@ -248,17 +250,17 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
 
   // --- connection gate: rate per listener/address, pending connections per address ------------
   const connectionRate = new ConnectionRateLimiter(rateLimits);
-  const pending = new PendingConnections(maxPending);
+  // The pending-connection cap looks a peer's address up only once many connections are pending (see pending-connections.ts).
+  const pending = new PendingConnections(maxPending, (peer) => normalizeAddress(peer.address));
   if (connectionRate.enabled || pending.enabled) {
     removers.push(
       broker.addConnectionGate((stream, peer) => {
-        const address = normalizeAddress(peer.address);
-        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, address, Date.now())) {
+        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, normalizeAddress(peer.address), Date.now())) {
           stats.connectionRateRefused++;
           return false;
         }
         if (pending.enabled) {
-          if (pending.admit(peer, stream, address)) stats.pendingEvicted++;
+          if (pending.admit(peer, stream)) stats.pendingEvicted++;
         }
         return true;
       }),
@@ -271,6 +273,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   }
   // One line per maintenance tick during a flood, not one per socket.
   const logEvictions = (): void => {
+    pending.dropClosed();
     const evictions = pending.takeEvictions();
     if (evictions.size === 0) return;
     let evicted = 0;

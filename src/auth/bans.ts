@@ -86,6 +86,11 @@ export class BanList {
     return this.exact.size + this.ranges.length;
   }
 
+  /** Whether any ban is by address (otherwise a client's address need not be looked up). */
+  get hasAddressBans(): boolean {
+    return this.ranges.length > 0;
+  }
+
   add(ban: Ban): void {
     if (ban.kind === 'address') {
       this.ranges = this.ranges.filter((entry) => entry.ban.value !== ban.value);

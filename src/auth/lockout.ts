@@ -48,6 +48,11 @@ export class Lockout {
     return newlyLocked;
   }
 
+  /** Whether anything is locked now (otherwise a client's address need not be looked up). */
+  get hasLocks(): boolean {
+    return this.locked.size > 0;
+  }
+
   /** The lock that refuses this address or username, if any. */
   lockFor(address: string, username: string | undefined, now: number): { key: string; until: number } | undefined {
     if (this.locked.size === 0) return undefined;

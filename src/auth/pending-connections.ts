@@ -3,66 +3,63 @@
 // bounded during a flood of silent sockets, and a genuine client behind the same address (NAT,
 // loopback) still gets in, because it sends CONNECT before the flood can push it out.
 //
+// While fewer connections are pending in all than one address may hold, no address can be at its
+// cap: pending connections are then kept in one list in arrival order, without their addresses (the
+// peer address is looked up lazily, and a connection that sends CONNECT at once never needs it).
+// Once the list reaches the cap it is indexed by address, until it shrinks to half the cap again.
+// No close listener per socket: closed connections are dropped from the list when it reaches the
+// cap or is indexed, and settle() drops a connection as soon as its CONNECT arrives.
+//
 // Evictions are counted per address until takeEvictions() reads them, so the caller can log one
 // summary line per interval instead of one per socket.
 
 import type { Duplex } from 'node:stream';
 import type { PeerInfo } from '../hooks/events.js';
 
-interface Pending {
-  readonly stream: Duplex;
-  /** Settles the connection if it closes while pending; removed once it settles, so a connected client keeps no listener. */
-  readonly onClose: () => void;
-}
-
 export class PendingConnections {
-  /** address -> its pending connections in arrival order (a Map iterates in insertion order). */
-  private readonly byAddress = new Map<string, Map<PeerInfo, Pending>>();
+  /** Every pending connection, in arrival order (a Map iterates in insertion order). */
+  private readonly pending = new Map<PeerInfo, Duplex>();
+  /** address -> its pending connections in arrival order; only while the list is long enough to need it. */
+  private byAddress: Map<string, Map<PeerInfo, Duplex>> | undefined;
   private readonly addressOf = new Map<PeerInfo, string>();
   private evictions = new Map<string, number>();
 
-  constructor(private readonly maxPerAddress: number) {}
+  constructor(
+    private readonly maxPerAddress: number,
+    /** The normalized address of a peer (looked up on demand). */
+    private readonly addressOfPeer: (peer: PeerInfo) => string,
+  ) {}
 
   get enabled(): boolean {
     return this.maxPerAddress > 0;
   }
 
-  /** Pending connections from this address now. */
-  count(address: string): number {
-    return this.byAddress.get(address)?.size ?? 0;
-  }
-
   /** Records a new connection as pending; at the cap, closes the address's oldest pending one first (and returns true). */
-  admit(peer: PeerInfo, stream: Duplex, address: string): boolean {
-    const current = this.byAddress.get(address);
-    const full = current !== undefined && current.size >= this.maxPerAddress;
+  admit(peer: PeerInfo, stream: Duplex): boolean {
+    this.dropIndexWhenShort();
+    if (this.byAddress === undefined && this.pending.size + 1 >= this.maxPerAddress) {
+      this.dropClosed();
+      if (this.pending.size + 1 >= this.maxPerAddress) this.index();
+    }
+    this.pending.set(peer, stream);
+    const byAddress = this.byAddress;
+    if (byAddress === undefined) return false;
+    const address = this.addressOfPeer(peer);
+    let current = byAddress.get(address);
+    if (current === undefined) byAddress.set(address, (current = new Map()));
+    if (current.size >= this.maxPerAddress) this.dropClosedOf(current);
+    const full = current.size >= this.maxPerAddress;
     if (full) this.evictOldest(current, address);
-    let pending = this.byAddress.get(address);
-    if (pending === undefined) this.byAddress.set(address, (pending = new Map()));
-    const onClose = (): void => this.settle(peer);
-    stream.once('close', onClose);
-    pending.set(peer, { stream, onClose });
+    current.set(peer, stream);
     this.addressOf.set(peer, address);
     return full;
   }
 
-  private evictOldest(pending: Map<PeerInfo, Pending>, address: string): void {
-    const [oldestPeer, oldest] = pending.entries().next().value!;
-    this.settle(oldestPeer);
-    oldest.stream.destroy();
-    this.evictions.set(address, (this.evictions.get(address) ?? 0) + 1);
-  }
-
   /** The connection sent CONNECT or closed: it no longer counts. */
   settle(peer: PeerInfo): void {
-    const address = this.addressOf.get(peer);
-    if (address === undefined) return;
-    this.addressOf.delete(peer);
-    const pending = this.byAddress.get(address)!;
-    const entry = pending.get(peer)!;
-    entry.stream.off('close', entry.onClose);
-    pending.delete(peer);
-    if (pending.size === 0) this.byAddress.delete(address);
+    if (!this.pending.delete(peer)) return;
+    const byAddress = this.byAddress;
+    if (byAddress !== undefined) this.unindex(byAddress, peer);
   }
 
   /** Evictions per address since the last call. */
@@ -70,5 +67,50 @@ export class PendingConnections {
     const taken = this.evictions;
     this.evictions = new Map();
     return taken;
+  }
+
+  /** Drops connections that closed before sending CONNECT (called from the maintenance tick too). */
+  dropClosed(): void {
+    for (const [peer, stream] of this.pending) if (stream.destroyed) this.settle(peer);
+    this.dropIndexWhenShort();
+  }
+
+  private dropIndexWhenShort(): void {
+    if (this.byAddress === undefined || this.pending.size >= this.maxPerAddress / 2) return;
+    this.byAddress = undefined;
+    this.addressOf.clear();
+  }
+
+  private dropClosedOf(current: Map<PeerInfo, Duplex>): void {
+    for (const [peer, stream] of current) if (stream.destroyed) this.settle(peer);
+  }
+
+  private index(): void {
+    const byAddress = new Map<string, Map<PeerInfo, Duplex>>();
+    for (const [peer, stream] of this.pending) {
+      const address = this.addressOfPeer(peer);
+      let current = byAddress.get(address);
+      if (current === undefined) byAddress.set(address, (current = new Map()));
+      current.set(peer, stream);
+      this.addressOf.set(peer, address);
+    }
+    this.byAddress = byAddress;
+  }
+
+  private unindex(byAddress: Map<string, Map<PeerInfo, Duplex>>, peer: PeerInfo): void {
+    const address = this.addressOf.get(peer);
+    if (address === undefined) return;
+    this.addressOf.delete(peer);
+    const current = byAddress.get(address);
+    if (current === undefined) return;
+    current.delete(peer);
+    if (current.size === 0) byAddress.delete(address);
+  }
+
+  private evictOldest(current: Map<PeerInfo, Duplex>, address: string): void {
+    const [oldestPeer, oldest] = current.entries().next().value!;
+    this.settle(oldestPeer);
+    oldest.destroy();
+    this.evictions.set(address, (this.evictions.get(address) ?? 0) + 1);
   }
 }

@@ -37,6 +37,10 @@ export interface BenchOptions {
   keepAlive: number;
   /** conn: seconds to keep the connections open and idle after they are all up. */
   hold: number;
+  /** conn with --broker-pid: after connecting, sample the broker's RSS each second until it settles, at most this many seconds (0: off). */
+  settleMax: number;
+  /** conn: seconds to wait at least before the settled reading. */
+  settleMin: number;
   /** conn: connection attempts in flight at once (per worker). */
   connectConcurrency: number;
   brokerPid?: number | undefined;
@@ -73,6 +77,8 @@ export function defaultOptions(scenario: Scenario): BenchOptions {
     noDelay: true,
     keepAlive: 60,
     hold: 0,
+    settleMax: 0,
+    settleMin: 0,
     // Past a broker's listen backlog (Mosquitto's is 100) dropped SYNs come back only after a 1 s retransmit.
     connectConcurrency: 32,
     tls: false,
@@ -119,6 +125,9 @@ Options:
       --nodelay <true|false>  TCP_NODELAY on client sockets (true)
   -k, --keepalive <s>         keep-alive seconds (60)
       --hold <s>              conn: keep connections idle this long (0)
+      --settle-max <s>        conn with --broker-pid: also read the broker's RSS once it has settled (no drop
+                              over 1 % for 10 s), sampling each second for at most this long (0: off)
+      --settle-min <s>        conn: wait at least this long before the settled reading (0)
       --concurrency <n>       conn: connections between socket open and CONNACK, per worker (32)
       --broker-pid <pid>      read the broker's RSS and CPU time from /proc
       --tls                   connect with TLS
@@ -197,6 +206,8 @@ export function parseBenchArguments(argv: readonly string[]): ParsedArguments {
       case '--nodelay': options.noDelay = parseBoolean(flag, takeValue()); break;
       case '-k': case '--keepalive': options.keepAlive = parseInteger(flag, takeValue(), 0, 65_535); break;
       case '--hold': options.hold = parseNumber(flag, takeValue(), 0); break;
+      case '--settle-max': options.settleMax = parseNumber(flag, takeValue(), 0); break;
+      case '--settle-min': options.settleMin = parseNumber(flag, takeValue(), 0); break;
       case '--concurrency': options.connectConcurrency = parseInteger(flag, takeValue(), 1); break;
       case '--broker-pid': options.brokerPid = parseInteger(flag, takeValue(), 1); break;
       case '--tls': options.tls = true; break;

@@ -50,7 +50,11 @@ export function formatSummary(result: BenchResult): string {
     if (broker.cpuSeconds !== undefined) parts.push(`CPU ${broker.cpuSeconds.toFixed(2)} s`);
     if (broker.messagesPerCpuSecond !== undefined) parts.push(`${integer.format(broker.messagesPerCpuSecond)} msg per CPU-second`);
     if (broker.residentBytesAfter !== undefined) parts.push(`RSS ${integer.format(broker.residentBytesAfter / 1024)} KiB`);
-    if (broker.residentBytesPerConnection !== undefined) parts.push(`${integer.format(broker.residentBytesPerConnection)} B per connection`);
+    if (broker.residentBytesPerConnection !== undefined) parts.push(`${integer.format(broker.residentBytesPerConnection)} B per connection right after connecting`);
+    if (broker.residentBytesSettledPerConnection !== undefined) {
+      const how = broker.settled === true ? 'settled' : 'not settled';
+      parts.push(`${integer.format(broker.residentBytesSettledPerConnection)} B per connection ${how} after ${broker.settleSeconds!.toFixed(0)} s idle`);
+    }
     if (broker.cpuMicrosecondsPerConnection !== undefined) {
       parts.push(`connect phase CPU ${broker.connectCpuSeconds!.toFixed(2)} s, ${broker.cpuMicrosecondsPerConnection.toFixed(1)} µs per connection`);
     }

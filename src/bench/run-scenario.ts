@@ -8,6 +8,7 @@ import { monotonicMilliseconds } from './clock.js';
 import { Histogram } from './histogram.js';
 import type { BenchOptions } from './options.js';
 import { planScenario, splitPlan } from './plan.js';
+import { waitForSettledResidentBytes, type SettledReading } from './settled-rss.js';
 
 export interface LatencySummary {
   count: number;
@@ -59,6 +60,12 @@ export interface BenchResult {
     residentBytesBefore?: number | undefined;
     residentBytesAfter?: number | undefined;
     residentBytesPerConnection?: number | undefined;
+    /** conn with --settle-max: RSS once it stopped dropping with the connections open and idle (see settled-rss.ts). */
+    residentBytesSettled?: number | undefined;
+    residentBytesSettledPerConnection?: number | undefined;
+    /** Seconds of sampling until the settled reading, and whether RSS settled before --settle-max ran out. */
+    settleSeconds?: number | undefined;
+    settled?: boolean | undefined;
     /** Broker CPU seconds during the connect phase, and per connection opened (microseconds). */
     connectCpuSeconds?: number | undefined;
     cpuMicrosecondsPerConnection?: number | undefined;
@@ -198,7 +205,12 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
     let ranges: PublisherRange[] = [];
     let results: AgentResult[] = [];
     let idleConnectionsLost = 0;
+    let settledReading: SettledReading | undefined;
     if (options.scenario === 'conn') {
+      if (pid !== undefined && options.settleMax > 0) {
+        progress.phase = 'settle';
+        settledReading = await waitForSettledResidentBytes(pid, options.settleMax, Math.min(options.settleMin, options.settleMax));
+      }
       progress.phase = 'hold';
       await delay(options.hold * 1000);
       idleConnectionsLost = sumProgress(await Promise.all(agents.map((agent) => agent.progress()))).lostConnections;
@@ -284,6 +296,13 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
           residentBytesBefore === undefined || residentBytesAfter === undefined || connectTotals.opened === 0
             ? undefined
             : (residentBytesAfter - residentBytesBefore) / connectTotals.opened,
+        residentBytesSettled: settledReading?.residentBytes,
+        residentBytesSettledPerConnection:
+          residentBytesBefore === undefined || settledReading === undefined || connectTotals.opened === 0
+            ? undefined
+            : (settledReading.residentBytes - residentBytesBefore) / connectTotals.opened,
+        settleSeconds: settledReading?.seconds,
+        settled: settledReading?.settled,
         connectCpuSeconds,
         cpuMicrosecondsPerConnection:
           connectCpuSeconds === undefined || connectTotals.opened === 0 ? undefined : (connectCpuSeconds * 1e6) / connectTotals.opened,

@@ -36,6 +36,10 @@ export class BrokerCore implements SessionObserver {
   private readonly matchedGroups: Array<SharedGroup<Subscription>> = [];
   private currentMessage: Message | undefined;
   private readonly visitRoute = (route: Route): void => this.collect(route);
+  /** Trie entries (subscriptions and shared groups) whose filter starts with the level `$SYS`: the only ones a `$SYS/...` topic can match [MQTT-4.7.2-1]. */
+  private sysRoutes = 0;
+  /** Called when the first `$SYS` subscription arrives (true) and when the last one goes (false). */
+  onSysSubscribersChanged: ((present: boolean) => void) | undefined;
 
   constructor(readonly config: BrokerConfig) {}
 
@@ -51,7 +55,7 @@ export class BrokerCore implements SessionObserver {
 
   subscribe(subscription: Subscription): void {
     if (subscription.group === undefined) {
-      if (this.routes.add(subscription.filter, subscription)) this.counters.subscriptions++;
+      if (this.addRoute(subscription.filter, subscription)) this.counters.subscriptions++;
       return;
     }
     const key = sharedKey(subscription.group, subscription.filter);
@@ -59,7 +63,7 @@ export class BrokerCore implements SessionObserver {
     if (group === undefined) {
       group = new SharedGroup<Subscription>(subscription.group, subscription.filter, this.config.sharedSubscriptionStrategy);
       this.sharedGroups.set(key, group);
-      this.routes.add(subscription.filter, group);
+      this.addRoute(subscription.filter, group);
     }
     for (const member of group.members()) {
       if (member.session === subscription.session) group.remove(member); // replaced options
@@ -69,7 +73,7 @@ export class BrokerCore implements SessionObserver {
 
   unsubscribe(subscription: Subscription): void {
     if (subscription.group === undefined) {
-      if (this.routes.remove(subscription.filter, subscription)) this.counters.subscriptions--;
+      if (this.removeRoute(subscription.filter, subscription)) this.counters.subscriptions--;
       return;
     }
     const key = sharedKey(subscription.group, subscription.filter);
@@ -78,8 +82,25 @@ export class BrokerCore implements SessionObserver {
     this.counters.subscriptions--;
     if (group.size === 0) {
       this.sharedGroups.delete(key);
-      this.routes.remove(subscription.filter, group);
+      this.removeRoute(subscription.filter, group);
     }
+  }
+
+  /** Whether some subscription could match a `$SYS/...` topic; lets $SYS events be skipped when nobody listens. */
+  get hasSysSubscribers(): boolean {
+    return this.sysRoutes > 0;
+  }
+
+  private addRoute(filter: string, route: Route): boolean {
+    const added = this.routes.add(filter, route);
+    if (added && isSysFilter(filter) && this.sysRoutes++ === 0) this.onSysSubscribersChanged?.(true);
+    return added;
+  }
+
+  private removeRoute(filter: string, route: Route): boolean {
+    const removed = this.routes.remove(filter, route);
+    if (removed && isSysFilter(filter) && --this.sysRoutes === 0) this.onSysSubscribersChanged?.(false);
+    return removed;
   }
 
   /** The member of a shared group that should take over a message from a leaving member. */
@@ -184,4 +205,9 @@ export function sharedKey(group: string, filter: string): string {
 
 export function minQoS(a: QoS, b: QoS): QoS {
   return a < b ? a : b;
+}
+
+/** `$SYS` or `$SYS/...`: wildcards at the first level never match `$` topics [MQTT-4.7.2-1]. */
+function isSysFilter(filter: string): boolean {
+  return filter.startsWith('$SYS') && (filter.length === 4 || filter.charCodeAt(4) === 0x2f);
 }

@@ -211,6 +211,11 @@ export class Channel implements DeliverySink, LiveClient {
     this.disconnect(reasonCode, reason);
   }
 
+  resolvePeer(): void {
+    // Reading the address of a lazily looked-up peer (transport/listener.ts) looks it up.
+    void this.peer.address;
+  }
+
   /** The socket closed (or we closed it): detach from the session, publish the will if due. */
   connectionLost(reason: string): void {
     this.closeConnection(ReasonCode.UnspecifiedError, reason, true);

@@ -193,8 +193,10 @@ export class Connection implements Outbox {
 
   receive(chunk: Buffer): void {
     this.options.counters.bytesReceived += chunk.length;
-    if (this.connectHead !== undefined && this.connectHead.length < CONNECT_LEVEL_BYTES) {
-      this.connectHead = Buffer.concat([this.connectHead, chunk.subarray(0, CONNECT_LEVEL_BYTES - this.connectHead.length)]);
+    const head = this.connectHead;
+    if (head !== undefined && head.length < CONNECT_LEVEL_BYTES) {
+      // Usually the whole CONNECT is in the first chunk: a view of it, no copy (dropped once the first packet is decoded).
+      this.connectHead = head.length === 0 ? chunk.subarray(0, CONNECT_LEVEL_BYTES) : Buffer.concat([head, chunk.subarray(0, CONNECT_LEVEL_BYTES - head.length)]);
     }
     this.decoder.push(chunk);
     if (!this.processing) this.process();

@@ -69,9 +69,23 @@ export class HookBus {
     return this.chains[name].length > 0;
   }
 
-  async authenticate(request: AuthenticateRequest): Promise<AuthenticateResult> {
-    for (const { fn } of this.chains.authenticate) {
-      const result = await fn(request);
+  /** The first decisive answer; synchronous while every hook answers synchronously (anonymous access, no back-end call). */
+  authenticate(request: AuthenticateRequest): AuthenticateResult | Promise<AuthenticateResult> {
+    const chain = this.chains.authenticate;
+    for (let index = 0; index < chain.length; index++) {
+      const result = chain[index]!.fn(request);
+      if (result instanceof Promise) return this.authenticateFrom(request, index, result);
+      if (result !== undefined) return result;
+    }
+    return undefined;
+  }
+
+  private async authenticateFrom(request: AuthenticateRequest, index: number, pending: Promise<AuthenticateResult>): Promise<AuthenticateResult> {
+    const chain = this.chains.authenticate;
+    const first = await pending;
+    if (first !== undefined) return first;
+    for (let next = index + 1; next < chain.length; next++) {
+      const result = await chain[next]!.fn(request);
       if (result !== undefined) return result;
     }
     return undefined;

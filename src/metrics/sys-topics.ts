@@ -3,6 +3,7 @@
 
 import type { BrokerCore } from '../broker/broker.js';
 import { createMessage } from '../broker/message.js';
+import type { ClientInfo, DisconnectedEvent } from '../hooks/events.js';
 import type { SessionRegistry } from '../session/registry.js';
 
 export const BROKER_VERSION = '0.1.0';
@@ -18,40 +19,48 @@ export class SysTopics {
 
   start(): void {
     const interval = this.broker.config.sysInterval;
-    this.broker.events.on('client.connected', (client, sessionPresent) => {
-      this.event(client.clientId, 'connected', {
-        clientid: client.clientId,
-        username: client.username ?? null,
-        ipaddress: client.peer.address,
-        port: client.peer.port,
-        proto_ver: client.protocolVersion,
-        keepalive: client.keepAlive,
-        clean_start: client.clean,
-        session_present: sessionPresent,
-        connected_at: Date.now(),
-      });
-    });
-    this.broker.events.on('client.disconnected', ({ client, reasonCode, reason }) => {
-      this.event(client.clientId, 'disconnected', {
-        clientid: client.clientId,
-        username: client.username ?? null,
-        ipaddress: client.peer.address,
-        port: client.peer.port,
-        proto_ver: client.protocolVersion,
-        reason_code: reasonCode,
-        reason,
-        disconnected_at: Date.now(),
-      });
-    });
+    // Client events are built and published only while some subscription could receive them.
+    this.broker.onSysSubscribersChanged = (present) => this.listenForClientEvents(present);
+    if (this.broker.hasSysSubscribers) this.listenForClientEvents(true);
     if (interval > 0) {
       this.publishStatistics();
       this.timer = setInterval(() => this.publishStatistics(), interval * 1000).unref();
     }
   }
 
+  private readonly onConnected = (client: ClientInfo, sessionPresent: boolean): void => {
+    this.event(client.clientId, 'connected', {
+      ...describeClient(client),
+      keepalive: client.keepAlive,
+      clean_start: client.clean,
+      session_present: sessionPresent,
+      connected_at: Date.now(),
+    });
+  };
+
+  private readonly onDisconnected = ({ client, reasonCode, reason }: DisconnectedEvent): void => {
+    this.event(client.clientId, 'disconnected', {
+      ...describeClient(client),
+      reason_code: reasonCode,
+      reason,
+      disconnected_at: Date.now(),
+    });
+  };
+
+  private listenForClientEvents(listen: boolean): void {
+    const events = this.broker.events;
+    events.off('client.connected', this.onConnected);
+    events.off('client.disconnected', this.onDisconnected);
+    if (!listen) return;
+    events.on('client.connected', this.onConnected);
+    events.on('client.disconnected', this.onDisconnected);
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.broker.onSysSubscribersChanged = undefined;
+    this.listenForClientEvents(false);
   }
 
   /** Current statistics as topic -> value, also used by tests and the API. */
@@ -86,4 +95,15 @@ export class SysTopics {
     const topic = `$SYS/brokers/${this.broker.config.nodeName}/clients/${clientId}/${kind}`;
     this.broker.publish(createMessage({ topic, payload: JSON.stringify(payload) }, undefined));
   }
+}
+
+/** The fields both client events carry (EMQX's names). */
+function describeClient(client: ClientInfo): object {
+  return {
+    clientid: client.clientId,
+    username: client.username ?? null,
+    ipaddress: client.peer.address,
+    port: client.peer.port,
+    proto_ver: client.protocolVersion,
+  };
 }

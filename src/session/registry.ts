@@ -1,6 +1,7 @@
 // Client id -> session, and the live client holding it: session open/resume, takeover, will
 // publication (with Will Delay Interval) and session expiry.
 
+import type { EventEmitter } from 'node:events';
 import { ProtocolVersion, ReasonCode } from '../codec/constants.js';
 import type { Will } from '../codec/types.js';
 import type { BrokerCore } from '../broker/broker.js';
@@ -14,6 +15,8 @@ export const SESSION_NEVER_EXPIRES = 0xffffffff;
 /** A live connection that owns a session; the registry can kick it out. */
 export interface LiveClient {
   kick(reasonCode: number, reason: string): void;
+  /** Looks up the peer's address now if that was deferred (it cannot be once the socket has closed). */
+  resolvePeer(): void;
 }
 
 export interface OpenedSession {
@@ -28,7 +31,18 @@ export class SessionRegistry {
   /** Set at start when the broker has a store. */
   persistence: SessionPersistence | undefined;
 
-  constructor(private readonly broker: BrokerCore) {}
+  constructor(private readonly broker: BrokerCore) {
+    // Connections look their peer address up lazily; a listener for disconnections (which report the
+    // address after the socket closed) needs the addresses of the clients already connected now.
+    (broker.events as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'client.disconnected') this.resolvePeers();
+    });
+  }
+
+  /** Has every connected client look its peer address up while its socket is still open. */
+  resolvePeers(): void {
+    for (const client of this.clients.values()) client.resolvePeer();
+  }
 
   get size(): number {
     return this.sessions.size;

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerConfig } from '../config/types.js';
-import type { PeerInfo } from '../hooks/events.js';
+import type { PeerCertificate, PeerInfo } from '../hooks/events.js';
 import type { Logger } from '../log.js';
 
 export interface BoundAddress {
@@ -52,6 +52,61 @@ export function warnOnHttp(stream: Duplex, peer: PeerInfo, logger: Logger): void
   });
 }
 
+/** The peer of a tcp/tls socket, whose address is looked up on first use (see SocketPeer). */
 export function peerOf(socket: Socket, listener: string): PeerInfo {
-  return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, listener };
+  return new SocketPeer(socket, listener);
+}
+
+/**
+ * Looks the peer's address and port up (one getpeername call) the first time either is read or written:
+ * with no address bans, lockout, connection limits, ACL placeholders or $SYS and disconnection listeners,
+ * nothing reads them and a connection skips the call. A closed socket can no longer tell its address, so
+ * whatever needs it after the close reads it while the socket is open (see SessionRegistry.resolvePeers).
+ */
+class SocketPeer implements PeerInfo {
+  listenerConfig?: ListenerConfig;
+  certificate?: PeerCertificate;
+  fromCertificate?: { username?: string; clientId?: string };
+  private socket: Socket | undefined;
+  private resolvedAddress = '';
+  private resolvedPort = 0;
+
+  constructor(
+    socket: Socket,
+    readonly listener: string,
+  ) {
+    this.socket = socket;
+  }
+
+  get address(): string {
+    if (this.socket !== undefined) this.lookUp(this.socket);
+    return this.resolvedAddress;
+  }
+
+  set address(address: string) {
+    if (this.socket !== undefined) this.lookUp(this.socket);
+    this.resolvedAddress = address;
+  }
+
+  get port(): number {
+    if (this.socket !== undefined) this.lookUp(this.socket);
+    return this.resolvedPort;
+  }
+
+  set port(port: number) {
+    if (this.socket !== undefined) this.lookUp(this.socket);
+    this.resolvedPort = port;
+  }
+
+  /** JSON shows the peer as the plain object it stands for. */
+  toJSON(): PeerInfo {
+    const { address, port, listener, listenerConfig, certificate, fromCertificate } = this;
+    return { address, port, listener, listenerConfig, certificate, fromCertificate };
+  }
+
+  private lookUp(socket: Socket): void {
+    this.socket = undefined;
+    this.resolvedAddress = socket.remoteAddress ?? '';
+    this.resolvedPort = socket.remotePort ?? 0;
+  }
 }

@@ -84,4 +84,45 @@ describe('sys', () => {
       await pool.closeAll();
     }
   });
+  test('sys - a subscriber that arrives after a client connected still gets its disconnected event with its address', async () => {
+    const pool = new ClientPool(server.url);
+    try {
+      // Connected while no $SYS subscription exists: its events are not built then.
+      const early = await pool.connect({ protocolVersion: 4, clientId: 'sys-early', username: 'bob' });
+      const watcher = await pool.connect({ protocolVersion: 5, clientId: 'sys-late-watcher' });
+      const received = record(watcher);
+      await watcher.subscribeAsync('$SYS/brokers/sys-test-node/clients/#', { qos: 0 });
+      await early.endAsync();
+      const disconnected = JSON.parse((await messageOn(received, '$SYS/brokers/sys-test-node/clients/sys-early/disconnected')).payload);
+      assert.equal(disconnected.clientid, 'sys-early');
+      assert.equal(disconnected.username, 'bob');
+      assert.equal(disconnected.ipaddress, '127.0.0.1', 'the address was looked up while the socket was open');
+      assert.equal(typeof disconnected.port, 'number');
+      assert.ok(disconnected.port > 0);
+      // Events stop once the last $SYS subscription goes, and start again with a new one.
+      await watcher.unsubscribeAsync('$SYS/brokers/sys-test-node/clients/#');
+      assert.equal(server.broker.core.hasSysSubscribers, false);
+      await watcher.subscribeAsync('$SYS/#', { qos: 0 });
+      assert.equal(server.broker.core.hasSysSubscribers, true);
+      await pool.connect({ protocolVersion: 4, clientId: 'sys-after-resubscribe' });
+      await messageOn(received, '$SYS/brokers/sys-test-node/clients/sys-after-resubscribe/connected');
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('sys - only filters starting with the $SYS level count as $SYS subscribers [MQTT-4.7.2-1]', async () => {
+    const pool = new ClientPool(server.url);
+    try {
+      const client = await pool.connect({ protocolVersion: 5, clientId: 'sys-wildcards' });
+      await client.subscribeAsync(['#', '+/brokers/#', '$SYSTEM/x', 'a/$SYS/b'], { qos: 0 });
+      assert.equal(server.broker.core.hasSysSubscribers, false);
+      await client.subscribeAsync('$share/g/$SYS/brokers/#', { qos: 0 });
+      assert.equal(server.broker.core.hasSysSubscribers, true, 'a shared subscription on $SYS counts');
+      await client.unsubscribeAsync('$share/g/$SYS/brokers/#');
+      assert.equal(server.broker.core.hasSysSubscribers, false);
+    } finally {
+      await pool.closeAll();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
 import type { AuthPacket, ConnectPacket, Properties } from '../../codec/types.js';
 import { isValidTopicName } from '../../codec/validate.js';
 import { SESSION_NEVER_EXPIRES } from '../../session/registry.js';
+import type { AuthenticateResult } from '../../hooks/events.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
 import { TopicAliases } from '../topic-alias.js';
@@ -78,8 +79,8 @@ function checkConnect(channel: Channel, packet: ConnectPacket): void {
   }
 }
 
-async function authenticateThenConnect(channel: Channel, packet: ConnectPacket): Promise<void> {
-  const result = await channel.context.broker.hooks.authenticate({
+function authenticateThenConnect(channel: Channel, packet: ConnectPacket): void | Promise<void> {
+  const result = channel.context.broker.hooks.authenticate({
     clientId: packet.clientId,
     username: packet.username,
     password: packet.password,
@@ -87,6 +88,12 @@ async function authenticateThenConnect(channel: Channel, packet: ConnectPacket):
     peer: channel.peer,
     properties: packet.properties,
   });
+  // Anonymous access and cached checks answer at once: no promise, and the CONNACK goes out this turn.
+  if (result instanceof Promise) return result.then((answer) => connectAuthenticated(channel, packet, answer));
+  connectAuthenticated(channel, packet, result);
+}
+
+function connectAuthenticated(channel: Channel, packet: ConnectPacket, result: AuthenticateResult): void {
   if (channel.state === 'closed') return;
   if (result?.result === 'deny') {
     authenticationFailed(channel, packet.clientId, packet.username, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
@@ -222,11 +229,15 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
     reasonCode: ReasonCode.Success,
     properties: connackProperties,
   });
-  channel.context.logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
-  session.attach(channel);
-  if (broker.events.listenerCount('client.connected') > 0) {
-    broker.events.emit('client.connected', channel.client, sessionPresent);
+  const logger = channel.context.logger;
+  if (logger.isLevelEnabled('debug')) {
+    logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
   }
+  session.attach(channel);
+  const events = broker.events;
+  if (events.listenerCount('client.connected') > 0) events.emit('client.connected', channel.client, sessionPresent);
+  // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
+  if (events.listenerCount('client.disconnected') > 0) channel.resolvePeer();
 }
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
