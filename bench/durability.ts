@@ -17,10 +17,9 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { defaultOptions, runScenario } from '../src/bench/cli.js';
 import { LmdbStore } from '../src/store/lmdb/lmdb-store.js';
-import { freePort } from './brokers.js';
+import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess } from './brokers.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const BROKER_CPU = 0;
 const READY_TIMEOUT_MS = 60_000;
 
 type Target = 'starling-sync' | 'starling-batched' | 'starling-memory' | 'mosquitto-persistence';
@@ -239,9 +238,11 @@ async function retainedAtScale(count: number): Promise<void> {
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
+  // Otherwise the load generator can run on the broker's CPU and take time from it.
+  pinThisProcess(LOAD_CPU);
   console.log(
     `QoS 1 publishes into ${settings.sessions} offline persistent sessions (MQTT 3.1.1 clean=false on bench/#), ` +
-      `${settings.publishers} publishers, 32 in flight each, ${settings.duration} s measured, ${settings.runs} run(s); broker on CPU ${BROKER_CPU}`,
+      `${settings.publishers} publishers, 32 in flight each, ${settings.duration} s measured, ${settings.runs} run(s); broker on CPU ${BROKER_CPU}, load generator on CPU ${LOAD_CPU}`,
   );
   const measurements: Measurement[] = [];
   for (let run = 1; run <= settings.runs; run++) {

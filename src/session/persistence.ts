@@ -10,6 +10,7 @@
 
 import type { Message } from '../broker/message.js';
 import type { DeliveryKey, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import { ReferenceCounts } from './reference-counts.js';
 import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
@@ -31,7 +32,7 @@ export class Barrier {
 
 export class SessionPersistence {
   /** Per stored message id, how many deliveries still need it. */
-  private readonly counts = new Map<number, number>();
+  private readonly counts = new ReferenceCounts();
   /** Per stored message id, the keys of its deliveries the store keeps apart from its record. */
   private readonly records = new Map<number, DeliveryKey[]>();
   private lastMessageId = 0;
@@ -79,9 +80,9 @@ export class SessionPersistence {
   ): void {
     this.lastMessageId = lastMessageId;
     this.lastSequence = lastSequence;
-    for (const delivery of deliveries) this.counts.set(delivery.messageId, (this.counts.get(delivery.messageId) ?? 0) + 1);
+    for (const delivery of deliveries) this.counts.set(delivery.messageId, this.counts.get(delivery.messageId) + 1);
     for (const [messageId, keys] of deliveryRecords) {
-      if (this.counts.has(messageId)) this.records.set(messageId, [...keys]);
+      if (this.counts.get(messageId) > 0) this.records.set(messageId, [...keys]);
     }
   }
 
@@ -186,7 +187,7 @@ export class SessionPersistence {
   private reference(message: Message): number {
     if (message === this.pendingMessage) return this.pendingId;
     if (message === this.writtenMessage) {
-      const count = this.counts.get(this.writtenId) ?? 0;
+      const count = this.counts.get(this.writtenId);
       if (count > 0) {
         this.counts.set(this.writtenId, count + 1);
         return this.writtenId;
@@ -217,7 +218,7 @@ export class SessionPersistence {
     if (delivery.sequence === 0) return;
     const messageId = delivery.messageId;
     const count = this.counts.get(messageId);
-    if (count === undefined) return;
+    if (count === 0) return;
     if (!delivery.recorded) {
       delivery.recorded = true;
       this.recordKey(messageId, clientId, delivery.sequence);
@@ -227,7 +228,7 @@ export class SessionPersistence {
       this.store.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
-    this.counts.delete(messageId);
+    this.counts.set(messageId, 0);
     const keys = this.records.get(messageId) ?? [];
     this.records.delete(messageId);
     this.store.deleteMessage(messageId, keys);
