@@ -6,6 +6,7 @@
 import { ReasonCode } from '../codec/constants.js';
 import type { AuthenticatorConfig, ListenerConfig } from '../config/types.js';
 import type { AuthenticateRequest, AuthenticateResult, PeerInfo } from '../hooks/events.js';
+import { isThenable } from '../hooks/thenable.js';
 
 export interface Authenticator {
   /** For log lines: `builtin`, `jwt`, ... */
@@ -89,7 +90,7 @@ export function runChain(policy: ListenerPolicy, request: AuthenticateRequest, o
     } catch (error) {
       return unavailable(authenticator, error, onError);
     }
-    if (result instanceof Promise) return runChainFrom(policy, request, onError, index, result);
+    if (isThenable(result)) return runChainFrom(policy, request, onError, index, Promise.resolve(result));
     if (result !== undefined) return result;
   }
   return fallback(policy, request);

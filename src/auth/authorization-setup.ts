@@ -266,9 +266,13 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
       }),
     );
     if (pending.enabled) {
-      const onConnected = (client: ClientInfo): void => pending.settle(client.peer);
-      broker.on('client.connected', onConnected);
-      removers.push(() => broker.off('client.connected', onConnected));
+      // Settled when its CONNECT arrives, not when authentication ends: a client whose (async) password
+      // check is still running must not be evicted by a flood from its address.
+      const settleOnConnect = (request: AdmitConnectRequest): AdmitConnectResult => {
+        pending.settle(request.peer);
+        return undefined;
+      };
+      removers.push(broker.addHook('admitConnect', settleOnConnect, { priority: Number.MAX_SAFE_INTEGER }));
     }
   }
   // One line per maintenance tick during a flood, not one per socket.

@@ -45,11 +45,13 @@ export class PendingConnections {
     const byAddress = this.byAddress;
     if (byAddress === undefined) return false;
     const address = this.addressOfPeer(peer);
+    const existing = byAddress.get(address);
+    if (existing !== undefined && existing.size >= this.maxPerAddress) this.dropClosedOf(existing);
+    const full = existing !== undefined && existing.size >= this.maxPerAddress;
+    if (full) this.evictOldest(existing, address);
+    // Settling the last of an address's connections above removes its list from the index: look it up again.
     let current = byAddress.get(address);
     if (current === undefined) byAddress.set(address, (current = new Map()));
-    if (current.size >= this.maxPerAddress) this.dropClosedOf(current);
-    const full = current.size >= this.maxPerAddress;
-    if (full) this.evictOldest(current, address);
     current.set(peer, stream);
     this.addressOf.set(peer, address);
     return full;

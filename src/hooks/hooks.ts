@@ -15,6 +15,7 @@ import type {
   LimitPublishRequest,
   PublishLimit,
 } from './events.js';
+import { isThenable } from './thenable.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -74,7 +75,7 @@ export class HookBus {
     const chain = this.chains.authenticate;
     for (let index = 0; index < chain.length; index++) {
       const result = chain[index]!.fn(request);
-      if (result instanceof Promise) return this.authenticateFrom(request, index, result);
+      if (isThenable(result)) return this.authenticateFrom(request, index, Promise.resolve(result));
       if (result !== undefined) return result;
     }
     return undefined;
@@ -99,7 +100,7 @@ export class HookBus {
     const chain = this.chains.authorizePublish;
     for (let index = 0; index < chain.length; index++) {
       const result = chain[index]!.fn(request);
-      if (result instanceof Promise) return this.authorizePublishFrom(request, index, result);
+      if (isThenable(result)) return this.authorizePublishFrom(request, index, Promise.resolve(result));
       if (result !== undefined) return result;
     }
     return chain.length === 0;
@@ -130,7 +131,7 @@ export class HookBus {
     const chain = this.chains.authorizeReceive;
     for (let index = 0; index < chain.length; index++) {
       const result = chain[index]!.fn(request);
-      if (result instanceof Promise) return this.authorizeReceiveFrom(request, index, result);
+      if (isThenable(result)) return this.authorizeReceiveFrom(request, index, Promise.resolve(result));
       if (result !== undefined) return result;
     }
     return true;

@@ -54,3 +54,19 @@ test('pending connections - settled and closed connections do not count', () => 
   assert.equal(fresh[0]!.stream.destroyed, false);
   assert.equal(pending.takeEvictions().size, 0);
 });
+
+test('pending connections - an address whose listed connections all closed keeps its new ones under the cap', () => {
+  const { pending, open } = setup(2);
+  const other = [open('10.0.0.9'), open('10.0.0.9')]; // keeps the index alive
+  for (const connection of other) pending.admit(connection.peer, connection.stream);
+  for (let round = 0; round < 5; round++) {
+    const pair = [open('10.0.0.1'), open('10.0.0.1')];
+    for (const connection of pair) pending.admit(connection.peer, connection.stream);
+    for (const connection of pair) connection.stream.destroy(); // closed by the remote, not yet swept
+  }
+  const live = [open('10.0.0.1'), open('10.0.0.1'), open('10.0.0.1')];
+  for (const connection of live) pending.admit(connection.peer, connection.stream);
+  assert.equal(live[0]!.stream.destroyed, true, 'the third live connection from the address evicts the oldest live one');
+  assert.equal(live[1]!.stream.destroyed, false);
+  assert.equal(live[2]!.stream.destroyed, false);
+});

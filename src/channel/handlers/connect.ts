@@ -10,6 +10,7 @@ import type { AuthenticateResult } from '../../hooks/events.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
 import { TopicAliases } from '../topic-alias.js';
+import { isThenable } from '../../hooks/thenable.js';
 
 /** The CONNECT being processed while an enhanced authentication exchange runs. */
 const pendingConnects = new WeakMap<Channel, ConnectPacket>();
@@ -89,7 +90,7 @@ function authenticateThenConnect(channel: Channel, packet: ConnectPacket): void 
     properties: packet.properties,
   });
   // Anonymous access and cached checks answer at once: no promise, and the CONNACK goes out this turn.
-  if (result instanceof Promise) return result.then((answer) => connectAuthenticated(channel, packet, answer));
+  if (isThenable(result)) return Promise.resolve(result).then((answer) => connectAuthenticated(channel, packet, answer));
   connectAuthenticated(channel, packet, result);
 }
 
