@@ -9,15 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { open } from 'lmdb';
-import { createLogger } from '../../src/log.js';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { StoreSizeCap } from '../../src/session/store-size-cap.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { CountingSubscriber, NumberedPublisher } from '../helpers/qos-clients.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 import { waitFor } from '../helpers/wait.js';
 
 async function publishAll(port: number, count: number): Promise<NumberedPublisher> {
@@ -35,18 +34,6 @@ async function offlineSubscriber(port: number, clientId: string, sessionExpiry =
   await subscriber.subscribe('load/#', 2);
   await subscriber.disconnect();
   return subscriber;
-}
-
-/** A logger writing JSON lines into an array. */
-function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
 }
 
 test('limits - the per-session queue cap counts the deliveries restored from the store; drops are counted, evented and logged', async () => {

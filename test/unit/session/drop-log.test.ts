@@ -3,21 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../../src/log.js';
 import { DropLog } from '../../../src/session/drop-log.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { waitFor } from '../../helpers/wait.js';
-
-function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: createLogger({ logLevel: 'info', logPretty: false }, destination), lines };
-}
 
 const drops = (lines: Array<Record<string, unknown>>): string[] =>
   lines.filter((line) => line['msg'] === 'messages dropped for a session').map((line) => `${String(line['clientId'])} ${String(line['reason'])} ${String(line['count'])}`);
