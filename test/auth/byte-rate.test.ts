@@ -6,28 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mqtt from 'mqtt';
-import type { RateLimitsConfig } from '../../src/config/types.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import type { TestBroker } from '../helpers/broker.js';
 import { ClientPool, messageOn, record, type Received } from '../helpers/core-clients.js';
 import { waitFor } from '../helpers/wait.js';
 import { pubackCode } from './clients.js';
+import { withRateLimitedBroker } from './rate-limited-broker.js';
 
-const noLimits: RateLimitsConfig = { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' };
 const PAYLOAD = 200;
 
 const payload = (index: number): string => String(index).padEnd(PAYLOAD, '.');
 
-/** A broker with these rate limits and a client pool, both closed afterwards. */
-async function withBroker(rateLimits: Partial<RateLimitsConfig>, body: (server: TestBroker, pool: ClientPool) => Promise<void>): Promise<void> {
-  const server = await startBroker({ rateLimits: { ...noLimits, ...rateLimits } });
-  const pool = new ClientPool(server.url);
-  try {
-    await body(server, pool);
-  } finally {
-    await pool.closeAll();
-    await server.close();
-  }
-}
 
 /** A watcher on rate/# that a marker from another client (never rate limited: its own budget) closes. */
 async function watch(pool: ClientPool): Promise<{ received: Received[]; flush: () => Promise<void> }> {
@@ -66,7 +54,7 @@ async function qos0BurstIsCut(server: TestBroker, pool: ClientPool, received: Re
 }
 
 test('byte rate - policy drop: QoS 1 over bytes_per_second gets PUBACK 0x97 and is not routed; QoS 0 over it is dropped', () =>
-  withBroker({ bytesPerSecond: 1000, policy: 'drop' }, async (server, pool) => {
+  withRateLimitedBroker({ bytesPerSecond: 1000, policy: 'drop' }, async (server, pool) => {
     const watched = await watch(pool);
     const publisher = await pool.connect({ protocolVersion: 5, clientId: 'bulk' });
     const started = Date.now();
@@ -89,7 +77,7 @@ test('byte rate - policy drop: QoS 1 over bytes_per_second gets PUBACK 0x97 and 
 for (const protocolVersion of [4, 5] as const) {
   const v = protocolVersion === 5 ? 'v5' : 'v3.1.1';
   test(`byte rate - policy slow, ${v}: every QoS 1 and QoS 2 message arrives, acknowledged at the byte rate`, () =>
-    withBroker({ bytesPerSecond: 2000, policy: 'slow' }, async (server, pool) => {
+    withRateLimitedBroker({ bytesPerSecond: 2000, policy: 'slow' }, async (server, pool) => {
       const watched = await watch(pool);
       for (const qos of [1, 2] as const) {
         const publisher = await pool.connect({ protocolVersion, clientId: `paced-${qos}` });
@@ -108,12 +96,12 @@ for (const protocolVersion of [4, 5] as const) {
 }
 
 test('byte rate - policy slow: QoS 0 over bytes_per_second is dropped, not held', () =>
-  withBroker({ bytesPerSecond: 1000, policy: 'slow' }, async (server, pool) => {
+  withRateLimitedBroker({ bytesPerSecond: 1000, policy: 'slow' }, async (server, pool) => {
     await qos0BurstIsCut(server, pool, (await watch(pool)).received, 'quiet-slow');
   }));
 
 test('byte rate - policy disconnect: the PUBLISH that goes over bytes_per_second gets DISCONNECT 0x96', () =>
-  withBroker({ bytesPerSecond: 1000, policy: 'disconnect' }, async (server, pool) => {
+  withRateLimitedBroker({ bytesPerSecond: 1000, policy: 'disconnect' }, async (server, pool) => {
     const publisher: mqtt.MqttClient = await pool.connect({ protocolVersion: 5, clientId: 'big' });
     const disconnected = new Promise<number | undefined>((resolve) => publisher.once('disconnect', (packet) => resolve(packet.reasonCode)));
     // 600 + 600 bytes spend the budget (it may go below zero once); the third is over it.

@@ -5,18 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import type { RateLimitsConfig } from '../../src/config/types.js';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool, record } from '../helpers/core-clients.js';
+import { record } from '../helpers/core-clients.js';
 import { waitFor } from '../helpers/wait.js';
 import { pubackCode } from './clients.js';
+import { noLimits, withRateLimitedBroker } from './rate-limited-broker.js';
 
-const noLimits: RateLimitsConfig = { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' };
 
-test('rate limits - messages_per_second, policy drop: the excess is refused with 0x97 and not routed', async () => {
-  const server = await startBroker({ rateLimits: { ...noLimits, messagesPerSecond: 10, policy: 'drop' } });
-  const pool = new ClientPool(server.url);
-  try {
+test('rate limits - messages_per_second, policy drop: the excess is refused with 0x97 and not routed', () =>
+  withRateLimitedBroker({ messagesPerSecond: 10, policy: 'drop' }, async (server, pool) => {
     const watcher = await pool.connect({ protocolVersion: 5, clientId: 'watch' });
     const received = record(watcher);
     await watcher.subscribeAsync('rate/#', { qos: 1 });
@@ -37,16 +34,10 @@ test('rate limits - messages_per_second, policy drop: the excess is refused with
     await waitFor(() => received.some((message) => message.topic === 'rate/marker'), 'the marker');
     assert.equal(received.filter((message) => message.topic === 'rate/drop').length, accepted);
     assert.equal(server.broker.authorization!.stats.publishRateLimited, refused);
-  } finally {
-    await pool.closeAll();
-    await server.close();
-  }
-});
+  }));
 
-test('rate limits - messages_per_second, policy disconnect: the client is disconnected with 0x96', async () => {
-  const server = await startBroker({ rateLimits: { ...noLimits, messagesPerSecond: 5, policy: 'disconnect' } });
-  const pool = new ClientPool(server.url);
-  try {
+test('rate limits - messages_per_second, policy disconnect: the client is disconnected with 0x96', () =>
+  withRateLimitedBroker({ messagesPerSecond: 5, policy: 'disconnect' }, async (server, pool) => {
     const publisher = await pool.connect({ protocolVersion: 5, clientId: 'chatty' });
     const disconnected = new Promise<number | undefined>((resolve) => publisher.once('disconnect', (packet) => resolve(packet.reasonCode)));
     const closed = new Promise<void>((resolve) => publisher.once('close', () => resolve()));
@@ -60,16 +51,10 @@ test('rate limits - messages_per_second, policy disconnect: the client is discon
     await other.subscribeAsync('rate/other', { qos: 1 });
     assert.equal(await pubackCode(other, 'rate/other', 'x'), 0);
     await waitFor(() => received.length === 1, 'the other client\'s message');
-  } finally {
-    await pool.closeAll();
-    await server.close();
-  }
-});
+  }));
 
-test('rate limits - messages_per_second, policy slow: every QoS 1 message arrives, paced at the rate', async () => {
-  const server = await startBroker({ rateLimits: { ...noLimits, messagesPerSecond: 20, policy: 'slow' } });
-  const pool = new ClientPool(server.url);
-  try {
+test('rate limits - messages_per_second, policy slow: every QoS 1 message arrives, paced at the rate', () =>
+  withRateLimitedBroker({ messagesPerSecond: 20, policy: 'slow' }, async (server, pool) => {
     const watcher = await pool.connect({ protocolVersion: 5, clientId: 'watch-slow' });
     const received = record(watcher);
     await watcher.subscribeAsync('rate/#', { qos: 1 });
@@ -83,11 +68,7 @@ test('rate limits - messages_per_second, policy slow: every QoS 1 message arrive
     // 20 go at once, the other 30 at 20 per second: about 1.5 s.
     assert.ok(elapsed >= 1200, `50 messages at 20/s took only ${elapsed} ms`);
     assert.ok(elapsed < 5000, `took ${elapsed} ms`);
-  } finally {
-    await pool.closeAll();
-    await server.close();
-  }
-});
+  }));
 
 test('rate limits - connections_per_address_per_second: sockets over the rate are closed before CONNACK, and the rate refills', async () => {
   const server = await startBroker({ rateLimits: { ...noLimits, connectionsPerAddressPerSecond: 3 } });
