@@ -72,24 +72,7 @@ export class HookBus {
 
   /** The first decisive answer; synchronous while every hook answers synchronously (anonymous access, no back-end call). */
   authenticate(request: AuthenticateRequest): AuthenticateResult | Promise<AuthenticateResult> {
-    const chain = this.chains.authenticate;
-    for (let index = 0; index < chain.length; index++) {
-      const result = chain[index]!.fn(request);
-      if (isThenable(result)) return this.authenticateFrom(request, index, Promise.resolve(result));
-      if (result !== undefined) return result;
-    }
-    return undefined;
-  }
-
-  private async authenticateFrom(request: AuthenticateRequest, index: number, pending: Promise<AuthenticateResult>): Promise<AuthenticateResult> {
-    const chain = this.chains.authenticate;
-    const first = await pending;
-    if (first !== undefined) return first;
-    for (let next = index + 1; next < chain.length; next++) {
-      const result = await chain[next]!.fn(request);
-      if (result !== undefined) return result;
-    }
-    return undefined;
+    return firstAnswer(this.chains.authenticate, request, undefined);
   }
 
   /**
@@ -98,23 +81,7 @@ export class HookBus {
    */
   authorizePublish(request: AuthorizePublishRequest): boolean | Promise<boolean> {
     const chain = this.chains.authorizePublish;
-    for (let index = 0; index < chain.length; index++) {
-      const result = chain[index]!.fn(request);
-      if (isThenable(result)) return this.authorizePublishFrom(request, index, Promise.resolve(result));
-      if (result !== undefined) return result;
-    }
-    return chain.length === 0;
-  }
-
-  private async authorizePublishFrom(request: AuthorizePublishRequest, index: number, pending: Promise<boolean | undefined>): Promise<boolean> {
-    const chain = this.chains.authorizePublish;
-    const first = await pending;
-    if (first !== undefined) return first;
-    for (let next = index + 1; next < chain.length; next++) {
-      const result = await chain[next]!.fn(request);
-      if (result !== undefined) return result;
-    }
-    return false;
+    return firstAnswer(chain, request, chain.length === 0);
   }
 
   /** The first refusal, or undefined to admit. */
@@ -128,24 +95,7 @@ export class HookBus {
 
   /** True unless some hook denies; synchronous while every hook answers synchronously. */
   authorizeReceive(request: AuthorizeReceiveRequest): boolean | Promise<boolean> {
-    const chain = this.chains.authorizeReceive;
-    for (let index = 0; index < chain.length; index++) {
-      const result = chain[index]!.fn(request);
-      if (isThenable(result)) return this.authorizeReceiveFrom(request, index, Promise.resolve(result));
-      if (result !== undefined) return result;
-    }
-    return true;
-  }
-
-  private async authorizeReceiveFrom(request: AuthorizeReceiveRequest, index: number, pending: Promise<boolean | undefined>): Promise<boolean> {
-    const chain = this.chains.authorizeReceive;
-    const first = await pending;
-    if (first !== undefined) return first;
-    for (let next = index + 1; next < chain.length; next++) {
-      const result = await chain[next]!.fn(request);
-      if (result !== undefined) return result;
-    }
-    return true;
+    return firstAnswer(this.chains.authorizeReceive, request, true);
   }
 
   /** The first hook's limit that is not undefined. */
@@ -172,4 +122,26 @@ export class HookBus {
     }
     return undefined;
   }
+}
+
+type AnswerChain<Q, A> = ReadonlyArray<{ fn: (request: Q) => A | undefined | PromiseLike<A | undefined> }>;
+
+/** The first answer that is not undefined, else `fallback`; synchronous while every hook answers synchronously. */
+function firstAnswer<Q, A>(chain: AnswerChain<Q, A>, request: Q, fallback: A): A | Promise<A> {
+  for (let index = 0; index < chain.length; index++) {
+    const result = chain[index]!.fn(request);
+    if (isThenable(result)) return firstAnswerFrom(chain, request, index, result, fallback);
+    if (result !== undefined) return result;
+  }
+  return fallback;
+}
+
+async function firstAnswerFrom<Q, A>(chain: AnswerChain<Q, A>, request: Q, index: number, pending: PromiseLike<A | undefined>, fallback: A): Promise<A> {
+  const first = await pending;
+  if (first !== undefined) return first;
+  for (let next = index + 1; next < chain.length; next++) {
+    const result = await chain[next]!.fn(request);
+    if (result !== undefined) return result;
+  }
+  return fallback;
 }
