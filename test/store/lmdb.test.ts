@@ -10,7 +10,8 @@ import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { createStore } from '../../src/store/create-store.js';
 import { StoreError } from '../../src/store/store.js';
-import { delivery, message, session, storeConformance, StoreHarness } from './store-conformance.js';
+import { delivery, message, owed, richMessage, session, storeConformance, StoreHarness } from './store-conformance.js';
+import { encodeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 
@@ -55,7 +56,7 @@ test('lmdb store - a store in an unknown format is refused, not emptied', () =>
     await assert.rejects((await makeSync(dir)).open(), (error) => assertStoreError(error, file) && /format 99/.test((error as Error).message));
   }));
 
-test('lmdb store - a format 1 store (one record per delivery, messages without deliveries) is read and marked format 2', () =>
+test('lmdb store - a format 1 store (one record per delivery, messages without deliveries) is read, its messages moved into segments', () =>
   withDir(async (dir) => {
     const file = join(dir, 'starling.mdb');
     const sharedStructuresKey = Symbol.for('structures');
@@ -71,10 +72,41 @@ test('lmdb store - a format 1 store (one record per delivery, messages without d
     assert.deepEqual(state.sessions, [session('c')]);
     assert.deepEqual(state.deliveries.get('c'), [delivery(4, 1, { packetId: 3, sent: true })]);
     assert.deepEqual(state.messages.get(1), message('t/1'));
-    const reopened = open({ path: file });
-    assert.equal(reopened.openDB({ name: 'meta' }).get('format'), 2, 'marked with the format it now holds');
-    await reopened.close();
+    await assertFormat3(file, 1);
   }));
+
+test('lmdb store - a format 2 store (deliveries inside message records) is read, its messages moved into segments', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'starling.mdb');
+    const sharedStructuresKey = Symbol.for('structures');
+    const root = open({ path: file });
+    await root.openDB({ name: 'meta' }).put('format', 2);
+    const messages = root.openDB({ name: 'messages', sharedStructuresKey });
+    const inside = [owed('a', 10, 5), owed('b', 11, 5, { qos: 2, packetId: 9, sent: true })];
+    await messages.put(5, { ...richMessage('t/5'), deliveries: Buffer.from(encodeDeliveries(['a', 'b'], inside)) });
+    await messages.put(6, { ...message('t/6'), deliveries: Buffer.from(encodeDeliveries(['a'], [owed('a', 12, 6)])) });
+    await root.openDB({ name: 'deliveries', sharedStructuresKey }).put(['a', 12], 6); // ended: message 6 is owed to nobody
+    await root.close();
+    const store = await makeSync(dir);
+    const state = await store.open();
+    await store.close();
+    assert.deepEqual(state.messages.get(5), richMessage('t/5'));
+    assert.equal(state.messages.has(6), false);
+    assert.deepEqual(state.deliveries.get('a'), [delivery(10, 5)]);
+    assert.deepEqual(state.deliveries.get('b'), [delivery(11, 5, { qos: 2, packetId: 9, sent: true })]);
+    await assertFormat3(file, 1);
+  }));
+
+async function assertFormat3(file: string, segments: number): Promise<void> {
+  const reopened = open({ path: file });
+  try {
+    assert.equal(reopened.openDB({ name: 'meta' }).get('format'), 3, 'marked with the format it now holds');
+    assert.equal(reopened.openDB({ name: 'messages' }).getKeysCount(), 0, 'no message records left');
+    assert.equal(reopened.openDB({ name: 'segments', encoding: 'binary' }).getKeysCount(), segments);
+  } finally {
+    await reopened.close();
+  }
+}
 
 test('lmdb store - data without a format marker is refused', () =>
   withDir(async (dir) => {

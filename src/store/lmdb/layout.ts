@@ -3,7 +3,10 @@
 //
 //   meta           'format' -> FORMAT_VERSION, 'lastMessageId', 'lastSequence' (high-water marks)
 //   sessions       clientId -> StoredSession
-//   messages       messageId -> MessageRecord: the StoredMessage and the deliveries it was first owed as
+//   segments       segmentId -> the messages stored in one turn, with the deliveries each was first
+//                  owed as (segment-codec.ts); the id is that of its first message
+//   dead-messages  segmentId -> bitmap of the segment's ended messages (segments.ts)
+//   messages       messageId -> MessageRecord (formats 1 and 2, moved into segments at open)
 //   deliveries     [clientId, sequence] -> StoredDelivery (a delivery added later, or a later state of one
 //                  in a message record) or a message id (an ended delivery whose message others still need)
 //   incoming-qos2  [clientId, packetId] -> true
@@ -14,9 +17,12 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { RecordKind, StoredDelivery, StoredMessage, StoredSession } from '../store.js';
 
 export const DATA_FILE = 'starling.mdb';
-/** 2: deliveries inside message records and ended-delivery markers. Format 1 stores read as is and are marked 2. */
-export const FORMAT_VERSION = 2;
-export const READABLE_FORMATS: readonly number[] = [1, 2];
+/**
+ * 3: messages in segments. 2: deliveries inside message records and ended-delivery markers.
+ * Stores of formats 1 and 2 have their message records moved into segments at open.
+ */
+export const FORMAT_VERSION = 3;
+export const READABLE_FORMATS: readonly number[] = [1, 2, 3];
 
 /** A message with the deliveries it was first owed as, encoded by delivery-codec.ts (absent in format 1). */
 export interface MessageRecord extends StoredMessage {
@@ -39,6 +45,8 @@ export interface Databases {
   meta: Database<number, string>;
   sessions: Database<StoredSession, string>;
   deliveries: Database<DeliveryRecord, ClientKey>;
+  segments: Database<Buffer, number>;
+  deadMessages: Database<Buffer, number>;
   messages: Database<MessageRecord, number>;
   incomingQos2: Database<true, ClientKey>;
   retained: Database<StoredMessage, string>;
@@ -54,6 +62,8 @@ export function openDatabases(root: RootDatabase): Databases {
     meta: root.openDB<number, string>({ name: 'meta' }),
     sessions: root.openDB<StoredSession, string>({ name: 'sessions', sharedStructuresKey }),
     deliveries: root.openDB<DeliveryRecord, ClientKey>({ name: 'deliveries', sharedStructuresKey }),
+    segments: root.openDB<Buffer, number>({ name: 'segments', encoding: 'binary' }),
+    deadMessages: root.openDB<Buffer, number>({ name: 'dead-messages', encoding: 'binary' }),
     messages: root.openDB<MessageRecord, number>({ name: 'messages', sharedStructuresKey }),
     incomingQos2: root.openDB<true, ClientKey>({ name: 'incoming-qos2' }),
     retained: root.openDB<StoredMessage, string>({ name: 'retained', sharedStructuresKey }),

@@ -1,6 +1,8 @@
 // The embedded durable Store on LMDB (lmdb-js). Writes are queued, not awaited: lmdb-js puts every
-// write of one event turn into one transaction committed on its write thread (group commit), and
-// flushed() hands out the promise for the fsync of the last of them.
+// write of one event turn into one transaction committed on its write thread (group commit). The
+// messages saved in one turn go into one segment record, written at the end of the turn with the
+// dead-message bitmaps of segments whose messages ended; flushed() hands out one promise per turn,
+// resolved once that turn's commit is on disk.
 // `sync` commits at the end of each turn and syncs every commit; `batched` collects writes for
 // batchIntervalMs and never makes the broker wait (the last interval may be lost on power loss).
 
@@ -11,9 +13,11 @@ import type { RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
 import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
-import type { Databases, MessageRecord } from './layout.js';
+import type { Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
-import { encodeDeliveries } from './delivery-codec.js';
+import { ByteWriter } from './bytes.js';
+import { writeSegmentMessage } from './segment-codec.js';
+import { SEGMENT_BYTES, SEGMENT_SPAN, Segment, SegmentIndex } from './segments.js';
 import { checkFormat, loadState } from './load.js';
 
 export interface LmdbStoreOptions {
@@ -33,23 +37,41 @@ export class LmdbStore implements Store {
   private lastMessageId = 0;
   private lastSequence = 0;
   private highWaterQueued = false;
-  /** A write was queued after the last flushed() call. */
+  /** A write was made after the last flushed() call. */
   private dirty = false;
+  /** The promise flushed() handed out for the current turn's writes, resolved after the turn ends. */
+  private turnFlush: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** The latest promise handed out, until it settles. */
   private pendingFlush: Promise<void> | undefined;
-  /** lmdb-js's commit promise of the transaction pendingFlush was taken in. */
-  private flushCommit: Promise<unknown> | undefined;
+  private turnEndScheduled = false;
+  /** A turn's writes are committed but not yet on disk (sync only). */
+  private commitInFlight = false;
+  /** A turn ended while commitInFlight: its writes go once that commit is on disk. */
+  private turnEndAfterCommit = false;
+  private readonly endTurnSoon = (): void => this.endTurn();
   /** lmdb-js's commit promise of the latest write: one per transaction. */
   private lastCommit: Promise<unknown> | undefined;
   private failure: unknown;
+
+  private segments = new SegmentIndex();
+  /** The segment this turn's messages go into, with its bytes so far. */
+  private openSegment: Segment | undefined;
+  private readonly segmentWriter = new ByteWriter(64 * 1024);
+  /** Segments with ended messages whose bitmap is not written yet. */
+  private deadChanged: Segment[] = [];
+  /** Delivery records of ended messages, removed once their segment's bitmap is written. */
+  private endedDeliveryRecords: DeliveryKey[] = [];
 
   constructor(private readonly options: LmdbStoreOptions) {
     this.file = join(options.path, DATA_FILE);
   }
 
   async open(): Promise<StoredState> {
-    const state = await this.openWith(loadState);
+    const { state, segments } = await this.openWith(loadState);
     this.lastMessageId = state.lastMessageId;
     this.lastSequence = state.lastSequence;
+    this.segments = new SegmentIndex();
+    for (const segment of segments) this.segments.add(segment);
     return state;
   }
 
@@ -107,19 +129,23 @@ export class LmdbStore implements Store {
   }
 
   saveRecord(kind: RecordKind, key: string, value: unknown): void {
+    this.touch();
     this.track(this.db().records.put([kind, key], value));
   }
 
   deleteRecord(kind: RecordKind, key: string): void {
+    this.touch();
     this.track(this.db().records.remove([kind, key]));
   }
 
   saveSession(session: StoredSession): void {
+    this.touch();
     this.track(this.db().sessions.put(session.clientId, session));
   }
 
   deleteSession(clientId: string): void {
     const databases = this.db();
+    this.touch();
     // One transaction, ordered with the other writes of this turn (strictAsyncOrder), so a delivery
     // saved just before is removed and one saved just after is kept. Ended-delivery markers stay:
     // they hide deliveries inside message records until the message itself is deleted.
@@ -135,7 +161,24 @@ export class LmdbStore implements Store {
   }
 
   saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
-    this.track(this.db().messages.put(messageId, messageRecord(message, clientIds, deliveries)));
+    this.db();
+    this.touch();
+    let segment = this.openSegment;
+    const writer = this.segmentWriter;
+    if (segment !== undefined && (messageId - segment.id >= SEGMENT_SPAN || writer.offset >= SEGMENT_BYTES)) {
+      this.writeOpenSegment();
+      segment = undefined;
+    }
+    if (segment === undefined) {
+      segment = new Segment(messageId);
+      this.segments.add(segment); // throws unless ids ascend
+      this.openSegment = segment;
+    } else if (messageId < segment.end) {
+      throw new Error(`message ${messageId} saved after message ${segment.end - 1}`);
+    }
+    writeSegmentMessage(writer, segment.id, messageId, message, clientIds, deliveries);
+    segment.end = messageId + 1;
+    segment.live++;
     if (messageId > this.lastMessageId) {
       this.lastMessageId = messageId;
       this.queueHighWater();
@@ -145,17 +188,40 @@ export class LmdbStore implements Store {
 
   deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
     const databases = this.db();
-    this.track(databases.messages.remove(messageId));
-    for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
+    this.touch();
+    const segment = this.segments.find(messageId);
+    if (segment === undefined || segment.isDead(messageId)) {
+      for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
+      return;
+    }
+    const bitmapWasCurrent = !segment.deadChanged;
+    segment.markDead(messageId);
+    if (--segment.live === 0) {
+      // The whole segment goes, before the delivery records: nothing can bring its messages back.
+      this.segments.remove(segment);
+      if (segment === this.openSegment) {
+        this.openSegment = undefined;
+        this.segmentWriter.reset();
+      } else {
+        this.track(databases.segments.remove(segment.id));
+        if (segment.deadWritten) this.track(databases.deadMessages.remove(segment.id));
+      }
+      for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
+      return;
+    }
+    if (bitmapWasCurrent) this.deadChanged.push(segment);
+    for (const key of deliveryRecords) this.endedDeliveryRecords.push(key);
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
+    this.touch();
     this.track(this.db().deliveries.put([clientId, delivery.sequence], delivery));
     this.advanceSequence(delivery.sequence);
   }
 
   // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
   deleteDelivery(clientId: string, sequence: number, messageId: number): void {
+    this.touch();
     this.track(this.db().deliveries.put([clientId, sequence], messageId));
   }
 
@@ -166,18 +232,22 @@ export class LmdbStore implements Store {
   }
 
   addIncomingQos2(clientId: string, packetId: number): void {
+    this.touch();
     this.track(this.db().incomingQos2.put([clientId, packetId], true));
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
+    this.touch();
     this.track(this.db().incomingQos2.remove([clientId, packetId]));
   }
 
   saveRetained(message: StoredMessage): void {
+    this.touch();
     this.track(this.db().retained.put(message.topic, message));
   }
 
   deleteRetained(topic: string): void {
+    this.touch();
     this.track(this.db().retained.remove(topic));
   }
 
@@ -185,25 +255,21 @@ export class LmdbStore implements Store {
     if (this.options.durability === 'batched') return undefined;
     if (!this.dirty) return this.pendingFlush;
     this.dirty = false;
-    // Writes that joined the transaction the last flush was taken in are covered by it (and durable
-    // once it has resolved): one promise, one fsync wait, per transaction however often the broker asks.
-    if (this.flushCommit === this.lastCommit) return this.pendingFlush;
-    const root = this.root;
-    if (root === undefined) return undefined;
-    // NOTE: `then` must be called now: root.flushed stands for the writes queued so far.
-    const flush: Promise<void> = new Promise<void>((resolve, reject) => {
-      root.flushed.then(() => {
-        if (this.failure === undefined) resolve();
-        else reject(this.writeFailed());
-      }, reject);
+    if (this.turnFlush !== undefined) return this.turnFlush.promise;
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((resolvePromise, rejectPromise) => {
+      resolve = resolvePromise;
+      reject = rejectPromise;
     });
-    this.pendingFlush = flush;
-    this.flushCommit = this.lastCommit;
+    this.turnFlush = { promise, resolve, reject };
+    this.pendingFlush = promise;
     const clear = (): void => {
-      if (this.pendingFlush === flush) this.pendingFlush = undefined;
+      if (this.pendingFlush === promise) this.pendingFlush = undefined;
     };
-    flush.then(clear, clear);
-    return flush;
+    promise.then(clear, clear);
+    this.scheduleTurnEnd();
+    return promise;
   }
 
   sizeBytes(): number {
@@ -215,7 +281,7 @@ export class LmdbStore implements Store {
   async close(): Promise<void> {
     const root = this.root;
     if (root === undefined) return;
-    this.writeHighWater();
+    this.endTurn(true);
     this.root = undefined;
     this.databases = undefined;
     await root.flushed;
@@ -228,10 +294,78 @@ export class LmdbStore implements Store {
     return this.databases;
   }
 
+  /** Every write starts here: the end of the turn is scheduled before lmdb-js schedules its commit, so it joins it. */
+  private touch(): void {
+    this.dirty = true;
+    this.scheduleTurnEnd();
+  }
+
+  private scheduleTurnEnd(): void {
+    if (this.turnEndScheduled) return;
+    this.turnEndScheduled = true;
+    setImmediate(this.endTurnSoon);
+  }
+
+  /**
+   * Writes the turn's segment, then the bitmaps of segments whose messages ended, then removes those
+   * messages' delivery records (in this order, so no commit holds the removals without the bitmap),
+   * and resolves the turn's flushed() promise once lmdb-js has them on disk.
+   */
+  private endTurn(force = false): void {
+    this.turnEndScheduled = false;
+    const databases = this.databases;
+    const root = this.root;
+    if (databases === undefined || root === undefined) return;
+    // Group commit: while one turn's commit is on its way to disk, later turns add to the open segment
+    // and go together once it is, so under load a commit (with its fixed cost) carries more messages.
+    if (this.commitInFlight && !force) {
+      this.turnEndAfterCommit = true;
+      return;
+    }
+    this.writeOpenSegment();
+    this.writeHighWater();
+    if (this.deadChanged.length > 0) {
+      for (const segment of this.deadChanged) {
+        if (segment.removed || !segment.deadChanged) continue;
+        segment.deadChanged = false;
+        segment.deadWritten = true;
+        this.track(databases.deadMessages.put(segment.id, segment.deadBytes()));
+      }
+      this.deadChanged = [];
+    }
+    if (this.endedDeliveryRecords.length > 0) {
+      for (const key of this.endedDeliveryRecords) this.track(databases.deliveries.remove(key));
+      this.endedDeliveryRecords = [];
+    }
+    const flush = this.turnFlush;
+    if (flush === undefined) return;
+    this.turnFlush = undefined;
+    this.commitInFlight = true;
+    // NOTE: `then` must be called now: root.flushed stands for the writes queued so far.
+    const settled = (error?: unknown): void => {
+      this.commitInFlight = false;
+      if (error === undefined && this.failure === undefined) flush.resolve();
+      else flush.reject(error ?? this.writeFailed());
+      if (this.turnEndAfterCommit) {
+        this.turnEndAfterCommit = false;
+        this.endTurn();
+      }
+    };
+    root.flushed.then(() => settled(), settled);
+  }
+
+  private writeOpenSegment(): void {
+    const segment = this.openSegment;
+    if (segment === undefined) return;
+    this.openSegment = undefined;
+    // A copy: the writer's buffer is reused, and lmdb-js may read the value after put() returns.
+    this.track(this.db().segments.put(segment.id, Buffer.from(this.segmentWriter.bytes())));
+    this.segmentWriter.reset();
+  }
+
   // All writes of one transaction share lmdb-js's commit promise, so this attaches one handler
   // per commit, not per write; a failed commit is reported by the next flushed() and by close().
   private track(commit: Promise<unknown>): void {
-    this.dirty = true;
     if (commit === this.lastCommit) return;
     this.lastCommit = commit;
     commit.catch((error: unknown) => {
@@ -239,13 +373,11 @@ export class LmdbStore implements Store {
     });
   }
 
-  // The high-water marks are written once per turn (a microtask runs before lmdb-js commits the
-  // turn's batch), so ids continue after a restart even when their records were deleted. A mark
-  // that misses the commit of its ids is harmless: load also takes the highest id it reads.
+  // The high-water marks are written at the end of the turn, so ids continue after a restart even
+  // when their records were deleted. A mark that misses the commit of its ids is harmless: load
+  // also takes the highest id it reads.
   private queueHighWater(): void {
-    if (this.highWaterQueued) return;
     this.highWaterQueued = true;
-    queueMicrotask(() => this.writeHighWater());
   }
 
   private writeHighWater(): void {
@@ -266,21 +398,6 @@ export class LmdbStore implements Store {
     const reason = this.failure instanceof Error ? this.failure.message : String(this.failure);
     return new StoreError(this.file, `writing to ${this.file} failed (${reason})`, { cause: this.failure });
   }
-}
-
-// A fresh object with the fields always in the same order, so msgpack shares one structure for all.
-function messageRecord(message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): MessageRecord {
-  return {
-    topic: message.topic,
-    payload: message.payload,
-    qos: message.qos,
-    retain: message.retain,
-    properties: message.properties,
-    from: message.from,
-    receivedAt: message.receivedAt,
-    expiresAt: message.expiresAt,
-    deliveries: encodeDeliveries(clientIds, deliveries),
-  };
 }
 
 // LMDB reserves address space, not disk; a cap-sized map plus headroom avoids remapping under load.

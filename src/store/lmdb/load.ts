@@ -1,12 +1,15 @@
-// Reading the whole LMDB store at open: the format check, one range scan per database, and the
-// garbage collection of messages no delivery needs and of delivery records whose message is gone.
+// Reading the whole LMDB store at open: the format check (moving older formats' messages into
+// segments), one range scan per database, and the garbage collection of messages no delivery needs
+// (segments holding none are removed) and of delivery records whose message is gone.
 
 import { StoreError } from '../store.js';
 import type { DeliveryKey, StoredDelivery, StoredMessage, StoredState } from '../store.js';
 import { reviveMessage, reviveSession } from './buffers.js';
-import { decodeDeliveries } from './delivery-codec.js';
 import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
 import type { Databases } from './layout.js';
+import { moveMessagesIntoSegments } from './migrate.js';
+import { decodeSegment } from './segment-codec.js';
+import { Segment } from './segments.js';
 
 /** Writes the format marker into a new store (or an older readable one); refuses a store of another format or one with data but no marker. */
 export function checkFormat(databases: Databases, file: string): void {
@@ -19,20 +22,29 @@ export function checkFormat(databases: Databases, file: string): void {
     databases.sessions.getKeysCount({ limit: 1 }) > 0 ||
     databases.deliveries.getKeysCount({ limit: 1 }) > 0 ||
     databases.messages.getKeysCount({ limit: 1 }) > 0 ||
+    databases.segments.getKeysCount({ limit: 1 }) > 0 ||
     databases.incomingQos2.getKeysCount({ limit: 1 }) > 0 ||
     databases.retained.getKeysCount({ limit: 1 }) > 0 ||
     databases.records.getKeysCount({ limit: 1 }) > 0;
   if (format === undefined && holdsData) throw new StoreError(file, `${file} holds data but no format marker: ${REMEDY}`);
-  // Marked with the new format so that an older Starling, which would miss deliveries kept inside message records, refuses it.
-  databases.meta.putSync(MetaKey.Format, FORMAT_VERSION);
+  // Marked with the new format (with the move, atomically) so that an older Starling, which would miss the segments, refuses it.
+  if (format === undefined) databases.meta.putSync(MetaKey.Format, FORMAT_VERSION);
+  else moveMessagesIntoSegments(databases);
+}
+
+/** The state, and the store's own index of the segments kept. */
+export interface LoadedState {
+  state: StoredState;
+  segments: Segment[];
 }
 
 /**
  * Reads everything. A delivery lives inside its message's record unless a delivery record with its
- * key overrides it: a later state, or an ended-delivery marker. Queues the removal of messages no
- * delivery needs (with their records) and of delivery records whose message is gone.
+ * key overrides it: a later state, or an ended-delivery marker. A message marked in its segment's
+ * dead bitmap has ended. Queues the removal of segments no delivery needs, the bitmaps of messages
+ * newly found ended, and the removal of delivery records whose message is gone.
  */
-export function loadState(databases: Databases): StoredState {
+export function loadState(databases: Databases): LoadedState {
   let lastSequence = databases.meta.get(MetaKey.LastSequence) ?? 0;
   let lastMessageId = databases.meta.get(MetaKey.LastMessageId) ?? 0;
 
@@ -55,21 +67,42 @@ export function loadState(databases: Databases): StoredState {
   const messages = new Map<number, StoredMessage>();
   const owed = new Set<number>();
   for (const list of deliveries.values()) for (const delivery of list) owed.add(delivery.messageId);
+  const deadBitmaps = new Map<number, Uint8Array>();
+  for (const { key, value } of databases.deadMessages.getRange()) deadBitmaps.set(key, value);
+  const segments: Segment[] = [];
   let inMessageRecords = false;
-  for (const { key, value } of databases.messages.getRange()) {
-    if (key > lastMessageId) lastMessageId = key;
-    const { deliveries: first, ...message } = value;
-    for (const delivery of first === undefined ? [] : decodeDeliveries(first, key)) {
-      if (delivery.sequence > lastSequence) lastSequence = delivery.sequence;
-      if (recorded.get(delivery.clientId)?.has(delivery.sequence) === true) continue;
-      const { clientId, ...stored } = delivery;
-      listIn(deliveries, clientId).push(stored);
-      owed.add(key);
-      inMessageRecords = true;
+  for (const { key: segmentId, value } of databases.segments.getRange()) {
+    const segment = new Segment(segmentId);
+    const bitmap = deadBitmaps.get(segmentId);
+    if (bitmap !== undefined) {
+      segment.loadDead(bitmap);
+      deadBitmaps.delete(segmentId);
     }
-    if (owed.has(key)) messages.set(key, reviveMessage(message));
-    else deleteMessage(databases, key, deliveryRecords);
+    // A copy: the messages' payloads are views of it.
+    for (const { messageId, message, deliveries: first } of decodeSegment(Buffer.from(value), segmentId)) {
+      segment.end = messageId + 1;
+      if (messageId > lastMessageId) lastMessageId = messageId;
+      if (segment.isDead(messageId)) continue;
+      let needed = owed.has(messageId);
+      for (const delivery of first) {
+        if (delivery.sequence > lastSequence) lastSequence = delivery.sequence;
+        if (recorded.get(delivery.clientId)?.has(delivery.sequence) === true) continue;
+        const { clientId, ...stored } = delivery;
+        listIn(deliveries, clientId).push(stored);
+        needed = true;
+        inMessageRecords = true;
+      }
+      if (needed) {
+        messages.set(messageId, message);
+        segment.live++;
+      } else {
+        segment.markDead(messageId);
+      }
+    }
+    keepOrRemove(databases, segment, segments);
   }
+  // Bitmaps whose segment is gone (removed in an earlier transaction than they were).
+  for (const segmentId of deadBitmaps.keys()) void databases.deadMessages.remove(segmentId);
   // Records come per client in sequence order; deliveries from message records join them out of order.
   if (inMessageRecords) for (const list of deliveries.values()) list.sort((a, b) => a.sequence - b.sequence);
   dropDangling(databases, deliveries, deliveryRecords, messages);
@@ -89,13 +122,25 @@ export function loadState(databases: Databases): StoredState {
   const retained = [];
   for (const { value } of databases.retained.getRange()) retained.push(reviveMessage(value));
 
-  return { sessions, deliveries, messages, deliveryRecords, incomingQos2, retained, lastMessageId, lastSequence };
+  return { state: { sessions, deliveries, messages, deliveryRecords, incomingQos2, retained, lastMessageId, lastSequence }, segments };
 }
 
-function deleteMessage(databases: Databases, messageId: number, deliveryRecords: Map<number, DeliveryKey[]>): void {
-  void databases.messages.remove(messageId);
-  for (const key of deliveryRecords.get(messageId) ?? []) void databases.deliveries.remove(key);
-  deliveryRecords.delete(messageId);
+/**
+ * Removes a segment none of whose messages is owed, or writes the bitmap of those found ended. Queued
+ * before the removal of the ended messages' delivery records (dropDangling), as at run time.
+ */
+function keepOrRemove(databases: Databases, segment: Segment, segments: Segment[]): void {
+  if (segment.live === 0) {
+    void databases.segments.remove(segment.id);
+    if (segment.deadWritten) void databases.deadMessages.remove(segment.id);
+    return;
+  }
+  if (segment.deadChanged) {
+    void databases.deadMessages.put(segment.id, segment.deadBytes());
+    segment.deadChanged = false;
+    segment.deadWritten = true;
+  }
+  segments.push(segment);
 }
 
 // A delivery without its message cannot be sent again; keeping it would only make the broker stumble.
