@@ -122,7 +122,7 @@ export interface Store {
    */
   deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void;
 
-  /** Adds a delivery of a saved message, or records a delivery's new state. */
+  /** Adds a delivery of a saved message, or records a delivery's new state. The store may keep the object until its commit: pass one the caller no longer changes. */
   saveDelivery(clientId: string, delivery: StoredDelivery): void;
   /** Ends one delivery whose message stays owed to others (deleteMessage ends the last one). */
   deleteDelivery(clientId: string, sequence: number, messageId: number): void;
@@ -130,6 +130,7 @@ export interface Store {
   addIncomingQos2(clientId: string, packetId: number): void;
   deleteIncomingQos2(clientId: string, packetId: number): void;
 
+  /** The store may keep the object until its commit: pass one the caller no longer changes. */
   saveRetained(message: StoredMessage): void;
   deleteRetained(topic: string): void;
 

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import type { RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
 import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
@@ -28,6 +28,15 @@ export interface LmdbStoreOptions {
   /** Reserves this much address space up front so the map never has to grow below the broker's cap. */
   maxSizeBytes?: number;
 }
+
+/** A put, a removal (value REMOVE) or, without a database, a function that queues a transaction. */
+interface PendingWrite {
+  database: Database<any, any> | undefined;
+  key: unknown;
+  value: unknown;
+}
+
+const REMOVE = Symbol('remove');
 
 export class LmdbStore implements Store {
   /** The LMDB file, named in every StoreError. */
@@ -59,6 +68,8 @@ export class LmdbStore implements Store {
   private readonly segmentWriter = new ByteWriter(64 * 1024);
   /** Segments with ended messages whose bitmap is not written yet. */
   private deadChanged: Segment[] = [];
+  /** The turn's writes other than its segment, in call order; a function runs a transaction. */
+  private writes: PendingWrite[] = [];
   /** Delivery records of ended messages, removed once their segment's bitmap is written. */
   private endedDeliveryRecords: DeliveryKey[] = [];
 
@@ -129,27 +140,23 @@ export class LmdbStore implements Store {
   }
 
   saveRecord(kind: RecordKind, key: string, value: unknown): void {
-    this.touch();
-    this.track(this.db().records.put([kind, key], value));
+    this.queue(this.db().records, [kind, key], structuredClone(value)); // written at the end of the turn, as it is now
   }
 
   deleteRecord(kind: RecordKind, key: string): void {
-    this.touch();
-    this.track(this.db().records.remove([kind, key]));
+    this.queue(this.db().records, [kind, key], REMOVE);
   }
 
   saveSession(session: StoredSession): void {
-    this.touch();
-    this.track(this.db().sessions.put(session.clientId, session));
+    this.queue(this.db().sessions, session.clientId, structuredClone(session));
   }
 
   deleteSession(clientId: string): void {
     const databases = this.db();
-    this.touch();
-    // One transaction, ordered with the other writes of this turn (strictAsyncOrder), so a delivery
+    // One transaction, in order with the other writes of the turn (strictAsyncOrder), so a delivery
     // saved just before is removed and one saved just after is kept. Ended-delivery markers stay:
     // they hide deliveries inside message records until the message itself is deleted.
-    this.track(
+    this.queue(undefined, clientId, () =>
       databases.deliveries.transaction(() => {
         const range = clientRange(clientId);
         const owned = [...databases.deliveries.getRange(range)].filter(({ value }) => typeof value !== 'number');
@@ -188,12 +195,12 @@ export class LmdbStore implements Store {
 
   deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
     const databases = this.db();
-    this.touch();
     const segment = this.segments.find(messageId);
     if (segment === undefined || segment.isDead(messageId)) {
-      for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
+      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
       return;
     }
+    this.touch();
     const bitmapWasCurrent = !segment.deadChanged;
     segment.markDead(messageId);
     if (--segment.live === 0) {
@@ -203,10 +210,10 @@ export class LmdbStore implements Store {
         this.openSegment = undefined;
         this.segmentWriter.reset();
       } else {
-        this.track(databases.segments.remove(segment.id));
-        if (segment.deadWritten) this.track(databases.deadMessages.remove(segment.id));
+        this.queue(databases.segments, segment.id, REMOVE);
+        if (segment.deadWritten) this.queue(databases.deadMessages, segment.id, REMOVE);
       }
-      for (const key of deliveryRecords) this.track(databases.deliveries.remove(key));
+      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
       return;
     }
     if (bitmapWasCurrent) this.deadChanged.push(segment);
@@ -214,15 +221,13 @@ export class LmdbStore implements Store {
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
-    this.touch();
-    this.track(this.db().deliveries.put([clientId, delivery.sequence], delivery));
+    this.queue(this.db().deliveries, [clientId, delivery.sequence], delivery);
     this.advanceSequence(delivery.sequence);
   }
 
   // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
   deleteDelivery(clientId: string, sequence: number, messageId: number): void {
-    this.touch();
-    this.track(this.db().deliveries.put([clientId, sequence], messageId));
+    this.queue(this.db().deliveries, [clientId, sequence], messageId);
   }
 
   private advanceSequence(sequence: number): void {
@@ -232,23 +237,19 @@ export class LmdbStore implements Store {
   }
 
   addIncomingQos2(clientId: string, packetId: number): void {
-    this.touch();
-    this.track(this.db().incomingQos2.put([clientId, packetId], true));
+    this.queue(this.db().incomingQos2, [clientId, packetId], true);
   }
 
   deleteIncomingQos2(clientId: string, packetId: number): void {
-    this.touch();
-    this.track(this.db().incomingQos2.remove([clientId, packetId]));
+    this.queue(this.db().incomingQos2, [clientId, packetId], REMOVE);
   }
 
   saveRetained(message: StoredMessage): void {
-    this.touch();
-    this.track(this.db().retained.put(message.topic, message));
+    this.queue(this.db().retained, message.topic, message);
   }
 
   deleteRetained(topic: string): void {
-    this.touch();
-    this.track(this.db().retained.remove(topic));
+    this.queue(this.db().retained, topic, REMOVE);
   }
 
   flushed(): Promise<void> | undefined {
@@ -294,7 +295,15 @@ export class LmdbStore implements Store {
     return this.databases;
   }
 
-  /** Every write starts here: the end of the turn is scheduled before lmdb-js schedules its commit, so it joins it. */
+  /**
+   * Writes wait for the end of the turn and go after its segment: a record that depends on a message
+   * (an inbound QoS 2 id, a later delivery state) is then never durable without it.
+   */
+  private queue(database: Database<any, any> | undefined, key: unknown, value: unknown): void {
+    this.touch();
+    this.writes.push({ database, key, value });
+  }
+
   private touch(): void {
     this.dirty = true;
     this.scheduleTurnEnd();
@@ -323,6 +332,14 @@ export class LmdbStore implements Store {
       return;
     }
     this.writeOpenSegment();
+    const writes = this.writes;
+    if (writes.length > 0) {
+      this.writes = [];
+      for (const { database, key, value } of writes) {
+        if (database === undefined) this.track((value as () => Promise<unknown>)());
+        else this.track(value === REMOVE ? database.remove(key) : database.put(key, value));
+      }
+    }
     this.writeHighWater();
     if (this.deadChanged.length > 0) {
       for (const segment of this.deadChanged) {
