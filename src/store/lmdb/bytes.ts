@@ -50,16 +50,20 @@ export class ByteWriter {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     this.ensure(8 + 3 * value.length);
     const buffer = this.buffer;
+    const start = this.offset;
+    // One pass for ASCII, the usual case: its byte length is its length.
+    this.writeVarint(value.length);
+    let offset = this.offset;
     for (let index = 0; index < value.length; index++) {
-      if (value.charCodeAt(index) >= 0x80) {
+      const code = value.charCodeAt(index);
+      if (code >= 0x80) {
+        this.offset = start;
         this.writeVarint(Buffer.byteLength(value, 'utf8'));
         this.offset += buffer.write(value, this.offset, 'utf8');
         return;
       }
+      buffer[offset++] = code;
     }
-    this.writeVarint(value.length);
-    let offset = this.offset;
-    for (let index = 0; index < value.length; index++) buffer[offset++] = value.charCodeAt(index);
     this.offset = offset;
   }
 
