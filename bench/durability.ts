@@ -7,6 +7,10 @@
 // shutdown: its PUBACK promises nothing about disk, so it is closer to Starling's `memory` / `batched`
 // than to `sync`.
 //
+// 100 publishers with 32 in flight each by default: enough offered load to keep the broker's CPU busy
+// in `sync` mode, where each PUBACK waits for an fsync. With `--publishers 10` the 320 messages in flight
+// all wait for the same commit, and `sync` measures the fsync round trip rather than throughput.
+//
 //   npm run bench:durability -- [--duration S] [--runs N] [--sessions N] [--publishers N] [--retained N] [--skip-retained]
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +39,7 @@ interface Settings {
 }
 
 function parseSettings(argv: string[]): Settings {
-  const settings: Settings = { duration: 5, runs: 1, sessions: 10, publishers: 10, retained: 1_000_000, skipRetained: false };
+  const settings: Settings = { duration: 5, runs: 1, sessions: 10, publishers: 100, retained: 1_000_000, skipRetained: false };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     const number = (): number => {

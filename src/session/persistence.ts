@@ -45,8 +45,8 @@ export class SessionPersistence {
   // the next barrier, or at the end of the microtask queue, whichever comes first.
   private pendingId = 0;
   private pendingMessage: Message | undefined;
-  private pendingClientIds: string[] = [];
-  private pendingDeliveries: Delivery[] = [];
+  private readonly pendingClientIds: string[] = [];
+  private readonly pendingDeliveries: Delivery[] = [];
   private pendingScheduled = false;
   /** The message record written last, and its id. */
   private writtenMessage: Message | undefined;
@@ -175,8 +175,9 @@ export class SessionPersistence {
     this.counts.set(this.pendingId, this.pendingDeliveries.length);
     this.store.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
     this.pendingId = 0;
-    this.pendingClientIds = [];
-    this.pendingDeliveries = [];
+    // The store reads them during the call only: the arrays serve the next message.
+    this.pendingClientIds.length = 0;
+    this.pendingDeliveries.length = 0;
   }
 
   /**
