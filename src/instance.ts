@@ -166,6 +166,11 @@ export class StarlingBroker {
       counters: this.core.counters,
       barrier: this.barrier,
       onClose: (connection) => this.connections.delete(connection),
+      onHttpRequest: (connection) => {
+        const peer = connection.channel.peer;
+        if (peer.listener.startsWith('ws')) return; // an HTTP request inside a WebSocket is just a malformed packet
+        this.logger.warn({ peer: peer.address, listener: peer.listener }, 'HTTP request on an MQTT port (WebSocket clients need a ws/wss listener); closing');
+      },
     };
     this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger };
     const connection = new Connection(stream, this.connectionOptions);

@@ -1,5 +1,6 @@
-// Reads the protocol level out of the first bytes of a CONNECT that failed to decode, so that a
-// malformed MQTT 5 CONNECT can still be refused with an MQTT 5 CONNACK (4.13, 3.2.2.2).
+// What the first bytes of a connection say when its first packet is refused: the protocol level of a
+// CONNECT that failed to decode, so that a malformed MQTT 5 CONNECT can still be refused with an MQTT 5
+// CONNACK (4.13, 3.2.2.2), or an HTTP request sent to an MQTT port.
 
 import { ProtocolVersion } from '../codec/constants.js';
 
@@ -15,4 +16,11 @@ export function connectProtocolVersion(bytes: Buffer): ProtocolVersion | undefin
   // Protocol Name 'MQTT' (length 4), then the level.
   if (bytes[offset] !== 0x00 || bytes[offset + 1] !== 0x04 || bytes.toString('latin1', offset + 2, offset + 6) !== 'MQTT') return undefined;
   return bytes[offset + 6] === ProtocolVersion.V5 ? ProtocolVersion.V5 : undefined;
+}
+
+const HTTP_METHOD = /^(GET|POST|HEAD|PUT|OPTIONS|DELETE|PATCH|CONNECT) /;
+
+/** Whether the bytes start an HTTP request (a browser, or a WebSocket client pointed at a tcp/tls port). */
+export function isHttpRequest(bytes: Buffer): boolean {
+  return HTTP_METHOD.test(bytes.toString('latin1', 0, 8));
 }

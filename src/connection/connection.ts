@@ -14,7 +14,7 @@ import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
 import type { Outbox } from '../channel/outbox.js';
 import type { Counters } from '../metrics/counters.js';
-import { CONNECT_LEVEL_BYTES, connectProtocolVersion } from './connect-level.js';
+import { CONNECT_LEVEL_BYTES, connectProtocolVersion, isHttpRequest } from './connect-level.js';
 import type { Barrier } from '../session/persistence.js';
 
 /** Below this, a PUBLISH is copied into one buffer with its header; above, the payload is written as is. */
@@ -29,6 +29,8 @@ export interface ConnectionOptions {
   barrier?: () => Barrier | undefined;
   /** Called once when the socket has closed. */
   onClose?: (connection: Connection) => void;
+  /** Called when the first bytes are an HTTP request rather than a CONNECT (the connection is then refused as usual). */
+  onHttpRequest?: (connection: Connection) => void;
 }
 
 // Per-connection state is kept small for brokers holding many idle clients: the socket listeners
@@ -210,8 +212,11 @@ export class Connection implements Outbox {
       const packet = this.decoder.next();
       if (packet === undefined) break;
       if (!(packet instanceof DecodeError)) this.options.counters.messagesReceived++;
-      else if (this.connectHead !== undefined && packet.packetType === 'connect') this.refuseInVersionOf(this.connectHead);
-      this.connectHead = undefined;
+      const head = this.connectHead;
+      if (head !== undefined) {
+        this.connectHead = undefined;
+        if (packet instanceof DecodeError || packet.type !== 'connect') this.firstPacketRefused(packet, head);
+      }
       const result = this.channel.handle(packet, now);
       if (result !== undefined) {
         this.waitFor(result);
@@ -221,12 +226,19 @@ export class Connection implements Outbox {
     this.processing = false;
   }
 
-  /** An undecodable MQTT 5 CONNECT is refused with an MQTT 5 CONNACK 0x81 or 0x82 (section 4.13.1), not a 3.1.1 one. */
-  private refuseInVersionOf(connectHead: Buffer): void {
-    const version = connectProtocolVersion(connectHead);
-    if (version === undefined) return;
-    this.protocolVersion = version;
-    this.channel.protocolVersion = version;
+  /**
+   * The first packet is not a CONNECT, or does not decode. An undecodable MQTT 5 CONNECT is refused with an
+   * MQTT 5 CONNACK 0x81 or 0x82 (section 4.13.1), not a 3.1.1 one; an HTTP request is reported.
+   */
+  private firstPacketRefused(packet: Packet | DecodeError, head: Buffer): void {
+    if (packet instanceof DecodeError && packet.packetType === 'connect') {
+      const version = connectProtocolVersion(head);
+      if (version === undefined) return;
+      this.protocolVersion = version;
+      this.channel.protocolVersion = version;
+    } else if (isHttpRequest(head)) {
+      this.options.onHttpRequest?.(this);
+    }
   }
 
   private waitFor(result: Promise<void>): void {

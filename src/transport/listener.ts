@@ -38,20 +38,6 @@ export function listenerLabel(config: ListenerConfig): string {
   return `${config.type} ${config.host}:${config.port}`;
 }
 
-const HTTP_METHOD = /^(GET|POST|HEAD|PUT|OPTIONS|DELETE|PATCH|CONNECT) /;
-
-/**
- * Logs a clear line when the first bytes on an MQTT (tcp/tls) port are an HTTP request — a browser
- * or a WebSocket client pointed at the wrong port. The connection layer then closes it as malformed.
- */
-export function warnOnHttp(stream: Duplex, peer: PeerInfo, logger: Logger): void {
-  stream.once('data', (chunk: Buffer) => {
-    if (HTTP_METHOD.test(chunk.toString('latin1', 0, 8))) {
-      logger.warn({ peer: peer.address, listener: peer.listener }, 'HTTP request on an MQTT port (WebSocket clients need a ws/wss listener); closing');
-    }
-  });
-}
-
 /** The peer of a tcp/tls socket, whose address is looked up on first use (see SocketPeer). */
 export function peerOf(socket: Socket, listener: string): PeerInfo {
   return new SocketPeer(socket, listener);

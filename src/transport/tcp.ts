@@ -2,7 +2,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
-import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, warnOnHttp, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
+import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { readProxyHeader } from './proxy-protocol.js';
 
 export class TcpListener implements Listener {
@@ -28,7 +28,6 @@ export class TcpListener implements Listener {
   }
 
   private acceptSocket(socket: Socket, peer: ReturnType<typeof peerOf>): void {
-    warnOnHttp(socket, peer, this.context.logger);
     this.context.accept(socket, peer);
   }
 

@@ -10,7 +10,7 @@ import type { ListenerConfig } from '../config/types.js';
 import type { PeerInfo } from '../hooks/events.js';
 import type { Logger } from '../log.js';
 import { CertificateStore, identityFromCertificate, peerCertificateOf } from './certificates.js';
-import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, warnOnHttp, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
+import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { readProxyHeader, type ProxiedAddress } from './proxy-protocol.js';
 import { listenOn } from './tcp.js';
 
@@ -38,7 +38,6 @@ export class TlsListener implements Listener {
       const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
       const source = raw === undefined ? undefined : this.proxied.get(raw);
       const peer = tlsPeer(socket, 'tls', config, source);
-      warnOnHttp(socket, peer, context.logger);
       context.accept(socket, peer);
     });
     this.tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {

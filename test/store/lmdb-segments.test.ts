@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { SEGMENT_SPAN } from '../../src/store/lmdb/segments.js';
-import { delivery, message, StoreHarness } from './store-conformance.js';
+import { delivery, message, richMessage, StoreHarness } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 
@@ -128,4 +128,61 @@ test('lmdb segments - a segment with bytes that do not decode makes open() fail 
     await root.close();
     await assert.rejects(harness.reload(), (error: Error) => error.name === 'StoreError' && /segment 1/.test(error.message) && /restore a backup/.test(error.message));
     harness.store = await makeSync(harness.dir); // so stop() has an unopened store to close
+  }));
+
+test('lmdb segments - messages with binary properties in many segments read back intact (no views of a reused read buffer)', () =>
+  withHarness(async (harness) => {
+    for (let turn = 1; turn <= 20; turn++) {
+      harness.store.saveMessage(turn, richMessage(`t/${turn}`), ['c'], [delivery(turn, turn)]);
+      await harness.store.flushed(); // one segment each
+    }
+    const state = await harness.reload();
+    for (let id = 1; id <= 20; id++) assert.deepEqual(state.messages.get(id), richMessage(`t/${id}`));
+  }));
+
+test('lmdb store - a key longer than LMDB allows is refused at the call, and the store goes on', () =>
+  withHarness(async (harness) => {
+    const topic = `t/${'x'.repeat(2000)}`; // a valid MQTT topic, above lmdb-js's 1978-byte key limit
+    assert.throws(() => harness.store.saveRetained(message(topic, { retain: true })), /longer than the store allows/);
+    assert.throws(() => harness.store.addIncomingQos2('é'.repeat(1000), 1), /longer than the store allows/);
+    harness.store.addIncomingQos2('c', 1);
+    await harness.store.flushed();
+    const state = await harness.reload();
+    assert.deepEqual(state.incomingQos2.get('c'), [1]);
+    assert.deepEqual(state.retained, []);
+  }));
+
+test('lmdb store - opened for records only (starling ctl), a format 2 store is left in format 2', async () => {
+  const harness = new StoreHarness(makeSync, true);
+  await harness.start();
+  try {
+    await harness.store.close();
+    const file = join(harness.dir, 'starling.mdb');
+    const root = open({ path: file });
+    await root.openDB({ name: 'meta' }).put('format', 2);
+    await root.openDB({ name: 'messages', sharedStructuresKey: Symbol.for('structures') }).put(1, message('t/1'));
+    await root.close();
+    const records = new LmdbStore({ path: harness.dir, durability: 'sync', batchIntervalMs: 10 });
+    await records.openRecords();
+    records.saveRecord('user', 'u', { name: 'u' });
+    await records.flushed();
+    await records.close();
+    const reopened = open({ path: file });
+    assert.equal(reopened.openDB({ name: 'meta' }).get('format'), 2, 'a running older broker keeps its layout');
+    assert.equal(reopened.openDB({ name: 'messages' }).getKeysCount(), 1);
+    await reopened.close();
+    harness.store = await makeSync(harness.dir);
+    await harness.store.open(); // the broker itself upgrades it
+  } finally {
+    await harness.stop();
+  }
+});
+
+test('lmdb store - flushed() after close() does not wait forever', () =>
+  withHarness(async (harness) => {
+    harness.store.saveRetained(message('r', { retain: true }));
+    await harness.store.close();
+    assert.equal(harness.store.flushed(), undefined);
+    harness.store = await makeSync(harness.dir);
+    await harness.store.open();
   }));

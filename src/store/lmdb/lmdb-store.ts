@@ -91,10 +91,11 @@ export class LmdbStore implements Store {
    * read and no garbage collected, so nothing the broker is writing is touched.
    */
   async openRecords(): Promise<void> {
-    await this.openWith(() => undefined);
+    await this.openWith(() => undefined, false);
   }
 
-  private async openWith<T>(load: (databases: Databases) => T): Promise<T> {
+  /** `upgrade`: move an older format's messages into segments (never beside a running broker). */
+  private async openWith<T>(load: (databases: Databases) => T, upgrade = true): Promise<T> {
     let root: RootDatabase;
     try {
       mkdirSync(this.options.path, { recursive: true });
@@ -113,7 +114,7 @@ export class LmdbStore implements Store {
     let loaded: T;
     try {
       const databases = openDatabases(root);
-      checkFormat(databases, this.file);
+      checkFormat(databases, this.file, upgrade);
       loaded = load(databases);
       this.databases = databases;
     } catch (error) {
@@ -253,7 +254,7 @@ export class LmdbStore implements Store {
   }
 
   flushed(): Promise<void> | undefined {
-    if (this.options.durability === 'batched') return undefined;
+    if (this.options.durability === 'batched' || this.root === undefined) return undefined;
     if (!this.dirty) return this.pendingFlush;
     this.dirty = false;
     if (this.turnFlush !== undefined) return this.turnFlush.promise;
@@ -300,6 +301,7 @@ export class LmdbStore implements Store {
    * (an inbound QoS 2 id, a later delivery state) is then never durable without it.
    */
   private queue(database: Database<any, any> | undefined, key: unknown, value: unknown): void {
+    checkKey(key);
     this.touch();
     this.writes.push({ database, key, value });
   }
@@ -336,8 +338,13 @@ export class LmdbStore implements Store {
     if (writes.length > 0) {
       this.writes = [];
       for (const { database, key, value } of writes) {
-        if (database === undefined) this.track((value as () => Promise<unknown>)());
-        else this.track(value === REMOVE ? database.remove(key) : database.put(key, value));
+        try {
+          if (database === undefined) this.track((value as () => Promise<unknown>)());
+          else this.track(value === REMOVE ? database.remove(key) : database.put(key, value));
+        } catch (error) {
+          // Keys are checked when queued, so this is unexpected; the turn's flushed() promise rejects.
+          this.failure ??= error;
+        }
       }
     }
     this.writeHighWater();
@@ -368,7 +375,15 @@ export class LmdbStore implements Store {
         this.endTurn();
       }
     };
-    root.flushed.then(() => settled(), settled);
+    let done = false;
+    const settleOnce = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      settled(error);
+    };
+    root.flushed.then(() => settleOnce(), settleOnce);
+    // A commit that fails may never report as flushed; its failure must not hold later turns forever.
+    this.lastCommit?.catch(settleOnce);
   }
 
   private writeOpenSegment(): void {
@@ -415,6 +430,21 @@ export class LmdbStore implements Store {
     const reason = this.failure instanceof Error ? this.failure.message : String(this.failure);
     return new StoreError(this.file, `writing to ${this.file} failed (${reason})`, { cause: this.failure });
   }
+}
+
+/** lmdb-js refuses keys longer than this (its default maxKeySize), when the write is made. */
+const MAX_KEY_BYTES = 1978;
+
+/**
+ * Refuses a key lmdb-js would refuse, while the caller can still be told (writes are made at the end
+ * of the turn): a topic or client id of more than about 1,970 bytes. Strings of up to a third of the
+ * limit in UTF-16 units cannot exceed it, so most keys skip the byte count.
+ */
+function checkKey(key: unknown): void {
+  const text = typeof key === 'string' ? key : Array.isArray(key) && typeof key[1] === 'string' ? key[1] : Array.isArray(key) ? key[0] : undefined;
+  if (typeof text !== 'string' || text.length < (MAX_KEY_BYTES - 32) / 3) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_KEY_BYTES - 32) throw new Error(`a key of ${bytes} bytes (${JSON.stringify(text.slice(0, 40))}…) is longer than the store allows`);
 }
 
 // LMDB reserves address space, not disk; a cap-sized map plus headroom avoids remapping under load.

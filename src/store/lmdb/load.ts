@@ -11,8 +11,12 @@ import { moveMessagesIntoSegments } from './migrate.js';
 import { decodeSegment } from './segment-codec.js';
 import { Segment } from './segments.js';
 
-/** Writes the format marker into a new store (or an older readable one); refuses a store of another format or one with data but no marker. */
-export function checkFormat(databases: Databases, file: string): void {
+/**
+ * Writes the format marker into a new store, and with `upgrade` moves an older readable one into the
+ * current format; refuses a store of another format or one with data but no marker. Without `upgrade`
+ * (configuration records only) an older readable store is left as it is: its records are the same.
+ */
+export function checkFormat(databases: Databases, file: string, upgrade: boolean): void {
   const format = databases.meta.get(MetaKey.Format);
   if (format === FORMAT_VERSION) return;
   if (format !== undefined && !READABLE_FORMATS.includes(format)) {
@@ -29,7 +33,7 @@ export function checkFormat(databases: Databases, file: string): void {
   if (format === undefined && holdsData) throw new StoreError(file, `${file} holds data but no format marker: ${REMEDY}`);
   // Marked with the new format (with the move, atomically) so that an older Starling, which would miss the segments, refuses it.
   if (format === undefined) databases.meta.putSync(MetaKey.Format, FORMAT_VERSION);
-  else moveMessagesIntoSegments(databases);
+  else if (upgrade) moveMessagesIntoSegments(databases);
 }
 
 /** The state, and the store's own index of the segments kept. */
@@ -78,8 +82,7 @@ export function loadState(databases: Databases): LoadedState {
       segment.loadDead(bitmap);
       deadBitmaps.delete(segmentId);
     }
-    // A copy: the messages' payloads are views of it.
-    for (const { messageId, message, deliveries: first } of decodeSegment(Buffer.from(value), segmentId)) {
+    for (const { messageId, message, deliveries: first } of decodeSegment(value, segmentId)) {
       segment.end = messageId + 1;
       if (messageId > lastMessageId) lastMessageId = messageId;
       if (segment.isDead(messageId)) continue;
@@ -93,6 +96,8 @@ export function loadState(databases: Databases): LoadedState {
         inMessageRecords = true;
       }
       if (needed) {
+        // Out of lmdb-js's reused read buffer, and so that one message kept does not keep its whole segment.
+        message.payload = Buffer.from(message.payload);
         messages.set(messageId, message);
         segment.live++;
       } else {

@@ -25,7 +25,8 @@ const Flag = {
   Properties: 32,
 } as const;
 
-const packr = new Packr({ useRecords: false });
+// copyBuffers: binary properties (correlation data) must not be views of lmdb-js's reused read buffer.
+const packr = new Packr({ useRecords: false, copyBuffers: true });
 
 export function writeSegmentMessage(
   writer: ByteWriter,
@@ -58,7 +59,7 @@ export interface SegmentMessage {
   deliveries: OwedDelivery[];
 }
 
-/** Decodes a segment; payloads are views of `bytes`, which must not be reused. Throws on truncated or invalid bytes. */
+/** Decodes a segment; payloads are views of `bytes` (copy those kept). Throws on truncated or invalid bytes. */
 export function decodeSegment(bytes: Buffer, segmentId: number): SegmentMessage[] {
   const reader = new ByteReader(bytes, `segment ${segmentId}`);
   const messages: SegmentMessage[] = [];
