@@ -140,6 +140,15 @@ export class SessionPersistence {
     this.end(session.clientId, delivery);
   }
 
+  /** Ends deliveries loaded for a client that has no session (see restoreState). */
+  endOrphans(clientId: string, deliveries: readonly StoredDelivery[]): void {
+    if (deliveries.length === 0) return;
+    this.write();
+    for (const stored of deliveries) {
+      this.end(clientId, { sequence: stored.sequence, messageId: stored.messageId, recorded: false });
+    }
+  }
+
   addIncomingQos2(session: Session, packetId: number): void {
     this.write();
     this.store.addIncomingQos2(session.clientId, packetId);
@@ -215,7 +224,7 @@ export class SessionPersistence {
   }
 
   /** Ends a stored delivery; the last one to end takes its message, and every record of it, along. */
-  private end(clientId: string, delivery: Delivery): void {
+  private end(clientId: string, delivery: Pick<Delivery, 'sequence' | 'messageId' | 'recorded'>): void {
     if (delivery.sequence === 0) return;
     const messageId = delivery.messageId;
     const count = this.counts.get(messageId);

@@ -54,6 +54,18 @@ export function restoreState(
     registry.restore(session, now);
     if (record.pendingWill !== undefined) registry.restoreWill(session, record.pendingWill, now);
   }
+
+  // Deliveries owed to a client whose session record is gone (a crash between the commit that removed
+  // the session and the one that ended its deliveries): nobody can receive them, and kept they would
+  // hold their messages (and segments) in the store for good.
+  const sessions = new Set(state.sessions.map((record) => record.clientId));
+  for (const [clientId, stored] of state.deliveries) {
+    if (sessions.has(clientId)) continue;
+    persistence.endOrphans(
+      clientId,
+      stored.filter((owed) => messages.has(owed.messageId)),
+    );
+  }
 }
 
 /** A stored message has exactly the fields of a Message. */
