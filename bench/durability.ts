@@ -145,8 +145,8 @@ interface Measurement {
   run: number;
   publishesPerSecond: number;
   storedPerSecond: number;
-  /** PUBACKed publishes per second of broker CPU (all its threads): steadier than the rate on a shared machine. */
-  publishesPerCpuSecond: number;
+  /** PUBACKed publishes per second of broker CPU (all its threads): steadier than the rate on a shared machine; undefined when unreadable. */
+  publishesPerCpuSecond: number | undefined;
   p99Milliseconds: number;
 }
 
@@ -174,13 +174,19 @@ async function measure(target: Target, run: number, settings: Settings): Promise
       run,
       publishesPerSecond: result.sentPerSecond,
       storedPerSecond: result.sentPerSecond * settings.sessions,
-      publishesPerCpuSecond: result.broker?.messagesPerCpuSecond ?? 0,
+      publishesPerCpuSecond: result.broker?.messagesPerCpuSecond,
       p99Milliseconds: result.latencyMilliseconds.p99,
     };
   } finally {
     await broker.stop();
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** The median of the values that were measured; undefined when none was. */
+function medianOf(values: Array<number | undefined>): number | undefined {
+  const measured = values.filter((value): value is number => value !== undefined);
+  return measured.length === 0 ? undefined : median(measured);
 }
 
 function median(values: number[]): number {
@@ -272,25 +278,26 @@ async function main(): Promise<void> {
       run: 0,
       publishesPerSecond: median(runs.map((m) => m.publishesPerSecond)),
       storedPerSecond: median(runs.map((m) => m.storedPerSecond)),
-      publishesPerCpuSecond: median(runs.map((m) => m.publishesPerCpuSecond)),
+      publishesPerCpuSecond: medianOf(runs.map((m) => m.publishesPerCpuSecond)),
       p99Milliseconds: median(runs.map((m) => m.p99Milliseconds)),
     });
   }
   const memory = medians.get('starling-memory');
-  const ratio = (value: number, base: number | undefined): string => (base === undefined || base === 0 ? '-' : (value / base).toFixed(2));
+  const ratio = (value: number | undefined, base: number | undefined): string =>
+    value === undefined || base === undefined || base === 0 ? '-' : (value / base).toFixed(2);
   console.log('\n| broker | PUBACKed publishes/s | deliveries queued/s | vs starling memory | publishes per broker CPU-second | vs starling memory |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [target, m] of medians) {
     console.log(
       `| ${target} | ${integer.format(m.publishesPerSecond)} | ${integer.format(m.storedPerSecond)} | ${ratio(m.publishesPerSecond, memory?.publishesPerSecond)} ` +
-        `| ${integer.format(m.publishesPerCpuSecond)} | ${ratio(m.publishesPerCpuSecond, memory?.publishesPerCpuSecond)} |`,
+        `| ${m.publishesPerCpuSecond === undefined ? '-' : integer.format(m.publishesPerCpuSecond)} | ${ratio(m.publishesPerCpuSecond, memory?.publishesPerCpuSecond)} |`,
     );
   }
   const sync = medians.get('starling-sync')?.publishesPerSecond;
   const mosquitto = medians.get('mosquitto-persistence')?.publishesPerSecond;
   if (sync !== undefined && memory !== undefined) {
     console.log(`\nsync / memory = ${ratio(sync, memory.publishesPerSecond)} (target >= 0.70)`);
-    console.log(`per broker CPU-second: sync / memory = ${ratio(medians.get('starling-sync')!.publishesPerCpuSecond, memory.publishesPerCpuSecond)}`);
+    console.log(`per broker CPU-second: sync / memory = ${ratio(medians.get('starling-sync')?.publishesPerCpuSecond, memory.publishesPerCpuSecond)}`);
   }
   if (sync !== undefined && mosquitto !== undefined) {
     console.log(`sync / mosquitto (persistence true, written every autosave_interval, not per message) = ${(sync / mosquitto).toFixed(2)}`);

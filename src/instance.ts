@@ -125,8 +125,16 @@ export class StarlingBroker {
       const started = Date.now();
       const { createStore } = await import('./store/create-store.js');
       const store = createStore(this.config);
-      const persistence = new SessionPersistence(store, this.config.maxStoreBytes, (sizeBytes) =>
-        this.logger.warn({ sizeBytes, maxStoreBytes: this.config.maxStoreBytes }, 'store is full: new messages for persistent sessions are dropped'),
+      let writeFailureLogged = false;
+      const persistence = new SessionPersistence(
+        store,
+        this.config.maxStoreBytes,
+        (sizeBytes) => this.logger.warn({ sizeBytes, maxStoreBytes: this.config.maxStoreBytes }, 'store is full: new messages for persistent sessions are dropped'),
+        (error) => {
+          if (writeFailureLogged) return;
+          writeFailureLogged = true;
+          this.logger.error({ err: error }, 'store write failed: acknowledgements that waited for it are withheld and their connections closed');
+        },
       );
       this.store = store;
       this.persistence = persistence;

@@ -163,7 +163,11 @@ export class Connection implements Outbox {
   private releaseHeld(): void {
     const held = this.held;
     if (held === undefined) return; // the socket closed meanwhile
-    while (held.length > 0 && held[0]!.barrier.done) {
+    if (held[0]!.barrier.failed) {
+      this.abandon();
+      return;
+    }
+    while (held.length > 0 && held[0]!.barrier.done && !held[0]!.barrier.failed) {
       const pending = (this.pending ??= []);
       for (const buffer of held.shift()!.buffers) {
         pending.push(buffer);
@@ -173,6 +177,18 @@ export class Connection implements Outbox {
     if (held.length === 0) this.held = undefined;
     this.flush();
     if (this.closing && this.held === undefined) this.finishClose();
+  }
+
+  /**
+   * The store writes a held packet waited for failed: it must not leave (a PUBACK would acknowledge a
+   * message that is not stored), so the connection closes without it; the client resends after reconnecting.
+   */
+  private abandon(): void {
+    this.held = undefined;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    this.closed = true;
+    this.socket.destroy();
   }
 
   /** Writes everything queued in one write (called once per event-loop turn, or before closing). */
@@ -198,7 +214,16 @@ export class Connection implements Outbox {
     const head = this.connectHead;
     if (head !== undefined && head.length < CONNECT_LEVEL_BYTES) {
       // Usually the whole CONNECT is in the first chunk: a view of it, no copy (dropped once the first packet is decoded).
-      this.connectHead = head.length === 0 ? chunk.subarray(0, CONNECT_LEVEL_BYTES) : Buffer.concat([head, chunk.subarray(0, CONNECT_LEVEL_BYTES - head.length)]);
+      const first = head.length === 0 ? chunk.subarray(0, CONNECT_LEVEL_BYTES) : Buffer.concat([head, chunk.subarray(0, CONNECT_LEVEL_BYTES - head.length)]);
+      this.connectHead = first;
+      // 'P' (POST, PUT, PATCH) starts a valid PUBREC header, which the decoder would wait to complete; the
+      // other methods' first bytes fail at once and are reported when the first packet is refused.
+      if (first[0] === 0x50 && isHttpRequest(first)) {
+        this.options.onHttpRequest?.(this);
+        this.connectHead = undefined;
+        this.close();
+        return;
+      }
     }
     this.decoder.push(chunk);
     if (!this.processing) this.process();

@@ -15,16 +15,25 @@ import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
 import type { Session } from './session.js';
 
-/** A point in the store's commit sequence; `done` once the writes before it are durable. */
+/**
+ * A point in the store's commit sequence; `done` once the writes before it are durable, or once they
+ * failed (`failed`): what waited for them must then never be sent.
+ */
 export class Barrier {
   done = false;
-  constructor(readonly promise: Promise<void>) {
+  failed = false;
+  constructor(
+    readonly promise: Promise<void>,
+    onFailure?: (error: unknown) => void,
+  ) {
     promise.then(
       () => {
         this.done = true;
       },
-      () => {
+      (error: unknown) => {
+        this.failed = true;
         this.done = true;
+        onFailure?.(error);
       },
     );
   }
@@ -62,6 +71,8 @@ export class SessionPersistence {
     readonly store: Store,
     maxStoreBytes: number,
     onFull: (sizeBytes: number) => void,
+    /** Called when a commit fails (once per barrier): the packets held behind it are dropped with their connections. */
+    private readonly onWriteFailed?: (error: unknown) => void,
   ) {
     this.sizeCap = new StoreSizeCap(store, maxStoreBytes, onFull);
   }
@@ -95,7 +106,7 @@ export class SessionPersistence {
       // The store hands out one promise per commit; one Barrier per promise lets a connection
       // hold everything waiting for the same commit in one batch.
       if (flushed === undefined) this.barrierPoint = undefined;
-      else if (flushed !== this.barrierPoint?.promise) this.barrierPoint = new Barrier(flushed);
+      else if (flushed !== this.barrierPoint?.promise) this.barrierPoint = new Barrier(flushed, this.onWriteFailed);
     }
     return this.barrierPoint !== undefined && !this.barrierPoint.done ? this.barrierPoint : undefined;
   }

@@ -333,33 +333,25 @@ export class LmdbStore implements Store {
       this.turnEndAfterCommit = true;
       return;
     }
-    this.writeOpenSegment();
-    const writes = this.writes;
-    if (writes.length > 0) {
+    if (this.failure === undefined) {
+      try {
+        this.writeTurn(databases);
+      } catch (error) {
+        this.failure ??= error;
+      }
+    }
+    if (this.failure !== undefined) {
+      // A store that failed writes nothing more: a record written after a lost one could be durable
+      // without what it depends on. Every flushed() promise from now on rejects.
       this.writes = [];
-      for (const { database, key, value } of writes) {
-        try {
-          if (database === undefined) this.track((value as () => Promise<unknown>)());
-          else this.track(value === REMOVE ? database.remove(key) : database.put(key, value));
-        } catch (error) {
-          // Keys are checked when queued, so this is unexpected; the turn's flushed() promise rejects.
-          this.failure ??= error;
-        }
-      }
-    }
-    this.writeHighWater();
-    if (this.deadChanged.length > 0) {
-      for (const segment of this.deadChanged) {
-        if (segment.removed || !segment.deadChanged) continue;
-        segment.deadChanged = false;
-        segment.deadWritten = true;
-        this.track(databases.deadMessages.put(segment.id, segment.deadBytes()));
-      }
       this.deadChanged = [];
-    }
-    if (this.endedDeliveryRecords.length > 0) {
-      for (const key of this.endedDeliveryRecords) this.track(databases.deliveries.remove(key));
       this.endedDeliveryRecords = [];
+      this.openSegment = undefined;
+      this.segmentWriter.reset();
+      const failed = this.turnFlush;
+      this.turnFlush = undefined;
+      failed?.reject(this.writeFailed());
+      return;
     }
     const flush = this.turnFlush;
     if (flush === undefined) return;
@@ -384,6 +376,32 @@ export class LmdbStore implements Store {
     root.flushed.then(() => settleOnce(), settleOnce);
     // A commit that fails may never report as flushed; its failure must not hold later turns forever.
     this.lastCommit?.catch(settleOnce);
+  }
+
+  private writeTurn(databases: Databases): void {
+    this.writeOpenSegment();
+    const writes = this.writes;
+    if (writes.length > 0) {
+      this.writes = [];
+      for (const { database, key, value } of writes) {
+        if (database === undefined) this.track((value as () => Promise<unknown>)());
+        else this.track(value === REMOVE ? database.remove(key) : database.put(key, value));
+      }
+    }
+    this.writeHighWater();
+    if (this.deadChanged.length > 0) {
+      for (const segment of this.deadChanged) {
+        if (segment.removed || !segment.deadChanged) continue;
+        segment.deadChanged = false;
+        segment.deadWritten = true;
+        this.track(databases.deadMessages.put(segment.id, segment.deadBytes()));
+      }
+      this.deadChanged = [];
+    }
+    if (this.endedDeliveryRecords.length > 0) {
+      for (const key of this.endedDeliveryRecords) this.track(databases.deliveries.remove(key));
+      this.endedDeliveryRecords = [];
+    }
   }
 
   private writeOpenSegment(): void {
