@@ -4,12 +4,14 @@
 
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { readResidentBytes } from '../src/bench/broker-process.js';
+import { readFileBackedResidentBytes, readResidentBytes } from '../src/bench/broker-process.js';
 
 export interface MemorySample {
   /** Seconds since the load started. */
   seconds: number;
   residentMegabytes: number | undefined;
+  /** The part of RSS backed by mapped files: with a durable store it includes LMDB's map, which grows with the file. */
+  fileBackedMegabytes: number | undefined;
   /** V8 heap in use right after the most recent mark-compact, or undefined before the first one. */
   heapAfterFullGcMegabytes: number | undefined;
   /** V8 heap in use right after the most recent collection of any kind (scavenges leave old-space garbage in). */
@@ -68,10 +70,12 @@ export class SysTopicReader {
 
 export function sampleBroker(pid: number, logPath: string, sys: SysTopicReader, seconds: number): MemorySample {
   const resident = readResidentBytes(pid);
+  const fileBacked = readFileBackedResidentBytes(pid);
   const heap = lastHeapAfterGc(logPath);
   return {
     seconds,
     residentMegabytes: resident === undefined ? undefined : resident / MEGABYTE,
+    fileBackedMegabytes: fileBacked === undefined ? undefined : fileBacked / MEGABYTE,
     heapAfterFullGcMegabytes: heap.full,
     heapAfterAnyGcMegabytes: heap.any,
     connected: sys.count('clients/connected'),

@@ -27,6 +27,8 @@ interface SoakSettings {
   rate: number;
   snapshotDirectory?: string | undefined;
   jsonPath?: string | undefined;
+  /** Starling's durability mode (memory, as in `npm run bench`, unless asked). */
+  durability: 'memory' | 'batched' | 'sync';
 }
 
 const USAGE = `Usage: npm run soak -- [options]
@@ -40,6 +42,8 @@ const USAGE = `Usage: npm run soak -- [options]
                           (for finding what grows; writing one raises the broker's RSS, so the RSS
                           verdict of such a run means little)
   --json <file>           write the settings, samples and verdict as JSON
+  --durability <mode>     Starling's durability: memory (default), batched or sync (its store in a
+                          temporary data directory, under the persistent-session churn)
 `;
 
 function parseSettings(argv: string[]): SoakSettings | undefined {
@@ -50,6 +54,7 @@ function parseSettings(argv: string[]): SoakSettings | undefined {
     maxGrowthMegabytes: 10,
     maxSlopeMegabytesPerMinute: 0.5,
     rate: 1000,
+    durability: 'memory',
   };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
@@ -73,6 +78,12 @@ function parseSettings(argv: string[]): SoakSettings | undefined {
       case '--rate': settings.rate = number(1); break;
       case '--snapshots': settings.snapshotDirectory = path.resolve(text()); break;
       case '--json': settings.jsonPath = text(); break;
+      case '--durability': {
+        const mode = text();
+        if (mode !== 'memory' && mode !== 'batched' && mode !== 'sync') throw new Error('--durability must be memory, batched or sync');
+        settings.durability = mode;
+        break;
+      }
       default: throw new Error(`unknown option ${flag}`);
     }
   }
@@ -100,14 +111,14 @@ function formatMegabytes(value: number | undefined): string {
 }
 
 function printSamples(samples: readonly MemorySample[], warmupSeconds: number): void {
-  const lines = ['   time   RSS MB  heap after full GC MB  heap after any GC MB  connected  sessions  subscriptions  retained'];
+  const lines = ['   time   RSS MB  of it file-backed MB  heap after full GC MB  heap after any GC MB  connected  sessions  subscriptions  retained'];
   // About twenty rows whatever the duration, always including the first and the last sample.
   const every = Math.max(1, Math.round(samples.length / 20));
   samples.forEach((sample, index) => {
     if (index % every !== 0 && index !== samples.length - 1) return;
     const marker = sample.seconds >= warmupSeconds && (samples[index - 1]?.seconds ?? -1) < warmupSeconds ? ' <- warm-up end' : '';
     lines.push(
-      `${sample.seconds.toFixed(0).padStart(6)} s ${formatMegabytes(sample.residentMegabytes).padStart(8)} ` +
+      `${sample.seconds.toFixed(0).padStart(6)} s ${formatMegabytes(sample.residentMegabytes).padStart(8)} ${formatMegabytes(sample.fileBackedMegabytes).padStart(21)} ` +
         `${formatMegabytes(sample.heapAfterFullGcMegabytes).padStart(22)} ${formatMegabytes(sample.heapAfterAnyGcMegabytes).padStart(21)} ` +
         `${String(sample.connected ?? '—').padStart(10)} ` +
         `${String(sample.sessions ?? '—').padStart(9)} ${String(sample.subscriptions ?? '—').padStart(14)} ` +
@@ -163,7 +174,8 @@ async function soak(settings: SoakSettings): Promise<number> {
     noDelay: false,
     cpu: BROKER_CPU,
     nodeArguments,
-    starlingArguments: ['--sys-interval', String(Math.max(1, Math.floor(settings.intervalSeconds)))],
+    // Later flags win: this overrides the broker's default --durability memory.
+    starlingArguments: ['--sys-interval', String(Math.max(1, Math.floor(settings.intervalSeconds))), '--durability', settings.durability],
   });
   const samples: MemorySample[] = [];
   const warmupSeconds = settings.durationSeconds * settings.warmupFraction;
@@ -209,10 +221,12 @@ async function soak(settings: SoakSettings): Promise<number> {
     for (const [index, result] of loadResults.entries()) process.stdout.write(`${describeLoad(names[index]!, result)}\n`);
     process.stdout.write(`${describeChurn(churn.totals)}\n`);
     const resident = growthAfterWarmup(samples, warmupSeconds, (sample) => sample.residentMegabytes);
+    const fileBacked = growthAfterWarmup(samples, warmupSeconds, (sample) => sample.fileBackedMegabytes);
     const heap = growthAfterWarmup(samples, warmupSeconds, (sample) => sample.heapAfterFullGcMegabytes);
     const heapAny = growthAfterWarmup(samples, warmupSeconds, (sample) => sample.heapAfterAnyGcMegabytes);
     process.stdout.write(
-      `${describeGrowth('RSS', resident)}\n${describeGrowth('heap after full GC', heap)}\n${describeGrowth('heap after any GC', heapAny)}\n`,
+      `${describeGrowth('RSS', resident)}\n${describeGrowth('of it file-backed (mapped files, LMDB included)', fileBacked)}\n` +
+        `${describeGrowth('heap after full GC', heap)}\n${describeGrowth('heap after any GC', heapAny)}\n`,
     );
     const failures: string[] = [];
     if (resident === undefined) failures.push('not enough RSS samples after the warm-up');

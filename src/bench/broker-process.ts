@@ -16,6 +16,17 @@ export function readResidentBytes(pid: number): number | undefined {
   }
 }
 
+/** Resident bytes backed by mapped files (RssFile: the executable, libraries, LMDB's memory map), or undefined. */
+export function readFileBackedResidentBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^RssFile:\s+(\d+)\s+kB/m.exec(status);
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /** User plus system CPU seconds used so far (all threads). */
 export function readCpuSeconds(pid: number): number | undefined {
   try {

@@ -11,6 +11,7 @@ function sample(seconds: number, residentMegabytes: number | undefined): MemoryS
   return {
     seconds,
     residentMegabytes,
+    fileBackedMegabytes: undefined,
     heapAfterFullGcMegabytes: undefined,
     heapAfterAnyGcMegabytes: undefined,
     connected: undefined,
