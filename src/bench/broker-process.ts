@@ -7,20 +7,19 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export function readResidentBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
+  return readStatusBytes(pid, 'VmRSS');
 }
 
 /** Resident bytes backed by mapped files (RssFile: the executable, libraries, LMDB's memory map), or undefined. */
 export function readFileBackedResidentBytes(pid: number): number | undefined {
+  return readStatusBytes(pid, 'RssFile');
+}
+
+/** A `<field>: <n> kB` line of /proc/<pid>/status, in bytes. */
+function readStatusBytes(pid: number, field: string): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^RssFile:\s+(\d+)\s+kB/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
     return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
   } catch {
     return undefined;
