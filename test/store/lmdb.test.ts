@@ -10,8 +10,7 @@ import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { createStore } from '../../src/store/create-store.js';
 import { StoreError } from '../../src/store/store.js';
-import { delivery, message, owed, richMessage, session, storeConformance, StoreHarness } from './store-conformance.js';
-import { encodeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
+import { delivery, encodeDeliveries, message, owed, richMessage, session, storeConformance, StoreHarness } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 

@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
+import { ByteWriter } from '../../src/store/lmdb/bytes.js';
+import { writeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
 
 export class StoreHarness {
   store!: Store;
@@ -76,6 +78,13 @@ export function owed(clientId: string, sequence: number, messageId: number, over
 /** Saves a message with deliveries inside its record, given as deliveries with their client ids. */
 function saveOwed(store: Store, messageId: number, saved: StoredMessage, deliveries: OwedDelivery[]): void {
   store.saveMessage(messageId, saved, deliveries.map((owedDelivery) => owedDelivery.clientId), deliveries);
+}
+
+/** Deliveries in the delivery codec's form without a count, as a format 2 message record holds them. */
+export function encodeDeliveries(clientIds: readonly string[], deliveries: readonly StoredDelivery[]): Buffer {
+  const writer = new ByteWriter(1024);
+  writeDeliveries(writer, clientIds, deliveries);
+  return Buffer.from(writer.bytes());
 }
 
 export function message(topic: string, overrides: Partial<StoredMessage> = {}): StoredMessage {

@@ -12,7 +12,7 @@
 // The message id is known from where the deliveries are stored, so it is not repeated.
 
 import type { OwedDelivery, StoredDelivery } from '../store.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, type ByteWriter } from './bytes.js';
 
 /** Bits above the QoS (bits 0-1) in the qos byte. */
 const Flag = {
@@ -46,15 +46,6 @@ export function writeDeliveries(writer: ByteWriter, clientIds: readonly string[]
     }
     if (delivery.sharedGroup !== undefined) writer.writeString(delivery.sharedGroup);
   }
-}
-
-const scratch = new ByteWriter(64 * 1024);
-
-/** Encodes deliveries into a view of a shared buffer, valid until the next call. */
-export function encodeDeliveries(clientIds: readonly string[], deliveries: readonly StoredDelivery[]): Buffer {
-  scratch.reset();
-  writeDeliveries(scratch, clientIds, deliveries);
-  return scratch.bytes();
 }
 
 /** Reads `count` deliveries of a message, or all up to the reader's end when count is undefined. */
@@ -92,7 +83,7 @@ export function readDeliveries(reader: ByteReader, messageId: number, count?: nu
   return deliveries;
 }
 
-/** Decodes deliveries encoded by encodeDeliveries (a format 2 message record's `deliveries`). */
+/** Decodes deliveries written by writeDeliveries without a count (a format 2 message record's `deliveries`). */
 export function decodeDeliveries(bytes: Uint8Array, messageId: number): OwedDelivery[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return readDeliveries(new ByteReader(buffer, `deliveries of message ${messageId}`), messageId);

@@ -56,10 +56,6 @@ export class SegmentIndex {
   private segments: Segment[] = [];
   private removedCount = 0;
 
-  get size(): number {
-    return this.segments.length - this.removedCount;
-  }
-
   /** Adds a segment whose id is above every message id in the index. */
   add(segment: Segment): void {
     const last = this.segments[this.segments.length - 1];
