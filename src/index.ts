@@ -4,9 +4,10 @@ import { StarlingBroker, type BrokerOptions } from './instance.js';
 
 export type { BrokerOptions } from './instance.js';
 export type { BrokerConfig, ListenerConfig, Durability, LogLevel } from './config/types.js';
-export type { BrokerEvents, ClientInfo, PeerInfo, AuthenticateRequest, AuthenticateResult, AuthorizePublishRequest, AuthorizeSubscribeRequest, EnhancedAuthRequest, EnhancedAuthResult, DisconnectedEvent, SubscribedEvent, UnsubscribedEvent, MessageDroppedEvent } from './hooks/events.js';
+export type { BrokerEvents, AuthenticateRequest, AuthenticateResult, AuthorizePublishRequest, AuthorizeSubscribeRequest, EnhancedAuthRequest, EnhancedAuthResult, DisconnectedEvent, SubscribedEvent, UnsubscribedEvent, MessageDroppedEvent } from './hooks/events.js';
+export type { ClientInfo, PeerInfo } from './core/client.js';
 export type { HookMap, HookName } from './hooks/hooks.js';
-export type { Message, MessageInput } from './broker/message.js';
+export type { Message, MessageInput } from './core/message.js';
 export type { BoundAddress } from './transport/listener.js';
 export type { Properties, QoS } from './codec/types.js';
 export { ReasonCode } from './codec/constants.js';

@@ -9,12 +9,13 @@ import { installAuthorization, type Authorization } from './auth/authorization-s
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
 import { BrokerCore } from './broker/broker.js';
-import { createMessage, type MessageInput } from './broker/message.js';
+import { createMessage, type MessageInput } from './core/message.js';
 import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
 import type { BrokerConfig, ListenerConfig } from './config/types.js';
 import { Connection, type ConnectionOptions } from './connection/connection.js';
-import type { BrokerEvents, ClientInfo, PeerInfo } from './hooks/events.js';
+import type { BrokerEvents } from './hooks/events.js';
+import { attachListenerConfig, type ClientInfo, type PeerInfo } from './core/client.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
 import type { Counters } from './metrics/counters.js';
@@ -188,7 +189,7 @@ export class StarlingBroker {
 
   /** Publishes a message from the broker itself (not from a client). */
   publish(input: MessageInput): number {
-    return this.core.publish(createMessage(input, undefined));
+    return this.core.publish(createMessage(input, undefined, this.config.nodeName));
   }
 
   on<K extends keyof BrokerEvents>(event: K, listener: (...args: BrokerEvents[K]) => void): this {
@@ -261,7 +262,7 @@ export class StarlingBroker {
   private createListener(config: ListenerConfig): Listener {
     const context = {
       accept: (stream: Duplex, peer: PeerInfo): void => {
-        peer.listenerConfig = config; // per-listener authentication
+        attachListenerConfig(peer, config); // per-listener authentication
         this.handleConnection(stream, peer);
       },
       logger: this.logger,

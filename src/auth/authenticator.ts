@@ -5,7 +5,8 @@
 
 import { ReasonCode } from '../codec/constants.js';
 import type { AuthenticatorConfig, ListenerConfig } from '../config/types.js';
-import type { AuthenticateRequest, AuthenticateResult, PeerInfo } from '../hooks/events.js';
+import type { AuthenticateRequest, AuthenticateResult } from '../hooks/events.js';
+import type { PeerInfo } from '../core/client.js';
 import { isThenable } from '../hooks/thenable.js';
 
 export interface Authenticator {

@@ -9,11 +9,12 @@
 // on its next check.
 
 import { ReasonCode } from '../codec/constants.js';
-import { parseSharedFilter } from '../broker/topic.js';
+import { parseSharedFilter } from '../core/topic.js';
 import { ConfigError } from '../config/config-error.js';
 import { defaultConfig } from '../config/defaults.js';
 import type { AclConfig, AclRuleConfig, BrokerConfig, FlappingConfig, LockoutConfig, RateLimitsConfig } from '../config/types.js';
-import type { AdmitConnectRequest, AdmitConnectResult, AuthorizePublishRequest, AuthorizeReceiveRequest, AuthorizeSubscribeRequest, ClientInfo, LimitPublishRequest, PeerInfo } from '../hooks/events.js';
+import type { AdmitConnectRequest, AdmitConnectResult, AuthorizePublishRequest, AuthorizeReceiveRequest, AuthorizeSubscribeRequest, LimitPublishRequest } from '../hooks/events.js';
+import type { ClientInfo, PeerInfo } from '../core/client.js';
 import type { StarlingBroker } from '../instance.js';
 import { AclRuleSet, ruleTopicError, type AclIdentity, type ClientAcl } from './acl.js';
 import { DecisionCache } from './acl-cache.js';

@@ -14,7 +14,7 @@
 // summary line per interval instead of one per socket.
 
 import type { Duplex } from 'node:stream';
-import type { PeerInfo } from '../hooks/events.js';
+import type { PeerInfo } from '../core/client.js';
 
 export class PendingConnections {
   /** Every pending connection, in arrival order (a Map iterates in insertion order). */

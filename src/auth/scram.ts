@@ -11,7 +11,8 @@
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ReasonCode } from '../codec/constants.js';
-import type { EnhancedAuthRequest, EnhancedAuthResult, PeerInfo } from '../hooks/events.js';
+import type { EnhancedAuthRequest, EnhancedAuthResult } from '../hooks/events.js';
+import type { PeerInfo } from '../core/client.js';
 import { scramCredentials, type ScramCredentials, type ScramHash } from './scram-credentials.js';
 import type { UserDatabase, UserRecord } from './users.js';
 

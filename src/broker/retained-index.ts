@@ -5,7 +5,7 @@
 // get/set/delete without walking the trie, and the trie answers match(filter). Walks are iterative: a topic
 // may have ~65k levels.
 
-import { isDollarTopic } from './topic.js';
+import { isDollarTopic } from '../core/topic.js';
 
 const singleLevelWildcard = '+';
 const multiLevelWildcard = '#';

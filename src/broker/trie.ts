@@ -8,7 +8,7 @@
 // ~65k levels ('a//////…'), which recursion would turn into a stack overflow. The topic is not split: levels
 // are sliced out only where a node has literal children (about 20% faster than split('/') in bench/trie.ts).
 
-import { hasWildcard, isDollarTopic } from './topic.js';
+import { hasWildcard, isDollarTopic } from '../core/topic.js';
 
 const singleLevelWildcard = '+';
 const multiLevelWildcard = '#';

@@ -5,8 +5,8 @@ import { ProtocolVersion, ReasonCode, connackReturnCodeV3 } from '../codec/const
 import { DecodeError } from '../codec/decoder.js';
 import type { Packet, QoS, Will } from '../codec/types.js';
 import type { BrokerCore } from '../broker/broker.js';
-import type { Message } from '../broker/message.js';
-import type { ClientInfo, PeerInfo } from '../hooks/events.js';
+import type { Message } from '../core/message.js';
+import type { ClientInfo, PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
 import type { Session } from '../session/session.js';
 import type { DeliverySink } from '../session/sink.js';

@@ -5,7 +5,7 @@
 import { ProtocolVersion } from '../codec/constants.js';
 import { encodedPublishLength } from '../codec/encoder.js';
 import type { Properties, PublishPacket, QoS } from '../codec/types.js';
-import { remainingExpirySeconds, type Message } from '../broker/message.js';
+import { remainingExpirySeconds, type Message } from '../core/message.js';
 import type { Channel } from './channel.js';
 
 const NO_PROPERTIES: Properties = Object.freeze({}) as Properties;

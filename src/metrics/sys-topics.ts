@@ -2,8 +2,9 @@
 // $SYS/broker/...), and client lifecycle events on $SYS/brokers/<node>/clients/<id>/(dis)connected.
 
 import type { BrokerCore } from '../broker/broker.js';
-import { createMessage } from '../broker/message.js';
-import type { ClientInfo, DisconnectedEvent } from '../hooks/events.js';
+import { createMessage } from '../core/message.js';
+import type { DisconnectedEvent } from '../hooks/events.js';
+import type { ClientInfo } from '../core/client.js';
 import type { SessionRegistry } from '../session/registry.js';
 
 export const BROKER_VERSION = '0.1.0';
@@ -87,13 +88,13 @@ export class SysTopics {
 
   private publishStatistics(): void {
     for (const [topic, value] of Object.entries(this.statistics())) {
-      this.broker.publish(createMessage({ topic, payload: value, retain: true }, undefined));
+      this.broker.publish(createMessage({ topic, payload: value, retain: true }, undefined, this.broker.config.nodeName));
     }
   }
 
   private event(clientId: string, kind: 'connected' | 'disconnected', payload: object): void {
     const topic = `$SYS/brokers/${this.broker.config.nodeName}/clients/${clientId}/${kind}`;
-    this.broker.publish(createMessage({ topic, payload: JSON.stringify(payload) }, undefined));
+    this.broker.publish(createMessage({ topic, payload: JSON.stringify(payload) }, undefined, this.broker.config.nodeName));
   }
 }
 

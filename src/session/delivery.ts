@@ -1,7 +1,7 @@
 // An outgoing QoS 1/2 message owed to one session: queued, in flight, or awaiting PUBCOMP.
 
 import type { QoS } from '../codec/types.js';
-import type { Message } from '../broker/message.js';
+import type { Message } from '../core/message.js';
 
 export class Delivery {
   /** 0 until the delivery enters the inflight window. */

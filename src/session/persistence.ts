@@ -8,7 +8,7 @@
 // it makes (one record, however many sessions), with an in-memory reference count and the keys of
 // the delivery records written apart (rebuilt at start; the store deletes orphans at open).
 
-import type { Message } from '../broker/message.js';
+import type { Message } from '../core/message.js';
 import type { DeliveryKey, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
 import { ReferenceCounts } from './reference-counts.js';
 import { StoreSizeCap } from './store-size-cap.js';

@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { ProtocolVersion, ReasonCode } from '../codec/constants.js';
 import type { Will } from '../codec/types.js';
 import type { BrokerCore } from '../broker/broker.js';
-import { createMessage } from '../broker/message.js';
+import { createMessage } from '../core/message.js';
 import type { SessionPersistence } from './persistence.js';
 import { Session } from './session.js';
 import { clearLongTimeout, setLongTimeout } from './timers.js';
@@ -217,7 +217,7 @@ export class SessionRegistry {
   private publishWill(session: Session, will: Will): void {
     const { willDelayInterval: _delay, ...properties } = will.properties;
     this.broker.publish(
-      createMessage({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties }, session.clientId),
+      createMessage({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties }, session.clientId, this.broker.config.nodeName),
     );
   }
 
@@ -225,8 +225,9 @@ export class SessionRegistry {
   private handOffSharedDeliveries(session: Session): void {
     const pending = session.takePendingDeliveries((delivery) => delivery.sharedGroup !== undefined);
     for (const delivery of pending) {
-      const member = this.broker.pickSharedMember(delivery.sharedGroup!, session);
-      member?.session.adopt(delivery);
+      const member = this.broker.pickSharedMember(delivery.sharedGroup!, session)?.subscriber;
+      // A member that is not a local session (a remote node) takes new messages only.
+      if (member instanceof Session) member.adopt(delivery);
     }
   }
 }

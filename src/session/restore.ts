@@ -2,13 +2,13 @@
 // with their subscriptions, owed deliveries and inbound QoS 2 ids, and pending delayed wills.
 
 import type { BrokerCore } from '../broker/broker.js';
-import type { Message } from '../broker/message.js';
+import { nextMessageId, type Message } from '../core/message.js';
 import type { StoredMessage, StoredState } from '../store/store.js';
 import { Delivery } from './delivery.js';
 import type { SessionPersistence } from './persistence.js';
 import type { SessionRegistry } from './registry.js';
 import { Session } from './session.js';
-import { createSubscription } from './subscription.js';
+import { createSubscription } from '../core/subscription.js';
 
 export function restoreState(
   state: StoredState,
@@ -17,13 +17,15 @@ export function restoreState(
   persistence: SessionPersistence,
   now = Date.now(),
 ): void {
+  // The store keeps the fields a delivery needs; a restored message gets a new id of this node.
+  const origin = broker.config.nodeName;
   for (const stored of state.retained) {
-    broker.retained.set(stored.topic, toMessage(stored));
+    broker.retained.set(stored.topic, toMessage(stored, origin));
     broker.counters.retainedMessages++;
   }
 
   const messages = new Map<number, Message>();
-  for (const [id, stored] of state.messages) messages.set(id, toMessage(stored));
+  for (const [id, stored] of state.messages) messages.set(id, toMessage(stored, origin));
   const allDeliveries = [...state.deliveries.values()].flat();
   persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries, state.deliveryRecords);
 
@@ -68,7 +70,6 @@ export function restoreState(
   }
 }
 
-/** A stored message has exactly the fields of a Message. */
-function toMessage(stored: StoredMessage): Message {
-  return stored;
+function toMessage(stored: StoredMessage, origin: string): Message {
+  return { ...stored, id: nextMessageId(), origin };
 }

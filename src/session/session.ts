@@ -10,10 +10,11 @@
 // Map costs about 240 bytes and an idle session would otherwise carry three of them.
 
 import type { QoS } from '../codec/types.js';
-import { isExpired, type Message } from '../broker/message.js';
+import { isExpired, type Message } from '../core/message.js';
 import { Delivery } from './delivery.js';
 import type { DeliverySink } from './sink.js';
-import type { Subscription } from './subscription.js';
+import type { Subscriber } from '../core/subscriber.js';
+import type { Subscription } from '../core/subscription.js';
 import type { Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { SessionPersistence } from './persistence.js';
@@ -31,7 +32,7 @@ export interface SessionLimits {
   maxInflight: number;
 }
 
-export class Session {
+export class Session implements Subscriber {
   /** Seconds the session lives after disconnection; 0xFFFFFFFF never expires. */
   expiryInterval = 0;
   protocolVersion: ProtocolVersion = 4;
@@ -44,20 +45,13 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;
 
-  // Scratch fields used by the router while it merges overlapping matches of one publish
-  // (no Map allocation per message).
-  routeMark = 0;
-  routeQoS: QoS = 0;
-  routeRetainAsPublished = false;
-  routeSubscriptionIdentifiers: number[] | undefined;
-
   /** Set when the broker has a store; used while the session outlives its connection (expiry > 0). */
   persistence: SessionPersistence | undefined;
   /** A record of this session exists in the store. */
   stored = false;
 
   private sink: DeliverySink | undefined;
-  private subscriptionsByFilter: Map<string, Subscription> | undefined;
+  private subscriptionsByFilter: Map<string, Subscription<Session>> | undefined;
   private incomingQos2Ids: Set<number> | undefined;
   /** Deliveries sent and not yet acknowledged, by packet id; created by the first one. */
   private inflight: Map<number, Delivery> | undefined;
@@ -73,7 +67,7 @@ export class Session {
   ) {}
 
   /** Subscriptions by topic filter (created on first use). */
-  get subscriptions(): Map<string, Subscription> {
+  get subscriptions(): Map<string, Subscription<Session>> {
     return (this.subscriptionsByFilter ??= new Map());
   }
 

@@ -1,7 +1,7 @@
 // The interface through which a session reaches its client while one is connected (the channel).
 
 import type { QoS } from '../codec/types.js';
-import type { Message } from '../broker/message.js';
+import type { Message } from '../core/message.js';
 
 export interface DeliverySink {
   /** The client's Receive Maximum: how many QoS 1/2 messages may be unacknowledged at once. */

@@ -11,7 +11,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/types.js';
-import type { PeerCertificate, PeerInfo } from '../hooks/events.js';
+import type { PeerCertificate, PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
 
 /** Changes within this window (a certificate and its key written one after the other) make one reload. */

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerConfig } from '../config/types.js';
-import type { PeerCertificate, PeerInfo } from '../hooks/events.js';
+import type { PeerCertificate, PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
 
 export interface BoundAddress {
@@ -84,10 +84,10 @@ class SocketPeer implements PeerInfo {
     this.resolvedPort = port;
   }
 
-  /** JSON shows the peer as the plain object it stands for. */
+  /** JSON shows the peer as the plain object it stands for, never its listener's configuration (it holds secrets). */
   toJSON(): PeerInfo {
-    const { address, port, listener, listenerConfig, certificate, fromCertificate } = this;
-    return { address, port, listener, listenerConfig, certificate, fromCertificate };
+    const { address, port, listener, certificate, fromCertificate } = this;
+    return { address, port, listener, certificate, fromCertificate };
   }
 
   private lookUp(socket: Socket): void {

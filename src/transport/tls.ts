@@ -7,7 +7,7 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/types.js';
-import type { PeerInfo } from '../hooks/events.js';
+import type { PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
 import { CertificateStore, identityFromCertificate, peerCertificateOf } from './certificates.js';
 import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, type BoundAddress, type Listener, type ListenerContext } from './listener.js';

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ListenerConfig } from '../config/types.js';
-import type { PeerInfo } from '../hooks/events.js';
+import type { PeerInfo } from '../core/client.js';
 import { CertificateStore } from './certificates.js';
 import { listenerLabel, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { listenOn } from './tcp.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import type { PeerInfo } from '../../src/hooks/events.js';
+import type { PeerInfo } from '../../src/core/client.js';
 import { PendingConnections } from '../../src/auth/pending-connections.js';
 
 function setup(maxPerAddress: number) {

@@ -5,7 +5,7 @@
 import { ReasonCode } from '../../codec/constants.js';
 import type { PublishPacket, PubrelPacket } from '../../codec/types.js';
 import { topicLevelCount } from '../../codec/validate.js';
-import { messageFromPublish } from '../../broker/message.js';
+import { messageFromPublish } from '../../core/message.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
 
@@ -83,7 +83,7 @@ function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, 
 
 function routePublish(channel: Channel, packet: PublishPacket, topic: string): void {
   const broker = channel.context.broker;
-  const message = messageFromPublish(packet, topic, channel.clientId, Date.now());
+  const message = messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now());
   const delivered = broker.publish(message);
   if (packet.qos === 0) return;
   const reasonCode = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;

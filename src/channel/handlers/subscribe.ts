@@ -4,10 +4,11 @@
 import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
 import type { QoS, SubscribePacket, SubscriptionRequest } from '../../codec/types.js';
 import { isValidTopicFilter, topicLevelCount } from '../../codec/validate.js';
-import { minQoS } from '../../broker/broker.js';
-import { isExpired } from '../../broker/message.js';
-import { hasWildcard, parseSharedFilter } from '../../broker/topic.js';
-import { createSubscription, type Subscription } from '../../session/subscription.js';
+import { minQoS } from '../../broker/local-router.js';
+import { isExpired, type Message } from '../../core/message.js';
+import type { Session } from '../../session/session.js';
+import { hasWildcard, parseSharedFilter } from '../../core/topic.js';
+import { createSubscription, type Subscription } from '../../core/subscription.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
 
@@ -55,7 +56,7 @@ function check(channel: Channel, request: SubscriptionRequest): number {
 function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[], subscriptionIdentifier: number | undefined): void {
   const { broker } = channel.context;
   const session = channel.session!;
-  const retainedToSend: Subscription[] = [];
+  const retainedToSend: Array<Subscription<Session>> = [];
   packet.subscriptions.forEach((request, index) => {
     const code = reasonCodes[index]!;
     if (code >= 0x80) return;
@@ -87,18 +88,18 @@ function v3SubackCode(code: number): number {
   return code >= 0x80 ? 0x80 : code;
 }
 
-function sendRetained(channel: Channel, subscription: Subscription): void {
+function sendRetained(channel: Channel, subscription: Subscription<Session>): void {
   const broker = channel.context.broker;
-  const session = subscription.session;
+  const session = subscription.subscriber;
   const now = Date.now();
   const hooks = broker.hooks;
   const checkReceive = hooks.has('authorizeReceive');
-  const deliver = (message: import('../../broker/message.js').Message): void => {
+  const deliver = (message: Message): void => {
     const ids = subscription.subscriptionIdentifier === undefined ? undefined : [subscription.subscriptionIdentifier];
     // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1
     session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);
   };
-  const visit = (topic: string, message: import('../../broker/message.js').Message): void => {
+  const visit = (topic: string, message: Message): void => {
     if (isExpired(message, now)) return;
     if (!checkReceive) return deliver(message);
     // A retained message on a topic the client may not receive (ACL) is not sent.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TopicTrie } from '../../../src/broker/trie.js';
 import { RetainedIndex } from '../../../src/broker/retained-index.js';
-import { topicMatches } from '../../../src/broker/topic.js';
+import { topicMatches } from '../../../src/core/topic.js';
 
 const topicLevel = fc.constantFrom('', 'a', 'b', '$SYS', 'a$');
 const topicName = fc.array(topicLevel, { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/'));

@@ -1,12 +1,21 @@
-// One subscription of one session, as stored in the routing trie.
+// A subscription: a topic filter with its options, held by one subscriber. The router stores these.
 
 import type { QoS, RetainHandling } from '../codec/types.js';
-import { parseSharedFilter } from '../broker/topic.js';
-import type { Session } from './session.js';
+import type { Subscriber } from './subscriber.js';
+import { parseSharedFilter } from './topic.js';
 
-export interface Subscription {
-  readonly session: Session;
-  /** The filter as the client sent it, `$share/<group>/...` included: the session's key for it. */
+/** The subscription options as a SUBSCRIBE (or the store) gives them. */
+export interface SubscriptionOptions {
+  topicFilter: string;
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: RetainHandling;
+}
+
+export interface Subscription<S extends Subscriber = Subscriber> {
+  readonly subscriber: S;
+  /** The filter as the client sent it, `$share/<group>/...` included: the subscriber's key for it. */
   readonly topicFilter: string;
   /** The filter matched against topics (without the `$share/<group>/` prefix). */
   readonly filter: string;
@@ -19,23 +28,14 @@ export interface Subscription {
   readonly subscriptionIdentifier: number | undefined;
 }
 
-/** The subscription options as a SUBSCRIBE (or the store) gives them. */
-export interface SubscriptionOptions {
-  topicFilter: string;
-  qos: QoS;
-  noLocal: boolean;
-  retainAsPublished: boolean;
-  retainHandling: RetainHandling;
-}
-
-export function createSubscription(
-  session: Session,
+export function createSubscription<S extends Subscriber>(
+  subscriber: S,
   options: SubscriptionOptions,
   subscriptionIdentifier: number | undefined,
-): Subscription {
+): Subscription<S> {
   const shared = parseSharedFilter(options.topicFilter);
   return {
-    session,
+    subscriber,
     topicFilter: options.topicFilter,
     filter: shared?.filter ?? options.topicFilter,
     group: shared?.group,
@@ -45,4 +45,9 @@ export function createSubscription(
     retainHandling: options.retainHandling,
     subscriptionIdentifier,
   };
+}
+
+/** The key of a shared subscription group: `group/filter`. */
+export function sharedKey(group: string, filter: string): string {
+  return `${group}/${filter}`;
 }

@@ -1,8 +1,13 @@
 // The immutable application message routed by the broker, independent of any one client's packet.
+// Every layer (channel, session, broker, store, hooks, rules, cluster) shares this one shape.
 
 import type { Properties, PublishPacket, QoS } from '../codec/types.js';
 
 export interface Message {
+  /** Unique on the node that made it (see nextMessageId); with `origin`, lets rules and a cluster drop loops and duplicates. */
+  readonly id: number;
+  /** Who made it: the node name for messages from clients, wills and $SYS; `rule:<id>` or `bridge:<name>` for those. */
+  readonly origin: string;
   readonly topic: string;
   readonly payload: Buffer;
   readonly qos: QoS;
@@ -25,10 +30,22 @@ export interface MessageInput {
   properties?: Properties;
 }
 
-export function createMessage(input: MessageInput, from: string | undefined, now = Date.now()): Message {
+// Ids count up from the start time in microseconds: unique within a process, and a later start begins past
+// every id an earlier one used (unless it made more than a million messages a second on average). Stays
+// below 2^53 until the year 2255.
+let lastMessageId = Date.now() * 1000;
+
+/** The next message id of this node. */
+export function nextMessageId(): number {
+  return ++lastMessageId;
+}
+
+export function createMessage(input: MessageInput, from: string | undefined, origin: string, now = Date.now()): Message {
   const properties = input.properties ?? {};
   const expiry = properties.messageExpiryInterval;
   return {
+    id: nextMessageId(),
+    origin,
     topic: input.topic,
     payload: typeof input.payload === 'string' ? Buffer.from(input.payload) : input.payload,
     qos: input.qos ?? 0,
@@ -41,7 +58,7 @@ export function createMessage(input: MessageInput, from: string | undefined, now
 }
 
 /** Builds a Message from a PUBLISH whose topic alias has already been resolved. */
-export function messageFromPublish(packet: PublishPacket, topic: string, from: string, now: number): Message {
+export function messageFromPublish(packet: PublishPacket, topic: string, from: string, origin: string, now: number): Message {
   let properties = packet.properties;
   if (properties.topicAlias !== undefined || properties.subscriptionIdentifiers !== undefined) {
     const { topicAlias: _alias, subscriptionIdentifiers: _ids, ...rest } = properties;
@@ -49,6 +66,8 @@ export function messageFromPublish(packet: PublishPacket, topic: string, from: s
   }
   const expiry = properties.messageExpiryInterval;
   return {
+    id: nextMessageId(),
+    origin,
     topic,
     payload: packet.payload,
     qos: packet.qos,
@@ -58,6 +77,11 @@ export function messageFromPublish(packet: PublishPacket, topic: string, from: s
     receivedAt: now,
     expiresAt: expiry === undefined ? undefined : now + expiry * 1000,
   };
+}
+
+/** A copy with some fields replaced (the `message.publish` hook's rewrite); keeps id and origin. */
+export function withChanges(message: Message, changes: Partial<Pick<Message, 'topic' | 'payload' | 'qos' | 'retain' | 'properties'>>): Message {
+  return { ...message, ...changes };
 }
 
 /** Seconds left before expiry, rounded up, or undefined if the message never expires. */
