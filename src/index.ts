@@ -4,7 +4,7 @@ import { StarlingBroker, type BrokerOptions } from './instance.js';
 
 export type { BrokerOptions } from './instance.js';
 export type { BrokerConfig, ListenerConfig, Durability, LogLevel } from './config/types.js';
-export type { BrokerEvents, AuthenticateRequest, AuthenticateResult, AuthorizePublishRequest, AuthorizeSubscribeRequest, EnhancedAuthRequest, EnhancedAuthResult, DisconnectedEvent, SubscribedEvent, UnsubscribedEvent, MessageDroppedEvent } from './hooks/events.js';
+export type { BrokerEvents, AuthenticateRequest, AuthenticateResult, AuthorizePublishRequest, AuthorizeSubscribeRequest, EnhancedAuthRequest, EnhancedAuthResult, DisconnectedEvent, SubscribedEvent, UnsubscribedEvent, MessageDroppedEvent, DropReason, ClientConnectedEvent, ConnackEvent, AuthorizedEvent, MessagePublishedEvent, MessageDeliveredEvent, MessageAckedEvent, SessionEvent, SessionEndedEvent } from './hooks/events.js';
 export type { ClientInfo, PeerInfo } from './core/client.js';
 export type { HookMap, HookName } from './hooks/hooks.js';
 export type { Message, MessageInput } from './core/message.js';

@@ -77,6 +77,7 @@ export class StarlingBroker {
     this.registry = new SessionRegistry(this.core);
     this.sys = new SysTopics(this.core, this.registry);
     this.dropLog = new DropLog(this.logger);
+    this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
     this.core.events.on('message.dropped', ({ clientId, reason }) => {
       if ((reason === 'queue_full' || reason === 'store_full') && clientId !== undefined) this.dropLog.note(clientId, reason);
     });
@@ -208,7 +209,7 @@ export class StarlingBroker {
   }
 
   /** Registers a hook (authenticate, authorizePublish, authorizeSubscribe, enhancedAuth); returns its remover. */
-  addHook<K extends HookName>(name: K, fn: HookMap[K], options?: { priority?: number }): () => void {
+  addHook<K extends HookName>(name: K, fn: HookMap[K], options?: { priority?: number; name?: string }): () => void {
     return this.core.hooks.add(name, fn, options);
   }
 

@@ -101,9 +101,9 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     const active = ruleSet.size > 0 || !defaultAllow;
     if (active && aclRemovers.length === 0) {
       aclRemovers = [
-        broker.addHook('authorizePublish', authorizePublish),
-        broker.addHook('authorizeSubscribe', authorizeSubscribe),
-        broker.addHook('authorizeReceive', authorizeReceive),
+        broker.addHook('authorizePublish', authorizePublish, { name: 'acl' }),
+        broker.addHook('authorizeSubscribe', authorizeSubscribe, { name: 'acl' }),
+        broker.addHook('authorizeReceive', authorizeReceive, { name: 'acl' }),
       ];
     } else if (!active && aclRemovers.length > 0) {
       for (const remove of aclRemovers) remove();

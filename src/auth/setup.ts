@@ -18,7 +18,7 @@ import { UserDatabase, type UserOptions, type UserSummary } from './users.js';
 export const AUTHENTICATION_HOOK_PRIORITY = -1000;
 
 interface HookTarget {
-  addHook<K extends keyof HookMap>(name: K, fn: HookMap[K], options?: { priority?: number }): () => void;
+  addHook<K extends keyof HookMap>(name: K, fn: HookMap[K], options?: { priority?: number; name?: string }): () => void;
 }
 
 export function createAuthenticator(config: AuthenticatorConfig, users: UserDatabase): Authenticator {

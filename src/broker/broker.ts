@@ -1,12 +1,13 @@
 // Routing: a published message -> retained store -> the router's matching subscribers.
 
-import { EventEmitter } from 'node:events';
 import type { QoS } from '../codec/types.js';
 import type { BrokerConfig } from '../config/types.js';
 import type { Message } from '../core/message.js';
 import type { Subscriber } from '../core/subscriber.js';
 import type { Subscription } from '../core/subscription.js';
-import type { BrokerEvents } from '../hooks/events.js';
+import type { ClientInfo } from '../core/client.js';
+import { EventBus } from '../hooks/event-bus.js';
+import type { DropReason as EventDropReason } from '../hooks/events.js';
 import { HookBus } from '../hooks/hooks.js';
 import { Counters } from '../metrics/counters.js';
 import type { SessionPersistence } from '../session/persistence.js';
@@ -19,7 +20,7 @@ export class BrokerCore implements SessionObserver {
   readonly router: Router;
   readonly retained = new RetainedIndex<Message>();
   readonly counters = new Counters();
-  readonly events = new EventEmitter<BrokerEvents>();
+  readonly events = new EventBus();
   readonly hooks = new HookBus();
   /** Set when retained messages must survive restarts. */
   persistence: SessionPersistence | undefined;
@@ -45,9 +46,19 @@ export class BrokerCore implements SessionObserver {
   /**
    * Routes a message to every matching subscriber and stores/clears it as retained. Returns the number of
    * subscribers it went to (a shared group, and later a remote node, counts once): 0 means nobody matched.
+   * `publisher` is the client that sent it, for hooks and events.
    */
-  publish(message: Message): number {
+  publish(input: Message, publisher?: ClientInfo): number {
     this.counters.publishReceived++;
+    let message = input;
+    if (this.hooks.has('message.publish')) {
+      const folded = this.hooks.foldPublish(message, publisher);
+      if (folded === null) {
+        this.droppedBeforeRouting(message, publisher, 'dropped_by_hook');
+        return 0;
+      }
+      message = folded;
+    }
     if (message.retain) this.storeRetained(message);
     const outer = this.current;
     this.current = message;
@@ -57,9 +68,17 @@ export class BrokerCore implements SessionObserver {
     } finally {
       this.current = outer;
     }
-    if (delivered === 0) this.counters.droppedNoSubscribers++;
-    if (this.events.listenerCount('message.published') > 0) this.events.emit('message.published', message);
+    if (delivered === 0) {
+      this.counters.droppedNoSubscribers++;
+      this.droppedBeforeRouting(message, publisher, 'no_subscribers');
+    }
+    if (this.events.listenerCount('message.published') > 0) this.events.emit('message.published', { message, publisher });
     return delivered;
+  }
+
+  /** Reports a message that reached no session: nobody subscribed, the ACL refused it, or a hook dropped it. */
+  droppedBeforeRouting(message: Message, publisher: ClientInfo | undefined, reason: EventDropReason): void {
+    if (this.events.listenerCount('message.dropped') > 0) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
   }
 
   subscribe(subscription: Subscription): void {
@@ -90,6 +109,10 @@ export class BrokerCore implements SessionObserver {
     if (this.events.listenerCount('message.dropped') > 0) {
       this.events.emit('message.dropped', { message, clientId: session.clientId, reason });
     }
+  }
+
+  acked(session: Session, message: Message, qos: 1 | 2, packetId: number): void {
+    if (this.events.listenerCount('message.acked') > 0) this.events.emit('message.acked', { message, clientId: session.clientId, qos, packetId });
   }
 
   private storeRetained(message: Message): void {

@@ -34,6 +34,8 @@ export class Channel implements DeliverySink, LiveClient {
   state: ChannelState = 'connecting';
   protocolVersion: ProtocolVersion = ProtocolVersion.V311;
   clientId = '';
+  /** The client identifier the CONNECT asked for (empty: the broker assigns one). */
+  requestedClientId = '';
   username: string | undefined;
   session: Session | undefined;
   client: ClientInfo | undefined;
@@ -91,8 +93,12 @@ export class Channel implements DeliverySink, LiveClient {
   ): boolean {
     const packet = buildOutgoingPublish(this, message, qos, packetId, dup, retain, subscriptionIdentifiers);
     if (packet === undefined) return false;
-    this.context.broker.counters.publishSent++;
+    const broker = this.context.broker;
+    broker.counters.publishSent++;
     this.outbox.send(packet);
+    if (broker.events.listenerCount('message.delivered') > 0) {
+      broker.events.emit('message.delivered', { message, clientId: this.clientId, qos, packetId, dup });
+    }
     return true;
   }
 
@@ -186,10 +192,20 @@ export class Channel implements DeliverySink, LiveClient {
   sendConnackFailure(reasonCode: number): void {
     if (this.isV5) {
       this.outbox.send({ type: 'connack', sessionPresent: false, reasonCode, properties: {} });
+      this.connackSent(reasonCode, false);
       return;
     }
     if (reasonCode === ReasonCode.MalformedPacket || reasonCode === ReasonCode.ProtocolError) return;
     this.outbox.send({ type: 'connack', sessionPresent: false, reasonCode: connackReturnCodeV3(reasonCode), properties: {} });
+    this.connackSent(reasonCode, false);
+  }
+
+  /** Reports a CONNACK sent (the reason code in MQTT 5 terms, also for a 3.x client). */
+  connackSent(reasonCode: number, sessionPresent: boolean): void {
+    const events = this.context.broker.events;
+    if (events.listenerCount('client.connack') === 0) return;
+    const clientId = this.clientId || this.requestedClientId;
+    events.emit('client.connack', { clientId, peer: this.peer, reasonCode, sessionPresent, client: reasonCode < 0x80 ? this.client : undefined });
   }
 
   /** Server-initiated disconnection of a connected client; the will is published unless reasonCode says otherwise. */

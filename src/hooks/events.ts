@@ -109,19 +109,100 @@ export interface UnsubscribedEvent {
   topicFilter: string;
 }
 
+/** Every reason a message is dropped for, each one emitted somewhere. */
+export type DropReason =
+  | 'no_subscribers' // nobody matched the topic (publish)
+  | 'not_authorized' // the ACL refused the PUBLISH (channel)
+  | 'dropped_by_hook' // a 'message.publish' hook dropped it (publish)
+  | 'queue_full' // the session's queue was at max_queued_messages (session)
+  | 'expired' // its Message Expiry Interval passed before it could be sent (session)
+  | 'too_large' // over the client's Maximum Packet Size (session)
+  | 'slow_consumer' // QoS 0 to a client whose outgoing buffer is over its cap (session)
+  | 'store_full'; // the store is over max_store_bytes (session)
+
 export interface MessageDroppedEvent {
   message: Message;
+  /** The session it was for; undefined for drops before routing (no_subscribers, not_authorized, dropped_by_hook: then `publisher` says who sent it). */
   clientId: string | undefined;
-  reason: 'no_subscribers' | 'queue_full' | 'expired' | 'too_large' | 'slow_consumer' | 'store_full' | 'not_authorized';
+  reason: DropReason;
+  publisher?: ClientInfo | undefined;
 }
 
-/** Events the broker emits (no answer expected). */
+export interface ClientConnectedEvent {
+  client: ClientInfo;
+  sessionPresent: boolean;
+}
+
+/** CONNACK sent: success or refusal (then `client` is undefined and `clientId` is what the CONNECT asked for). */
+export interface ConnackEvent {
+  clientId: string;
+  peer: PeerInfo;
+  reasonCode: number;
+  sessionPresent: boolean;
+  client: ClientInfo | undefined;
+}
+
+/** An authorization decision on a PUBLISH or a SUBSCRIBE filter. */
+export interface AuthorizedEvent {
+  client: ClientInfo;
+  action: 'publish' | 'subscribe';
+  topic: string;
+  result: 'allow' | 'deny';
+  /** Who decided: the name the deciding hook was added with ('acl', 'jwt-acl', ...), 'hook' for unnamed ones, 'default' when no hook answered. */
+  source: string;
+}
+
+export interface MessagePublishedEvent {
+  message: Message;
+  /** The client that sent it; undefined for messages of the broker itself (wills are sent as their client's, $SYS as the broker's). */
+  publisher: ClientInfo | undefined;
+}
+
+/** A PUBLISH went to a client (first send or resend). */
+export interface MessageDeliveredEvent {
+  message: Message;
+  clientId: string;
+  qos: QoS;
+  packetId: number | undefined;
+  dup: boolean;
+}
+
+/** The client acknowledged a QoS 1 (PUBACK) or QoS 2 (PUBCOMP) delivery: it is done. */
+export interface MessageAckedEvent {
+  message: Message;
+  clientId: string;
+  qos: 1 | 2;
+  packetId: number;
+}
+
+export interface SessionEvent {
+  clientId: string;
+}
+
+/** A session ended: on a clean start or a connection without expiry ('terminated'), or its expiry passed ('expired'). */
+export interface SessionEndedEvent extends SessionEvent {
+  reason: 'terminated' | 'expired';
+}
+
+/**
+ * Events the broker emits, each with one event object (no answer expected). A listener that throws is
+ * logged; it never affects the client whose action raised the event.
+ */
 export interface BrokerEvents {
-  'client.connected': [client: ClientInfo, sessionPresent: boolean];
+  'client.connected': [event: ClientConnectedEvent];
+  'client.connack': [event: ConnackEvent];
   'client.disconnected': [event: DisconnectedEvent];
+  'client.authenticationFailed': [event: AuthenticationFailedEvent];
+  'client.authorized': [event: AuthorizedEvent];
+  'session.created': [event: SessionEvent];
+  'session.resumed': [event: SessionEvent];
+  'session.taken_over': [event: SessionEvent];
+  'session.terminated': [event: SessionEndedEvent];
+  'session.expired': [event: SessionEndedEvent];
   'session.subscribed': [event: SubscribedEvent];
   'session.unsubscribed': [event: UnsubscribedEvent];
-  'message.published': [message: Message];
+  'message.published': [event: MessagePublishedEvent];
+  'message.delivered': [event: MessageDeliveredEvent];
+  'message.acked': [event: MessageAckedEvent];
   'message.dropped': [event: MessageDroppedEvent];
-  'client.authenticationFailed': [event: AuthenticationFailedEvent];
 }

@@ -3,7 +3,7 @@
 
 import type { BrokerCore } from '../broker/broker.js';
 import { createMessage } from '../core/message.js';
-import type { DisconnectedEvent } from '../hooks/events.js';
+import type { ClientConnectedEvent, DisconnectedEvent } from '../hooks/events.js';
 import type { ClientInfo } from '../core/client.js';
 import type { SessionRegistry } from '../session/registry.js';
 
@@ -29,7 +29,7 @@ export class SysTopics {
     }
   }
 
-  private readonly onConnected = (client: ClientInfo, sessionPresent: boolean): void => {
+  private readonly onConnected = ({ client, sessionPresent }: ClientConnectedEvent): void => {
     this.event(client.clientId, 'connected', {
       ...describeClient(client),
       keepalive: client.keepAlive,

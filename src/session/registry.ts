@@ -67,6 +67,7 @@ export class SessionRegistry {
       this.clients.delete(clientId);
       // [MQTT-3.1.4-3] the existing connection is closed (MQTT 5: DISCONNECT 0x8E first)
       previous.kick(ReasonCode.SessionTakenOver, 'session taken over');
+      this.emit('session.taken_over', clientId);
     }
     let session = this.sessions.get(clientId);
     let sessionPresent = false;
@@ -86,6 +87,9 @@ export class SessionRegistry {
       session = new Session(clientId, this.broker.config, this.broker); // the config holds the session limits: no object per session
       session.persistence = this.persistence;
       this.sessions.set(clientId, session);
+      this.emit('session.created', clientId);
+    } else {
+      this.emit('session.resumed', clientId);
     }
     this.clients.set(clientId, client);
     return { session, sessionPresent };
@@ -147,7 +151,7 @@ export class SessionRegistry {
 
   private scheduleExpiry(session: Session, delayMs: number): void {
     if (session.expiryInterval === SESSION_NEVER_EXPIRES) return;
-    session.expiryTimer = setLongTimeout(() => this.end(session), Math.max(0, delayMs));
+    session.expiryTimer = setLongTimeout(() => this.end(session, 'expired'), Math.max(0, delayMs));
   }
 
   private unstore(session: Session): void {
@@ -158,7 +162,7 @@ export class SessionRegistry {
   }
 
   /** Ends a session: its will (if delayed) goes out now, subscriptions go, shared deliveries move on. */
-  end(session: Session): void {
+  end(session: Session, reason: 'terminated' | 'expired' = 'terminated'): void {
     if (this.sessions.get(session.clientId) !== session) return;
     this.sessions.delete(session.clientId);
     clearLongTimeout(session.expiryTimer);
@@ -174,6 +178,13 @@ export class SessionRegistry {
     session.subscriptions.clear();
     this.handOffSharedDeliveries(session);
     if (session.stored) this.unstore(session);
+    const events = this.broker.events;
+    if (events.listenerCount(`session.${reason}`) > 0) events.emit(`session.${reason}`, { clientId: session.clientId, reason });
+  }
+
+  private emit(event: 'session.created' | 'session.resumed' | 'session.taken_over', clientId: string): void {
+    const events = this.broker.events;
+    if (events.listenerCount(event) > 0) events.emit(event, { clientId });
   }
 
   /** Stops expiry and will timers at shutdown; the store keeps what they would have acted on. */

@@ -24,6 +24,8 @@ export type DropReason = 'queue_full' | 'expired' | 'too_large' | 'slow_consumer
 /** What a session reports to the broker; implemented by the broker. */
 export interface SessionObserver {
   dropped(session: Session, message: Message, reason: DropReason): void;
+  /** The client acknowledged a delivery (PUBACK, or PUBCOMP for QoS 2). */
+  acked(session: Session, message: Message, qos: 1 | 2, packetId: number): void;
 }
 
 export interface SessionLimits {
@@ -162,6 +164,7 @@ export class Session implements Subscriber {
     if (delivery === undefined || delivery.qos !== 1) return false;
     this.inflight!.delete(packetId);
     this.forget(delivery);
+    this.observer.acked(this, delivery.message, 1, packetId);
     this.drain();
     return true;
   }
@@ -190,6 +193,7 @@ export class Session implements Subscriber {
     if (delivery === undefined || !delivery.released) return false;
     this.inflight!.delete(packetId);
     this.forget(delivery);
+    this.observer.acked(this, delivery.message, 2, packetId);
     this.drain();
     return true;
   }

@@ -17,7 +17,7 @@ export interface ConnectResult {
 export function connackCode(url: string, options: mqtt.IClientOptions, broker?: Broker, localAddress?: string): Promise<ConnectResult> {
   return new Promise((resolve, reject) => {
     let client: ClientInfo | undefined;
-    const onConnected = (info: ClientInfo): void => {
+    const onConnected = ({ client: info }: { client: ClientInfo }): void => {
       if (info.clientId === options.clientId) client = info;
     };
     broker?.on('client.connected', onConnected);

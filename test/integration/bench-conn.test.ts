@@ -28,7 +28,7 @@ test('bench conn - every connection is open at the broker when its CONNACK is co
   const server = await startBroker();
   try {
     const connected: ClientInfo[] = [];
-    server.broker.on('client.connected', (client) => connected.push(client));
+    server.broker.on('client.connected', ({ client }) => connected.push(client));
     const connections = idleConnections(server.port, 120, ['127.0.0.2', '127.0.0.3']);
     const report = await connections.openAll();
     assert.equal(report.opened, 120);

@@ -3,7 +3,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ClientInfo, DisconnectedEvent, MessageDroppedEvent, SubscribedEvent, UnsubscribedEvent, Message } from '../../src/index.js';
+import type { ClientConnectedEvent, DisconnectedEvent, MessageDroppedEvent, MessagePublishedEvent, SubscribedEvent, UnsubscribedEvent } from '../../src/index.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -21,9 +21,9 @@ describe('library', () => {
     const pool = new ClientPool(server.url);
     const events = server.broker.core.events;
     try {
-      const connected = nextEvent<[ClientInfo, boolean]>(events, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(events, 'client.connected');
       const client = await pool.connect({ protocolVersion: 5, clientId: 'lib-events', username: 'bob', keepalive: 20 });
-      const [info, sessionPresent] = await connected;
+      const [{ client: info, sessionPresent }] = await connected;
       assert.equal(info.clientId, 'lib-events');
       assert.equal(info.username, 'bob');
       assert.equal(info.protocolVersion, 5);
@@ -53,9 +53,9 @@ describe('library', () => {
       assert.equal(sub.subscription.topicFilter, 'lib/events/+');
       assert.equal(sub.grantedQoS, 2);
 
-      const published = nextEvent<[Message]>(events, 'message.published');
+      const published = nextEvent<[MessagePublishedEvent]>(events, 'message.published');
       await client.publishAsync('lib/events/x', 'payload', { qos: 1, retain: false });
-      const [message] = await published;
+      const [{ message }] = await published;
       assert.equal(message.topic, 'lib/events/x');
       assert.equal(message.payload.toString(), 'payload');
       assert.equal(message.qos, 1);

@@ -21,7 +21,7 @@ describe('mosquitto clients', () => {
 
   before(async () => {
     server = await startBroker();
-    server.broker.on('client.connected', (client: ClientInfo) => levels.set(client.clientId, client.protocolVersion));
+    server.broker.on('client.connected', ({ client }) => levels.set(client.clientId, client.protocolVersion));
   });
   after(async () => {
     await children.killAll();

@@ -57,7 +57,7 @@ test('browser - headless Chromium with MQTT.js connects over ws, subscribes, pub
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(pages.address() as AddressInfo).port}/`);
     const published = new Promise<Message>((resolve) => {
-      const listener = (message: Message): void => {
+      const listener = ({ message }: { message: Message }): void => {
         if (message.topic !== 'browser/echo') return;
         server.broker.off('message.published', listener);
         resolve(message);

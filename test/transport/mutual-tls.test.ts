@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import type { AuthenticateRequest, ClientInfo } from '../../src/index.js';
+import type { AuthenticateRequest, ClientConnectedEvent } from '../../src/index.js';
 import { createPki, type Pki } from '../helpers/certificates.js';
 import { Children, subscribedOrExited } from '../helpers/interop.js';
 import { nextEvent } from '../helpers/wait.js';
@@ -73,9 +73,9 @@ describe('mutual tls', () => {
   test('mutual tls - reject_unauthorized false lets a client without a certificate in, with no certificate in PeerInfo', async () => {
     const server = await startTransportBroker([{ ...mutual(), rejectUnauthorized: false, peerCertAsUsername: 'cn' }]);
     try {
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${server.ports[0]}`, { ca, username: 'plain', reconnectPeriod: 0 });
-      const [info] = await connected;
+      const [{ client: info }] = await connected;
       assert.equal(info.peer.certificate, undefined);
       assert.equal(info.username, 'plain');
       await client.endAsync();
@@ -95,9 +95,9 @@ describe('mutual tls', () => {
         seen.push(request.username);
         return { result: 'allow' };
       });
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const first = await mqtt.connectAsync(`mqtts://127.0.0.1:${server.ports[0]}`, { ca, cert: clientCert, key: clientKey, clientId: 'spoofed', username: 'spoofed', reconnectPeriod: 0 });
-      const [info] = await connected;
+      const [{ client: info }] = await connected;
       assert.equal(info.clientId, 'device-1');
       assert.equal(info.username, 'device-1');
       const second = await mqtt.connectAsync(`mqtts://127.0.0.1:${server.ports[1]}`, { ca, cert: clientCert, key: clientKey, username: 'spoofed', reconnectPeriod: 0 });
@@ -147,9 +147,9 @@ describe('mutual tls', () => {
   test('mutual tls - MQTT.js over wss:// with a client certificate', async () => {
     const server = await startTransportBroker([{ ...mutual(), type: 'wss', peerCertAsUsername: 'cn' }]);
     try {
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const client = await mqtt.connectAsync(`wss://127.0.0.1:${server.ports[0]}/mqtt`, { ca, cert: clientCert, key: clientKey, reconnectPeriod: 0 } as mqtt.IClientOptions);
-      const [info] = await connected;
+      const [{ client: info }] = await connected;
       assert.equal(info.peer.listener, 'wss');
       assert.equal(info.username, 'device-1');
       await client.endAsync();

@@ -7,7 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import type { ClientInfo } from '../../src/index.js';
+import type { ClientConnectedEvent } from '../../src/index.js';
 import { parseProxyHeader } from '../../src/transport/proxy-protocol.js';
 import { createPki, type Pki } from '../helpers/certificates.js';
 import { nextEvent } from '../helpers/wait.js';
@@ -95,10 +95,10 @@ describe('proxy protocol', () => {
     ['v2 LOCAL', v2Header('local'), { address: '127.0.0.1' }],
   ] as const) {
     test(`proxy protocol - tcp: a ${name} header, CONNECT in the same segment: the peer is the proxied address`, async () => {
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const { reply, socket } = await exchange(server.ports[0]!, Buffer.concat([header, CONNECT]));
       assert.deepEqual(reply, CONNACK);
-      const [info] = await connected;
+      const [{ client: info }] = await connected;
       assert.equal(info.peer.address, expected.address);
       if ('port' in expected) assert.equal(info.peer.port, expected.port);
       socket.destroy();
@@ -111,11 +111,11 @@ describe('proxy protocol', () => {
     raw.write('PROXY TCP4 192.0.2.55 10.0.0.1 12345 8883\r\n');
     const secure = tlsConnect({ socket: raw, ca: await readFile(pki.caCert), servername: 'localhost' });
     await nextEvent(secure, 'secureConnect');
-    const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+    const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
     const reply = nextEvent<[Buffer]>(secure, 'data');
     secure.write(CONNECT);
     assert.deepEqual((await reply)[0], CONNACK);
-    const [info] = await connected;
+    const [{ client: info }] = await connected;
     assert.equal(info.peer.address, '192.0.2.55');
     assert.equal(info.peer.listener, 'tls');
     secure.destroy();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import type { ClientInfo } from '../../src/index.js';
+import type { ClientConnectedEvent } from '../../src/index.js';
 import { createPki, type Pki } from '../helpers/certificates.js';
 import { Children, subscribedOrExited } from '../helpers/interop.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -42,9 +42,9 @@ describe('tls listener', () => {
   test('tls - MQTT.js over mqtts:// subscribes and receives its own message; the peer is a tls peer', async () => {
     const server = await startTransportBroker([{ type: 'tls', certFile: pki.serverCert, keyFile: pki.serverKey }]);
     try {
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${server.ports[0]}`, { ca, clientId: 'tls-1', reconnectPeriod: 0 });
-      const [info] = await connected;
+      const [{ client: info }] = await connected;
       assert.equal(info.peer.listener, 'tls');
       assert.equal(info.peer.address, '127.0.0.1');
       assert.equal(info.peer.certificate, undefined, 'no client certificate without request_cert');

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
-import type { ClientInfo } from '../../src/index.js';
+import type { ClientConnectedEvent } from '../../src/index.js';
 import { createPki, type Pki } from '../helpers/certificates.js';
 import { nextEvent } from '../helpers/wait.js';
 import { startTransportBroker, type TransportBroker } from './transport-broker.js';
@@ -81,9 +81,9 @@ describe('websocket listeners', () => {
   });
 
   test('ws - MQTT.js over ws:// (subprotocol mqtt) subscribes and receives its own message', async () => {
-    const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+    const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
     const client = await mqtt.connectAsync(wsUrl, { clientId: 'ws-1', reconnectPeriod: 0 });
-    assert.equal((await connected)[0].peer.listener, 'ws');
+    assert.equal((await connected)[0].client.peer.listener, 'ws');
     await client.subscribeAsync('ws/echo', { qos: 1 });
     const received = nextEvent<[string, Buffer]>(client, 'message');
     await client.publishAsync('ws/echo', 'over websocket', { qos: 1 });
@@ -144,9 +144,9 @@ describe('websocket listeners', () => {
   });
 
   test('wss - MQTT.js over wss:// with the CA', async () => {
-    const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+    const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
     const client = await mqtt.connectAsync(`wss://127.0.0.1:${server.ports[1]}/mqtt`, { ca, reconnectPeriod: 0 } as mqtt.IClientOptions);
-    assert.equal((await connected)[0].peer.listener, 'wss');
+    assert.equal((await connected)[0].client.peer.listener, 'wss');
     await client.subscribeAsync('wss/echo');
     const received = nextEvent<[string, Buffer]>(client, 'message');
     await client.publishAsync('wss/echo', 'over wss');
@@ -174,20 +174,20 @@ describe('websocket listeners', () => {
       [{}, '127.0.0.1'],
     ];
     for (const [headers, expected] of cases) {
-      const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+      const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
       const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, wsOptions: { headers } });
-      assert.equal((await connected)[0].peer.address, expected, JSON.stringify(headers));
+      assert.equal((await connected)[0].client.peer.address, expected, JSON.stringify(headers));
       await client.endAsync();
     }
   });
 
   test('ws - X-Forwarded-For from an address that is not a trusted proxy is ignored', async () => {
-    const connected = nextEvent<[ClientInfo]>(server.broker, 'client.connected');
+    const connected = nextEvent<[ClientConnectedEvent]>(server.broker, 'client.connected');
     const client = await mqtt.connectAsync(`ws://127.0.0.1:${server.ports[4]}/mqtt`, {
       reconnectPeriod: 0,
       wsOptions: { headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Real-IP': '203.0.113.9' } },
     });
-    assert.equal((await connected)[0].peer.address, '127.0.0.1');
+    assert.equal((await connected)[0].client.peer.address, '127.0.0.1');
     await client.endAsync();
   });
 });

@@ -20,6 +20,7 @@ const reauthenticating = new WeakSet<Channel>();
 export function handleConnect(channel: Channel, packet: ConnectPacket): void | Promise<void> {
   channel.protocolVersion = packet.protocolVersion;
   channel.outbox.protocolVersion = packet.protocolVersion;
+  channel.requestedClientId = packet.clientId;
   // A tls/wss listener with peer_cert_as_username / peer_cert_as_client_id: the verified certificate wins.
   const fromCertificate = channel.peer.fromCertificate;
   if (fromCertificate?.username !== undefined) packet.username = fromCertificate.username;
@@ -230,13 +231,14 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
     reasonCode: ReasonCode.Success,
     properties: connackProperties,
   });
+  channel.connackSent(ReasonCode.Success, sessionPresent);
   const logger = channel.context.logger;
   if (logger.isLevelEnabled('debug')) {
     logger.debug({ clientId, peer: channel.peer.address, protocolVersion: packet.protocolVersion, sessionPresent }, 'client connected');
   }
   session.attach(channel);
   const events = broker.events;
-  if (events.listenerCount('client.connected') > 0) events.emit('client.connected', channel.client, sessionPresent);
+  if (events.listenerCount('client.connected') > 0) events.emit('client.connected', { client: channel.client, sessionPresent });
   // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
   if (events.listenerCount('client.disconnected') > 0) channel.resolvePeer();
 }

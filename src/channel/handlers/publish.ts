@@ -7,6 +7,7 @@ import type { PublishPacket, PubrelPacket } from '../../codec/types.js';
 import { topicLevelCount } from '../../codec/validate.js';
 import { messageFromPublish } from '../../core/message.js';
 import type { Channel } from '../channel.js';
+import type { DecisionReport } from '../../hooks/hooks.js';
 import { ProtocolError } from '../protocol-error.js';
 
 export function handlePublish(channel: Channel, packet: PublishPacket): void | Promise<void> {
@@ -69,22 +70,38 @@ function authorizeThenRoute(channel: Channel, packet: PublishPacket, topic: stri
     return;
   }
   // Synchronous when every hook answers synchronously (the ACL's cached decisions): no tick lost.
-  const allowed = hooks.authorizePublish({ client: channel.client!, topic, qos: packet.qos, retain: packet.retain });
+  const allowed = hooks.authorizePublish({ client: channel.client!, topic, qos: packet.qos, retain: packet.retain }, decisionReport(channel, 'publish', topic));
   if (typeof allowed === 'boolean') return routeIfAllowed(channel, packet, topic, allowed);
   return allowed.then((answer) => routeIfAllowed(channel, packet, topic, answer));
+}
+
+/** A reporter for the `client.authorized` event, made only while someone listens for it. */
+export function decisionReport(channel: Channel, action: 'publish' | 'subscribe', topic: string): DecisionReport | undefined {
+  const events = channel.context.broker.events;
+  if (events.listenerCount('client.authorized') === 0) return undefined;
+  return (source, answer) => {
+    // A subscribe answer may be a granted QoS (allowed) or a failure reason code (0x80 and up).
+    const allowed = answer === true || (typeof answer === 'number' && answer < 0x80);
+    events.emit('client.authorized', { client: channel.client!, action, topic, result: allowed ? 'allow' : 'deny', source });
+  };
 }
 
 function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, allowed: boolean): void {
   if (channel.state !== 'connected') return;
   if (allowed) return routePublish(channel, packet, topic);
   refusePublish(channel, packet, 'not authorized');
+  const broker = channel.context.broker;
+  if (broker.events.listenerCount('message.dropped') > 0) {
+    const message = messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now());
+    broker.droppedBeforeRouting(message, channel.client, 'not_authorized');
+  }
   if (channel.config.acl?.disconnectOnDeny) channel.disconnect(ReasonCode.NotAuthorized, 'not authorized');
 }
 
 function routePublish(channel: Channel, packet: PublishPacket, topic: string): void {
   const broker = channel.context.broker;
   const message = messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now());
-  const delivered = broker.publish(message);
+  const delivered = broker.publish(message, channel.client);
   if (packet.qos === 0) return;
   const reasonCode = delivered === 0 ? ReasonCode.NoMatchingSubscribers : ReasonCode.Success;
   if (packet.qos === 1) {

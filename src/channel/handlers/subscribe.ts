@@ -10,6 +10,7 @@ import type { Session } from '../../session/session.js';
 import { hasWildcard, parseSharedFilter } from '../../core/topic.js';
 import { createSubscription, type Subscription } from '../../core/subscription.js';
 import type { Channel } from '../channel.js';
+import { decisionReport } from './publish.js';
 import { ProtocolError } from '../protocol-error.js';
 
 export function handleSubscribe(channel: Channel, packet: SubscribePacket): void | Promise<void> {
@@ -28,7 +29,7 @@ async function authorizeThenSubscribe(channel: Channel, packet: SubscribePacket,
   for (const request of packet.subscriptions) {
     let code = check(channel, request);
     if (code < 0x80) {
-      const answer = await hooks.authorizeSubscribe({ client: channel.client!, subscription: request });
+      const answer = await hooks.authorizeSubscribe({ client: channel.client!, subscription: request }, decisionReport(channel, 'subscribe', request.topicFilter));
       if (answer === false) code = ReasonCode.NotAuthorized;
       else if (typeof answer === 'number') code = answer < 0x80 ? Math.min(code, answer) : answer;
     }
