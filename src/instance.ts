@@ -4,7 +4,6 @@
 import type { Duplex } from 'node:stream';
 import { openAdminEndpoint } from './admin/broker-endpoint.js';
 import { refuseIfAnswered, type AdminEndpoint } from './admin/server.js';
-import { ReasonCode } from './codec/constants.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
@@ -14,6 +13,10 @@ import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
 import type { BrokerConfig, ListenerConfig } from './config/types.js';
 import { Connection, type ConnectionOptions } from './connection/connection.js';
+import { ChannelSupervisor } from './channel/supervisor.js';
+import { LocalClient, LocalClientError, type LocalConnectOptions } from './channel/local-client.js';
+import { LocalLink } from './channel/local-link.js';
+import { ReasonCode } from './codec/constants.js';
 import type { BrokerEvents } from './hooks/events.js';
 import { attachListenerConfig, type ClientInfo, type PeerInfo } from './core/client.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
@@ -35,9 +38,6 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
 }
 
-/** How often connections are checked for keep-alive, connect and drain timeouts. */
-const SUPERVISION_INTERVAL_MS = 250;
-
 export class StarlingBroker {
   readonly config: BrokerConfig;
   readonly logger: Logger;
@@ -54,9 +54,9 @@ export class StarlingBroker {
   /** The built-in users (`builtin` authenticator, SCRAM); kept in the store, or in memory with durability 'memory'. */
   readonly users = new BrokerUsers(() => this.start().then(() => this.userDatabase!));
   private barrier: (() => Barrier | undefined) | undefined;
-  private readonly connections = new Set<Connection>();
+  /** Every live channel, with the connect/keep-alive/drain timers and kick and shutdown. */
+  readonly channels: ChannelSupervisor;
   private listeners: Listener[] = [];
-  private supervisor: NodeJS.Timeout | undefined;
   private closing = false;
   /** The local admin endpoint for `starling ctl` (config `adminSocket`). */
   private admin: AdminEndpoint | undefined;
@@ -74,6 +74,7 @@ export class StarlingBroker {
     this.config = { ...defaultConfig(), ...stripUndefined(overrides) };
     this.logger = logger ?? createLogger({ logLevel: this.config.logLevel, logPretty: this.config.logPretty });
     this.core = new BrokerCore(this.config);
+    this.channels = new ChannelSupervisor(this.config);
     this.registry = new SessionRegistry(this.core);
     this.sys = new SysTopics(this.core, this.registry);
     this.dropLog = new DropLog(this.logger);
@@ -154,7 +155,7 @@ export class StarlingBroker {
     this.userDatabase = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
     this.authorization = installAuthorization(this, this.config);
     this.sys.start();
-    this.supervisor = setInterval(() => this.supervise(Date.now()), SUPERVISION_INTERVAL_MS).unref();
+    this.channels.start();
   }
 
   /** Serves one client over any byte stream (custom transports, tests, in-process links). Call start() first. */
@@ -175,17 +176,41 @@ export class StarlingBroker {
       maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes,
       counters: this.core.counters,
       barrier: this.barrier,
-      onClose: (connection) => this.connections.delete(connection),
+      onClose: (connection) => this.channels.remove(connection),
       onHttpRequest: (connection) => {
         const peer = connection.channel.peer;
         if (peer.listener.startsWith('ws')) return; // an HTTP request inside a WebSocket is just a malformed packet
         this.logger.warn({ peer: peer.address, listener: peer.listener }, 'HTTP request on an MQTT port (WebSocket clients need a ws/wss listener); closing');
       },
     };
-    this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger };
     const connection = new Connection(stream, this.connectionOptions);
-    connection.channel = new Channel(this.channelContext, connection, peer);
-    this.connections.add(connection);
+    connection.channel = new Channel(this.context(), connection, peer);
+    this.channels.add(connection);
+  }
+
+  /**
+   * Connects a client that lives in this process: it publishes, subscribes and acknowledges through a real
+   * channel and session, with no socket. Resolves at CONNACK; rejects with a LocalClientError on a refusal.
+   */
+  async connectLocal(options: LocalConnectOptions): Promise<LocalClient> {
+    await this.start();
+    if (this.closing) throw new LocalClientError(ReasonCode.ServerShuttingDown, 'broker is closing');
+    const client = new LocalClient(options);
+    const link = new LocalLink(
+      (packet) => client.receive(packet),
+      this.barrier,
+      (closed) => {
+        this.channels.remove(closed);
+        client.closed();
+      },
+    );
+    link.channel = new Channel(this.context(), link, { address: '', port: 0, listener: 'local' });
+    this.channels.add(link);
+    return client.connect(link);
+  }
+
+  private context(): ChannelContext {
+    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger });
   }
 
   /** Publishes a message from the broker itself (not from a client). */
@@ -229,14 +254,7 @@ export class StarlingBroker {
 
   /** Disconnects the connected clients `select` picks (MQTT 5: DISCONNECT with reasonCode first); returns how many. */
   disconnectClients(select: (client: ClientInfo) => boolean, reasonCode: number, reason: string, publishWill = true): number {
-    let count = 0;
-    for (const connection of [...this.connections]) {
-      const channel = connection.channel;
-      if (channel.state !== 'connected' || channel.client === undefined || !select(channel.client)) continue;
-      channel.disconnect(reasonCode, reason, publishWill);
-      count++;
-    }
-    return count;
+    return this.channels.kick(select, reasonCode, reason, publishWill);
   }
 
   /** Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, flushes and closes every connection. */
@@ -245,14 +263,7 @@ export class StarlingBroker {
     this.closing = true;
     process.off('SIGHUP', this.onSighup);
     const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
-    const closed = [...this.connections].map(
-      (connection) => new Promise<void>((resolve) => connection.socket.once('close', () => resolve())),
-    );
-    for (const connection of this.connections) {
-      connection.channel.disconnect(ReasonCode.ServerShuttingDown, 'server shutting down', false);
-    }
-    await Promise.all([...stopping, ...closed]);
-    if (this.supervisor !== undefined) clearInterval(this.supervisor);
+    await Promise.all([...stopping, this.channels.shutdown()]);
     this.sys.stop();
     this.authorization?.close();
     this.registry.suspendTimers();
@@ -277,28 +288,6 @@ export class StarlingBroker {
       case 'ws':
       case 'wss':
         return new WebSocketListener(config, context);
-    }
-  }
-
-  private supervise(now: number): void {
-    const { connectTimeout, drainTimeout } = this.config;
-    for (const connection of this.connections) {
-      const channel = connection.channel;
-      if (channel.state === 'connecting' || channel.state === 'authenticating') {
-        // Closed without a CONNACK: before CONNECT there is no protocol version to answer in, and
-        // 0xA0 Maximum connect time is not a CONNACK reason code.
-        if (now - channel.connectedAt > connectTimeout * 1000) channel.disconnect(ReasonCode.MaximumConnectTime, 'no CONNECT in time', false);
-        continue;
-      }
-      if (channel.state !== 'connected') continue;
-      // [MQTT-3.1.2-22] one and a half times the keep-alive without a packet
-      if (channel.keepAlive > 0 && now - channel.lastPacketAt > channel.keepAlive * 1500) {
-        channel.disconnect(ReasonCode.KeepAliveTimeout, 'keep-alive timeout');
-        continue;
-      }
-      if (connection.congestedSince > 0 && now - connection.congestedSince > drainTimeout * 1000) {
-        channel.disconnect(ReasonCode.ImplementationSpecificError, 'outgoing buffer did not drain in time');
-      }
     }
   }
 }

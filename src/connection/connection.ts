@@ -13,6 +13,7 @@ import { encode, encodePublishHeader } from '../codec/encoder.js';
 import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
 import type { Outbox } from '../channel/outbox.js';
+import type { ChannelLink } from '../channel/supervisor.js';
 import type { Counters } from '../metrics/counters.js';
 import { CONNECT_LEVEL_BYTES, connectProtocolVersion, isHttpRequest } from './connect-level.js';
 import type { Barrier } from '../session/persistence.js';
@@ -61,7 +62,7 @@ function flushAll(): void {
   toFlush.length = 0;
 }
 
-export class Connection implements Outbox {
+export class Connection implements Outbox, ChannelLink {
   protocolVersion: ProtocolVersion = 4;
   channel!: Channel;
   /** When the outgoing buffer first went over its cap (ms), for the drain timeout; 0 when under. */
@@ -90,6 +91,11 @@ export class Connection implements Outbox {
     socket.on('drain', onDrain);
     socket.on('error', onError);
     socket.on('close', onClose);
+  }
+
+  whenClosed(): Promise<void> {
+    if (this.socket.destroyed && this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
   get writable(): boolean {

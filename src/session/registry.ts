@@ -1,5 +1,9 @@
-// Client id -> session, and the live client holding it: session open/resume, takeover, will
-// publication (with Will Delay Interval) and session expiry.
+// The session directory: client id -> session, and the live client holding it: session open/resume,
+// takeover, will publication (with Will Delay Interval) and session expiry.
+//
+// Opening is synchronous on the fast path. A loader (a store read, a takeover from another node) may make
+// it wait; then opens of the same client id queue behind each other, so two CONNECTs with one id never
+// interleave [MQTT-3.1.4-3], and opens of other ids go on meanwhile.
 
 import type { EventEmitter } from 'node:events';
 import { ProtocolVersion, ReasonCode } from '../codec/constants.js';
@@ -24,12 +28,22 @@ export interface OpenedSession {
   sessionPresent: boolean;
 }
 
+/**
+ * Asked before a session is opened: a promise makes the open wait for it (bring the session here from a
+ * store or another node), undefined opens at once. A rejection refuses the CONNECT.
+ */
+export type SessionLoader = (clientId: string, clean: boolean) => Promise<void> | undefined;
+
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly clients = new Map<string, LiveClient>();
 
   /** Set at start when the broker has a store. */
   persistence: SessionPersistence | undefined;
+  /** Set by a store or a cluster that can hold sessions this node has not loaded. */
+  loader: SessionLoader | undefined;
+  /** Opens waiting, by client id: the last one's settling, which the next open of that id waits for. */
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(private readonly broker: BrokerCore) {
     // Connections look their peer address up lazily; a listener for disconnections (which report the
@@ -60,8 +74,24 @@ export class SessionRegistry {
     return this.clients.has(clientId);
   }
 
-  /** CONNECT accepted: kick a client already holding the id, then resume or start the session. */
-  open(clientId: string, clean: boolean, client: LiveClient): OpenedSession {
+  /**
+   * CONNECT accepted: kick a client already holding the id, then resume or start the session. A promise only
+   * when a loader makes it wait or another open of this id is still waiting.
+   */
+  open(clientId: string, clean: boolean, client: LiveClient): OpenedSession | Promise<OpenedSession> {
+    const before = this.opening.get(clientId);
+    const loading = before === undefined ? this.loader?.(clientId, clean) : before.then(() => this.loader?.(clientId, clean));
+    if (loading === undefined) return this.openNow(clientId, clean, client);
+    const opened = loading.then(() => this.openNow(clientId, clean, client));
+    const settled = opened.then(noop, noop);
+    this.opening.set(clientId, settled);
+    void settled.then(() => {
+      if (this.opening.get(clientId) === settled) this.opening.delete(clientId);
+    });
+    return opened;
+  }
+
+  private openNow(clientId: string, clean: boolean, client: LiveClient): OpenedSession {
     const previous = this.clients.get(clientId);
     if (previous !== undefined) {
       this.clients.delete(clientId);
@@ -242,3 +272,5 @@ export class SessionRegistry {
     }
   }
 }
+
+function noop(): void {}

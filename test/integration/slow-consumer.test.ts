@@ -16,9 +16,8 @@ const MAX_MESSAGES = 60_000;
 
 /** Bytes the broker holds for one client's socket (white-box: read from the instance's connections). */
 function bufferedFor(server: TestBroker, clientId: string): number | undefined {
-  const connections = (server.broker as unknown as { connections: Set<{ socket: Duplex; channel: { clientId: string } }> }).connections;
-  for (const connection of connections) {
-    if (connection.channel.clientId === clientId) return connection.socket.writableLength;
+  for (const link of server.broker.channels.all()) {
+    if (link.channel.clientId === clientId) return (link as unknown as { socket: Duplex }).socket.writableLength;
   }
   return undefined;
 }

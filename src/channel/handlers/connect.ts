@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
 import type { AuthPacket, ConnectPacket, Properties } from '../../codec/types.js';
 import { isValidTopicName } from '../../codec/validate.js';
-import { SESSION_NEVER_EXPIRES } from '../../session/registry.js';
+import { SESSION_NEVER_EXPIRES, type OpenedSession } from '../../session/registry.js';
 import type { AuthenticateResult } from '../../hooks/events.js';
 import type { Channel } from '../channel.js';
 import { ProtocolError } from '../protocol-error.js';
@@ -36,8 +36,7 @@ export function handleConnect(channel: Channel, packet: ConnectPacket): void | P
     return startEnhancedAuth(channel, packet, packet.properties.authenticationMethod);
   }
   if (!hooks.has('authenticate')) {
-    completeConnect(channel, packet, undefined);
-    return;
+    return completeConnect(channel, packet, undefined);
   }
   return authenticateThenConnect(channel, packet);
 }
@@ -92,16 +91,16 @@ function authenticateThenConnect(channel: Channel, packet: ConnectPacket): void 
   });
   // Anonymous access and cached checks answer at once: no promise, and the CONNACK goes out this turn.
   if (isThenable(result)) return Promise.resolve(result).then((answer) => connectAuthenticated(channel, packet, answer));
-  connectAuthenticated(channel, packet, result);
+  return connectAuthenticated(channel, packet, result);
 }
 
-function connectAuthenticated(channel: Channel, packet: ConnectPacket, result: AuthenticateResult): void {
+function connectAuthenticated(channel: Channel, packet: ConnectPacket, result: AuthenticateResult): void | Promise<void> {
   if (channel.state === 'closed') return;
   if (result?.result === 'deny') {
     authenticationFailed(channel, packet.clientId, packet.username, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
   }
-  completeConnect(channel, packet, undefined, result);
+  return completeConnect(channel, packet, undefined, result);
 }
 
 async function startEnhancedAuth(channel: Channel, packet: ConnectPacket, method: string): Promise<void> {
@@ -148,7 +147,7 @@ async function runAuthStep(channel: Channel, method: string, data: Buffer | unde
   }
   const packet = pendingConnects.get(channel)!;
   pendingConnects.delete(channel);
-  completeConnect(channel, packet, properties, result);
+  await completeConnect(channel, packet, properties, result);
 }
 
 /** What the authenticator that allowed the client established about it. */
@@ -158,7 +157,7 @@ interface Identity {
   attributes?: Record<string, unknown>;
 }
 
-function completeConnect(channel: Channel, packet: ConnectPacket, authProperties: Properties | undefined, identity?: Identity): void {
+function completeConnect(channel: Channel, packet: ConnectPacket, authProperties: Properties | undefined, identity?: Identity): void | Promise<void> {
   const { broker, registry } = channel.context;
   const config = broker.config;
   const v5 = channel.isV5;
@@ -201,7 +200,32 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
     expiry = packet.clean ? 0 : Math.min(SESSION_NEVER_EXPIRES, config.maxSessionExpiryInterval);
   }
 
-  const { session, sessionPresent } = registry.open(clientId, packet.clean, channel);
+  const opened = registry.open(clientId, packet.clean, channel);
+  const accepted = { clientId, username, keepAlive, expiry, identity, connackProperties };
+  // The slow path (a store read, a takeover from another node): reading pauses until the session is open.
+  if (isThenable(opened)) return opened.then((result) => sessionOpened(channel, packet, accepted, result));
+  sessionOpened(channel, packet, accepted, opened);
+}
+
+/** What completeConnect settled before the session was opened. */
+interface AcceptedConnect {
+  clientId: string;
+  username: string | undefined;
+  keepAlive: number;
+  expiry: number;
+  identity: Identity | undefined;
+  connackProperties: Properties;
+}
+
+function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: AcceptedConnect, opened: OpenedSession): void {
+  const { broker, registry } = channel.context;
+  const { clientId, username, keepAlive, expiry, identity, connackProperties } = accepted;
+  const { session, sessionPresent } = opened;
+  if (channel.state === 'closed') {
+    // The connection went while the session was being opened: it is released as at any disconnection.
+    registry.close(session, channel, undefined);
+    return;
+  }
   session.protocolVersion = packet.protocolVersion;
   session.expiryInterval = expiry;
   session.username = username;
