@@ -1,5 +1,6 @@
 // Starling's public entry: createBroker() and the types an embedder needs.
 
+import type { Broker } from './broker-api.js';
 import { StarlingBroker, type BrokerOptions } from './instance.js';
 
 export type { BrokerOptions } from './instance.js';
@@ -12,7 +13,10 @@ export type { BoundAddress } from './transport/listener.js';
 export type { Properties, QoS } from './codec/types.js';
 export { ReasonCode } from './codec/constants.js';
 
-export type Broker = StarlingBroker;
+export type { Broker } from './broker-api.js';
+export type { LocalClient, LocalConnectOptions, LocalMessage, LocalPublishOptions, LocalSubscribeOptions } from './channel/local-client.js';
+export { LocalClientError } from './channel/local-client.js';
+export { withChanges } from './core/message.js';
 
 export function createBroker(options: BrokerOptions = {}): Broker {
   return new StarlingBroker(options);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqtt from 'mqtt';
-import { createBroker, type Broker } from '../../src/index.js';
+import { StarlingBroker } from '../../src/internal.js';
 import { createLogger } from '../../src/log.js';
 import type { RateLimitsConfig } from '../../src/config/types.js';
 import { startBroker } from '../helpers/broker.js';
@@ -53,7 +53,7 @@ function assertWithinRate(result: { outcomes: Outcome[]; seconds: number }, perS
 }
 
 test('connection rate - connections_per_second is per listener: clients from many addresses share it, another listener has its own', async () => {
-  const broker: Broker = createBroker({
+  const broker = new StarlingBroker({
     durability: 'memory',
     sysInterval: 0,
     logger: createLogger({ logLevel: 'silent', logPretty: false }),

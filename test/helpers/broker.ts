@@ -3,11 +3,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBroker, type Broker, type BrokerOptions } from '../../src/index.js';
-import { createLogger } from '../../src/log.js';
+import { StarlingBroker, createLogger, type BrokerOptions } from '../../src/internal.js';
 
 export interface TestBroker {
-  broker: Broker;
+  /** The implementation, internals included (tests look at them). */
+  broker: StarlingBroker;
   port: number;
   /** mqtt://127.0.0.1:<port> */
   url: string;
@@ -20,7 +20,7 @@ export interface TestBroker {
 export async function startBroker(options: BrokerOptions = {}, existingDataDir?: string): Promise<TestBroker> {
   const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'starling-test-')));
   const logLevel = (process.env.STARLING_TEST_LOG as BrokerOptions['logLevel']) ?? 'silent';
-  const broker = createBroker({
+  const broker = new StarlingBroker({
     dataDir,
     durability: 'memory',
     sysInterval: 0,
