@@ -6,7 +6,7 @@
 // where each node keeps its '+' and '#' children in fields rather than in the children Map, so matching one
 // level is at most three lookups. The walk is iterative with an explicit stack: a filter and a topic may have
 // ~65k levels ('a//////…'), which recursion would turn into a stack overflow. The topic is not split: levels
-// are sliced out only where a node has literal children (about 20% faster than split('/') in bench/trie.ts).
+// are sliced out only where a node has literal children (about 20% faster than split('/') in benchmarks/trie.ts).
 
 import { hasWildcard, isDollarTopic } from '../core/topic.js';
 

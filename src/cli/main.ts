@@ -6,13 +6,6 @@ import { ctlCommand } from './ctl.js';
 import { passwdCommand } from './passwd.js';
 import { startCommand } from './start.js';
 
-interface BenchCli {
-  benchCommand(args: string[]): Promise<number>;
-}
-
-// A variable, not a literal, so this compiles while src/bench/ is written in parallel.
-const benchCliPath = '../bench/cli.js';
-
 export const usage = `Usage: starling <command> [options]
 
 Commands:
@@ -50,7 +43,8 @@ export async function main(argv: string[]): Promise<void> {
         await passwdCommand(rest);
         return;
       case 'bench': {
-        const { benchCommand } = (await import(benchCliPath)) as BenchCli;
+        // Loaded on demand: `starling start` never pays for the load generator.
+        const { benchCommand } = await import('../loadgen/cli.js');
         process.exitCode = await benchCommand(rest);
         return;
       }

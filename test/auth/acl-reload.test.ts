@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 import { capturingLogger, subscribeCodes } from './clients.js';
 

@@ -10,7 +10,7 @@ import { DecisionCache } from '../../src/auth/acl-cache.js';
 import { bumpGeneration } from '../../src/auth/records.js';
 import type { AclRuleConfig } from '../../src/config/types.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 import { Children } from '../helpers/interop.js';
 import { waitFor } from '../helpers/wait.js';
 import { subscribeCodes } from './clients.js';

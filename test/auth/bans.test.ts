@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { banKey, BanList, parseAddressRange, addressInRange } from '../../src/auth/bans.js';
 import { bumpGeneration } from '../../src/auth/records.js';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 
 test('bans - CIDR ranges for IPv4 and IPv6, IPv4-mapped addresses, expiry', () => {
   assert.equal(addressInRange(parseAddressRange('10.0.0.0/8'), '10.1.2.3'), true);

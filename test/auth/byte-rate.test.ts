@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mqtt from 'mqtt';
 import type { TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record, type Received } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record, type Received } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 import { pubackCode } from './clients.js';
 import { withRateLimitedBroker } from './rate-limited-broker.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
 import { starling } from '../helpers/ctl.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 
 

@@ -14,7 +14,7 @@ import { createBroker } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { startBrokerProcess, runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn } from '../helpers/core-clients.js';
+import { ClientPool, messageOn } from '../helpers/client-pool.js';
 import { starling } from '../helpers/ctl.js';
 import { nextEvent } from '../helpers/wait.js';
 import { connackCode } from './clients.js';

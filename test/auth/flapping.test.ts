@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlappingDetector } from '../../src/auth/flapping.js';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('flapping - only disconnections within the window count', () => {

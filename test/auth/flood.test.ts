@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool, record } from '../helpers/core-clients.js';
+import { ClientPool, record } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 import { capturingLogger } from './clients.js';
 

@@ -10,7 +10,7 @@ import { SignJWT } from 'jose';
 import { AclRuleSet } from '../../src/auth/acl.js';
 import { parseAclClaim } from '../../src/auth/jwt-acl-claim.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record, type Received } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record, type Received } from '../helpers/client-pool.js';
 import { connackCode, pubackCode, subscribeCodes } from './clients.js';
 
 const secret = 'a shared secret of sufficient length!';

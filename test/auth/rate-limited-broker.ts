@@ -2,7 +2,7 @@
 
 import type { RateLimitsConfig } from '../../src/config/types.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 
 export const noLimits: RateLimitsConfig = { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' };
 

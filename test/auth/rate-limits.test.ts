@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startBroker } from '../helpers/broker.js';
-import { record } from '../helpers/core-clients.js';
+import { record } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 import { pubackCode } from './clients.js';
 import { noLimits, withRateLimitedBroker } from './rate-limited-broker.js';

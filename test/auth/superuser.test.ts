@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type mqtt from 'mqtt';
 import { SignJWT } from 'jose';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn } from '../helpers/core-clients.js';
+import { ClientPool, messageOn } from '../helpers/client-pool.js';
 import { pubackCode, subscribeCodes } from './clients.js';
 
 const secret = 'a shared secret of sufficient length!';

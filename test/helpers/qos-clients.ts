@@ -2,93 +2,35 @@
 // so it survives a broker kill: a numbered QoS 1/2 publisher that records every PUBACK/PUBREC and
 // resumes its in-flight messages after a reconnect, and a subscriber that counts every message it
 // hands to the application, deduplicating QoS 2 by packet id until PUBREL (method B of 4.3.3).
-// Packets are encoded and parsed with mqtt-packet, independently of the broker's codec.
+// Both speak through raw-client.ts (mqtt-packet, independent of the broker's codec).
 
-import net from 'node:net';
-import mqttPacket from 'mqtt-packet';
-
-type Packet = mqttPacket.Packet;
-const PROTOCOL_VERSION = 5;
-
-/** One MQTT connection: CONNECT/CONNACK, then packets to a handler until the socket closes. */
-class Link {
-  readonly closed: Promise<void>;
-  isClosed = false;
-
-  private constructor(
-    readonly socket: net.Socket,
-    private readonly onPacket: (packet: Packet, link: Link) => void,
-  ) {
-    socket.setNoDelay(true);
-    socket.on('error', () => {
-      /* a killed broker resets the connection; 'close' follows */
-    });
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.isClosed = true;
-        resolve();
-      }),
-    );
-  }
-
-  static async open(
-    port: number,
-    connect: Partial<mqttPacket.IConnectPacket>,
-    onPacket: (packet: Packet, link: Link) => void,
-    timeoutMs = 5000,
-  ): Promise<{ link: Link; connack: mqttPacket.IConnackPacket }> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let link: Link | undefined;
-    const connack = await new Promise<mqttPacket.IConnackPacket>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no CONNACK within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const parser = mqttPacket.parser({ protocolVersion: PROTOCOL_VERSION });
-      parser.on('packet', (packet: Packet) => {
-        if (packet.cmd === 'connack' && link === undefined) {
-          clearTimeout(timer);
-          link = new Link(socket, onPacket);
-          resolve(packet);
-          return;
-        }
-        // Packets in the same chunk as the CONNACK come before open() returns: answer on this link.
-        if (link !== undefined) onPacket(packet, link);
-      });
-      socket.on('data', (chunk: Buffer) => parser.parse(chunk));
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.once('connect', () => {
-        socket.write(
-          mqttPacket.generate(
-            { cmd: 'connect', protocolId: 'MQTT', protocolVersion: PROTOCOL_VERSION, keepalive: 60, clean: true, clientId: '', ...connect } as mqttPacket.IConnectPacket,
-            { protocolVersion: PROTOCOL_VERSION },
-          ),
-        );
-      });
-    });
-    if (connack.reasonCode !== 0) throw new Error(`CONNACK refused with 0x${connack.reasonCode?.toString(16)}`);
-    return { link: link!, connack };
-  }
-
-  send(packet: Packet): void {
-    if (!this.isClosed) this.socket.write(mqttPacket.generate(packet, { protocolVersion: PROTOCOL_VERSION }));
-  }
-
-  /** Sends DISCONNECT and waits for the socket to close. */
-  async disconnect(): Promise<void> {
-    this.send({ cmd: 'disconnect' } as mqttPacket.IDisconnectPacket);
-    this.socket.end();
-    await this.closed;
-  }
-}
+import type mqttPacket from 'mqtt-packet';
+import { RawClient, type RawPacket } from './raw-client.js';
 
 export interface SessionOptions {
   clientId: string;
   /** Session Expiry Interval in seconds (0: the session ends with the connection). */
   sessionExpiry: number;
+}
+
+/** Connects an MQTT 5 raw client whose packets go to `onPacket` (also those right behind the CONNACK); throws if refused. */
+async function openSession(
+  port: number,
+  options: SessionOptions,
+  cleanStart: boolean,
+  onPacket: (packet: RawPacket, client: RawClient) => void,
+): Promise<{ client: RawClient; sessionPresent: boolean }> {
+  const { client, connack } = await RawClient.connect(port, {
+    clientId: options.clientId,
+    clean: cleanStart,
+    properties: { sessionExpiryInterval: options.sessionExpiry },
+  });
+  if (connack.reasonCode !== 0) {
+    client.destroy();
+    throw new Error(`CONNACK refused with 0x${connack.reasonCode?.toString(16)}`);
+  }
+  client.onPacket((packet) => onPacket(packet, client));
+  return { client, sessionPresent: connack.sessionPresent };
 }
 
 /** Counts deliveries per payload; `received` holds every payload handed to the application, in order. */
@@ -99,7 +41,7 @@ export class CountingSubscriber {
   dupCount = 0;
   /** Inbound QoS 2 packet ids whose PUBREL has not come: a PUBLISH with one of them is a resend. */
   private readonly awaitingRelease = new Set<number>();
-  private link: Link | undefined;
+  private link: RawClient | undefined;
   /** Leave QoS 1/2 PUBLISH packets unacknowledged (to leave them in flight at the broker). */
   withholdAcks = false;
   readonly publishes: mqttPacket.IPublishPacket[] = [];
@@ -112,13 +54,9 @@ export class CountingSubscriber {
 
   /** Connects (Clean Start as given) and returns Session Present. */
   async connect(port: number, cleanStart: boolean): Promise<boolean> {
-    const { link, connack } = await Link.open(
-      port,
-      { clientId: this.options.clientId, clean: cleanStart, properties: { sessionExpiryInterval: this.options.sessionExpiry } },
-      (packet, link) => this.handle(packet, link),
-    );
-    this.link = link;
-    return connack.sessionPresent;
+    const { client, sessionPresent } = await openSession(port, this.options, cleanStart, (packet, link) => this.handle(packet, link));
+    this.link = client;
+    return sessionPresent;
   }
 
   async subscribe(topicFilter: string, qos: 0 | 1 | 2): Promise<void> {
@@ -140,17 +78,17 @@ export class CountingSubscriber {
 
   /** Closes the socket without DISCONNECT. */
   drop(): void {
-    this.link?.socket.destroy();
+    this.link?.destroy();
   }
 
   /** Resolves when the broker closes the connection. */
   async closedByBroker(): Promise<void> {
-    await this.link?.closed;
+    await this.link?.closed(Infinity);
   }
 
   private onSuback: ((granted: number) => void) | undefined;
 
-  private handle(packet: Packet, link: Link): void {
+  private handle(packet: RawPacket, link: RawClient): void {
     switch (packet.cmd) {
       case 'suback':
         this.onSuback?.((packet.granted as number[])[0] ?? 0x80);
@@ -203,7 +141,7 @@ export class NumberedPublisher {
   /** Every payload written at least once. */
   readonly sent = new Set<string>();
   private readonly inflight = new Map<number, InFlight>();
-  private link: Link | undefined;
+  private link: RawClient | undefined;
   private next = 0;
   private running = false;
   /** Errors the broker reported (reason codes >= 0x80). */
@@ -219,13 +157,9 @@ export class NumberedPublisher {
 
   /** Connects; with a resumed session, sends every unacknowledged PUBLISH again with DUP and every owed PUBREL. */
   async connect(port: number, cleanStart: boolean): Promise<boolean> {
-    const { link, connack } = await Link.open(
-      port,
-      { clientId: this.options.clientId, clean: cleanStart, properties: { sessionExpiryInterval: this.options.sessionExpiry } },
-      (packet, link) => this.handle(packet, link),
-    );
+    const { client: link, sessionPresent } = await openSession(port, this.options, cleanStart, (packet, link) => this.handle(packet, link));
     this.link = link;
-    if (!connack.sessionPresent) {
+    if (!sessionPresent) {
       // The broker has no state for us: whatever was in flight was never acknowledged; start over with new ids.
       this.inflight.clear();
     }
@@ -233,7 +167,7 @@ export class NumberedPublisher {
       if (message.released) link.send({ cmd: 'pubrel', messageId } as mqttPacket.IPubrelPacket);
       else link.send(this.publishPacket(messageId, message, true));
     }
-    return connack.sessionPresent;
+    return sessionPresent;
   }
 
   /** Publishes until stop() or until the connection closes; `limit` stops after that many messages. */
@@ -253,7 +187,7 @@ export class NumberedPublisher {
   }
 
   async closed(): Promise<void> {
-    await this.link?.closed;
+    await this.link?.closed(Infinity);
   }
 
   private limit = Infinity;
@@ -287,7 +221,7 @@ export class NumberedPublisher {
     };
   }
 
-  private handle(packet: Packet, link: Link): void {
+  private handle(packet: RawPacket, link: RawClient): void {
     switch (packet.cmd) {
       case 'puback': {
         const message = this.inflight.get(packet.messageId!);

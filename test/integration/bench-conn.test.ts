@@ -1,11 +1,11 @@
-// `starling bench conn`'s fast path (src/bench/idle-connections.ts) against a real broker: every connection
+// `starling bench conn`'s fast path (src/loadgen/idle-connections.ts) against a real broker: every connection
 // counts once its CONNACK arrives, refusals count as failures, source addresses and client ids are as asked,
 // and closing sends DISCONNECT so the broker sees clean disconnects.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IdleConnections, connackReasonCode } from '../../src/bench/idle-connections.js';
-import { defaultOptions, runScenario } from '../../src/bench/cli.js';
+import { IdleConnections, connackReasonCode } from '../../src/loadgen/idle-connections.js';
+import { defaultOptions, runScenario } from '../../src/loadgen/cli.js';
 import type { ClientInfo } from '../../src/index.js';
 import { startBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 
 describe('connect', () => {
   let server: TestBroker;
@@ -39,7 +39,7 @@ describe('connect', () => {
   test('connect - MQTT 5 empty client id gets an Assigned Client Identifier', async () => {
     const pool = new ClientPool(server.url);
     try {
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       const connack = await wire.connect({ clientId: '', clean: true });
       assert.equal(connack.reasonCode, 0);
       const assigned = connack.properties?.assignedClientIdentifier;
@@ -54,11 +54,11 @@ describe('connect', () => {
   test('connect - MQTT 3.1.1 empty client id with clean session 0 is refused with return code 2 [MQTT-3.1.3-8]', async () => {
     const pool = new ClientPool(server.url);
     try {
-      const wire = await pool.wire(server.port, 4);
+      const wire = await pool.raw(server.port, 4);
       // mqtt-packet refuses to encode this CONNECT, so it is written by hand:
       // CONNECT, remaining length 12, "MQTT", level 4, flags 0 (clean session 0), keep-alive 60, client id ""
       wire.socket.write(Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00]));
-      const connack = await wire.expect('connack');
+      const connack = await wire.receive('connack');
       assert.equal(connack.returnCode, 2);
       await wire.closed();
     } finally {
@@ -69,7 +69,7 @@ describe('connect', () => {
   test('connect - MQTT 3.1.1 empty client id with clean session 1 is accepted', async () => {
     const pool = new ClientPool(server.url);
     try {
-      const wire = await pool.wire(server.port, 4);
+      const wire = await pool.raw(server.port, 4);
       const connack = await wire.connect({ clientId: '', clean: true });
       assert.equal(connack.returnCode, 0);
     } finally {
@@ -122,12 +122,12 @@ describe('connect', () => {
     test(`connect - a second CONNECT is a protocol error and closes the connection (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}) [MQTT-3.1.0-2]`, async () => {
       const pool = new ClientPool(server.url);
       try {
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         const connack = await wire.connect({ clientId: `twice-${protocolVersion}` });
         assert.equal(protocolVersion === 5 ? connack.reasonCode : connack.returnCode, 0);
         wire.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: `twice-${protocolVersion}`, clean: true, keepalive: 60 });
         if (protocolVersion === 5) {
-          const disconnect = await wire.expect('disconnect');
+          const disconnect = await wire.receive('disconnect');
           assert.equal(disconnect.reasonCode, 0x82);
         }
         await wire.closed();

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 
 describe('keepalive', () => {
   let server: TestBroker;
@@ -23,7 +23,7 @@ describe('keepalive', () => {
         const wills = record(watcher);
         await watcher.subscribeAsync(`keepalive/will/${protocolVersion}`, { qos: 1 });
 
-        const silent = await pool.wire(server.port, protocolVersion);
+        const silent = await pool.raw(server.port, protocolVersion);
         const connack = await silent.connect({
           clientId: `keepalive-silent-${protocolVersion}`,
           keepalive: 1,
@@ -80,7 +80,7 @@ describe('keepalive', () => {
     const strict = await startBroker({ maxKeepAlive: 1 });
     const pool = new ClientPool(strict.url);
     try {
-      const wire = await pool.wire(strict.port, 5);
+      const wire = await pool.raw(strict.port, 5);
       const connack = await wire.connect({ clientId: 'keepalive-granted', keepalive: 60 });
       assert.equal(connack.properties?.serverKeepAlive, 1);
       const connectedAt = Date.now();

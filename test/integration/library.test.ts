@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientConnectedEvent, DisconnectedEvent, MessageDroppedEvent, MessagePublishedEvent, SubscribedEvent, UnsubscribedEvent } from '../../src/index.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 
 describe('library', () => {
@@ -118,14 +118,14 @@ describe('library', () => {
       const subscriber = await pool.connect({ protocolVersion: 5, clientId: 'lib-authz-pub-sub' });
       const received = record(subscriber);
       await subscriber.subscribeAsync('lib/authz/#', { qos: 1 });
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       await wire.connect({ clientId: 'lib-authz-pub' });
       wire.send({ cmd: 'publish', topic: 'lib/authz/forbidden', payload: Buffer.from('no'), qos: 1, dup: false, retain: false, messageId: 1 });
-      const puback = await wire.expect('puback');
+      const puback = await wire.receive('puback');
       assert.equal(puback.messageId, 1);
       assert.equal(puback.reasonCode, 0x87);
       wire.send({ cmd: 'publish', topic: 'lib/authz/allowed', payload: Buffer.from('marker'), qos: 1, dup: false, retain: false, messageId: 2 });
-      assert.equal((await wire.expect('puback')).reasonCode ?? 0, 0);
+      assert.equal((await wire.receive('puback')).reasonCode ?? 0, 0);
       await messageOn(received, 'lib/authz/allowed');
       assert.deepEqual(received.map((m) => m.topic), ['lib/authz/allowed']);
     } finally {
@@ -139,10 +139,10 @@ describe('library', () => {
       const pool = new ClientPool(server.url);
       const remove = server.broker.addHook('authorizeSubscribe', (request) => request.subscription.topicFilter !== 'lib/secret');
       try {
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId: `lib-authz-sub-${protocolVersion}` });
         wire.send({ cmd: 'subscribe', messageId: 5, subscriptions: [{ topic: 'lib/public', qos: 1 }, { topic: 'lib/secret', qos: 1 }] });
-        const suback = await wire.expect('suback');
+        const suback = await wire.receive('suback');
         assert.deepEqual(suback.granted, [1, protocolVersion === 5 ? 0x87 : 0x80]);
         const session = server.broker.registry.get(`lib-authz-sub-${protocolVersion}`)!;
         assert.deepEqual([...session.subscriptions.keys()], ['lib/public']);

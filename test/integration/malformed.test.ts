@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
-import { RawClient, connectPacket, frame, hex, properties, publishPacket, splitFrames, stringField } from '../helpers/raw-socket.js';
+import { RawClient, connectPacket, frame, hex, properties, publishPacket, splitFrames, stringField } from '../helpers/raw-client.js';
 
 const MAX_PACKET_SIZE = 1024;
 
@@ -47,7 +47,7 @@ describe('malformed packets', () => {
   });
 
   async function open(): Promise<RawClient> {
-    const client = await RawClient.connect(server.port);
+    const client = await RawClient.open(server.port);
     clients.push(client);
     return client;
   }
@@ -63,7 +63,7 @@ describe('malformed packets', () => {
   /** Sends `bytes`, then expects exactly `answer` and a closed connection. */
   async function expectAnswer(client: RawClient, bytes: Buffer | readonly number[], answer: Buffer): Promise<void> {
     client.write(bytes);
-    const received = await client.waitForClose(5000);
+    const received = await client.closed(5000);
     assert.equal(hex(received), hex(answer));
   }
 
@@ -220,7 +220,7 @@ describe('malformed packets', () => {
   test('malformed - protocol level 6 gets an Unsupported Protocol Version CONNACK and is closed [MQTT-3.1.2-2]', async () => {
     const client = await open();
     client.write(connectPacket({ clientId: 'level-6', level: 6 }));
-    const received = hex(await client.waitForClose(5000));
+    const received = hex(await client.closed(5000));
     // 3.1.1 framing (return code 1) or MQTT 5 framing (0x84): the broker cannot know which the client reads.
     assert.ok(
       received === hex(Buffer.from([0x20, 0x02, 0x00, 0x01])) || received === hex(connackV5(0x84)),
@@ -272,11 +272,11 @@ describe('malformed packets', () => {
           await client.handshake(connectPacket({ clientId: `fuzz-${index}`, level: version, keepAlive: 1 }));
           client.write(bytes);
           client.write([0xc0, 0x00]); // PINGREQ: a broker still reading this connection answers it
-          const answered = (): boolean => client.isClosed || splitFrames(client.received).frames.some((f) => f[0] === 0xd0);
+          const answered = (): boolean => client.isClosed || splitFrames(client.receivedBytes).frames.some((f) => f[0] === 0xd0);
           try {
             await waitFor(answered, 'an answer or a close', 4000);
           } catch {
-            failures.push(`#${index} v${version} ${hex(bytes)} -> ${hex(client.received)}`);
+            failures.push(`#${index} v${version} ${hex(bytes)} -> ${hex(client.receivedBytes)}`);
           } finally {
             client.destroy();
           }
@@ -308,11 +308,11 @@ describe('malformed packets', () => {
           client.write(version === 5 ? frame(0x82, [0x00, 0x01], properties(), stringField('fuzz/#'), [0x02]) : frame(0x82, [0x00, 0x01], stringField('fuzz/#'), [0x02]));
           client.write(mutated);
           client.write([0xc0, 0x00]);
-          const answered = (): boolean => client.isClosed || splitFrames(client.received).frames.some((f) => f[0] === 0xd0);
+          const answered = (): boolean => client.isClosed || splitFrames(client.receivedBytes).frames.some((f) => f[0] === 0xd0);
           try {
             await waitFor(answered, 'an answer or a close', 4000);
           } catch {
-            failures.push(`#${index} v${version} ${hex(mutated)} -> ${hex(client.received)}`);
+            failures.push(`#${index} v${version} ${hex(mutated)} -> ${hex(client.receivedBytes)}`);
           } finally {
             client.destroy();
           }

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, frame, properties, stringField } from '../helpers/raw-client.js';
 import { nextEvent } from '../helpers/wait.js';
 
 type Message = [string, Buffer, mqtt.IPublishPacket];
@@ -55,12 +55,8 @@ describe('publish properties', () => {
       const wire: Buffer[] = [];
       subscriber.socket.on('data', (chunk: Buffer) => wire.push(chunk));
       // name=b, name=a, name=b: the broker must not regroup or sort them.
-      publisher.write(
-        Buffer.concat([
-          Buffer.from([0x30]),
-          lengthPrefixed([str('props/order'), propertyBlock([userProperty('b', '1'), userProperty('a', '2'), userProperty('b', '3')]), Buffer.from('p')]),
-        ]),
-      );
+      const userProperties = Buffer.concat([userProperty('b', '1'), userProperty('a', '2'), userProperty('b', '3')]);
+      publisher.write(frame(0x30, stringField('props/order'), properties(...userProperties), Buffer.from('p')));
       await subscriber.expect('publish');
       assert.deepEqual(userPropertiesOnTheWire(Buffer.concat(wire)), ['b=1', 'a=2', 'b=3']);
     } finally {
@@ -93,25 +89,6 @@ function userPropertiesOnTheWire(publish: Buffer): string[] {
   return found;
 }
 
-function str(value: string): Buffer {
-  const body = Buffer.from(value, 'utf8');
-  const length = Buffer.alloc(2);
-  length.writeUInt16BE(body.length);
-  return Buffer.concat([length, body]);
-}
-
 function userProperty(key: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x26]), str(key), str(value)]);
-}
-
-function propertyBlock(properties: Buffer[]): Buffer {
-  const body = Buffer.concat(properties);
-  assert.ok(body.length < 128);
-  return Buffer.concat([Buffer.from([body.length]), body]);
-}
-
-function lengthPrefixed(parts: Buffer[]): Buffer {
-  const body = Buffer.concat(parts);
-  assert.ok(body.length < 128);
-  return Buffer.concat([Buffer.from([body.length]), body]);
+  return Buffer.concat([Buffer.from([0x26]), stringField(key), stringField(value)]);
 }

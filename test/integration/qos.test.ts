@@ -4,14 +4,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record, type WireClient } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const versionName = (protocolVersion: 4 | 5): string => (protocolVersion === 5 ? '5' : '3.1.1');
 
-async function subscribeWire(wire: WireClient, topic: string, qos: 0 | 1 | 2, messageId = 1): Promise<number[]> {
+async function subscribeWire(wire: RawClient, topic: string, qos: 0 | 1 | 2, messageId = 1): Promise<number[]> {
   wire.send({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos }] });
-  const suback = await wire.expect('suback');
+  const suback = await wire.receive('suback');
   assert.equal(suback.messageId, messageId);
   return suback.granted as number[];
 }
@@ -74,13 +75,13 @@ describe('qos', () => {
         const subscriber = await pool.connect({ protocolVersion, clientId: `inbound2-sub-${protocolVersion}` });
         const received = record(subscriber);
         await subscriber.subscribeAsync(topic, { qos: 2 });
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId: `inbound2-pub-${protocolVersion}` });
         wire.send({ cmd: 'publish', topic, payload: Buffer.from('exactly once'), qos: 2, dup: false, retain: false, messageId: 42 });
-        const pubrec = await wire.expect('pubrec');
+        const pubrec = await wire.receive('pubrec');
         assert.equal(pubrec.messageId, 42);
         wire.send({ cmd: 'pubrel', messageId: 42 });
-        const pubcomp = await wire.expect('pubcomp');
+        const pubcomp = await wire.receive('pubcomp');
         assert.equal(pubcomp.messageId, 42);
         assert.equal(pubcomp.reasonCode ?? 0, 0);
         assert.equal((await messageOn(received, topic)).payload, 'exactly once');
@@ -94,17 +95,17 @@ describe('qos', () => {
       const topic = `qos/outbound2/${protocolVersion}`;
       const clientId = `outbound2-sub-${protocolVersion}`;
       try {
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId });
         assert.deepEqual(await subscribeWire(wire, topic, 2), [2]);
         const publisher = await pool.connect({ protocolVersion, clientId: `outbound2-pub-${protocolVersion}` });
         await publisher.publishAsync(topic, 'two steps', { qos: 2 });
-        const publish = await wire.expect('publish');
+        const publish = await wire.receive('publish');
         assert.equal(publish.qos, 2);
         assert.equal(publish.dup, false);
         assert.equal(publish.payload.toString(), 'two steps');
         wire.send({ cmd: 'pubrec', messageId: publish.messageId });
-        const pubrel = await wire.expect('pubrel');
+        const pubrel = await wire.receive('pubrel');
         assert.equal(pubrel.messageId, publish.messageId);
         const session = server.broker.registry.get(clientId)!;
         assert.equal(session.inflightCount, 1, 'awaiting PUBCOMP');
@@ -122,15 +123,15 @@ describe('qos', () => {
         const subscriber = await pool.connect({ protocolVersion, clientId: `once-sub-${protocolVersion}` });
         const received = record(subscriber);
         await subscriber.subscribeAsync(`${topic}/#`, { qos: 2 });
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId: `once-pub-${protocolVersion}` });
         const publish = { cmd: 'publish', topic: `${topic}/m`, payload: Buffer.from('once'), qos: 2, retain: false, messageId: 7 } as const;
         wire.send({ ...publish, dup: false });
-        assert.equal((await wire.expect('pubrec')).messageId, 7);
+        assert.equal((await wire.receive('pubrec')).messageId, 7);
         wire.send({ ...publish, dup: true });
-        assert.equal((await wire.expect('pubrec')).messageId, 7);
+        assert.equal((await wire.receive('pubrec')).messageId, 7);
         wire.send({ cmd: 'pubrel', messageId: 7 });
-        assert.equal((await wire.expect('pubcomp')).messageId, 7);
+        assert.equal((await wire.receive('pubcomp')).messageId, 7);
         // A marker on the same path: once it arrives, any duplicate would have arrived before it.
         wire.send({ cmd: 'publish', topic: `${topic}/marker`, payload: Buffer.from('marker'), qos: 1, dup: false, retain: false, messageId: 8 });
         await messageOn(received, `${topic}/marker`);
@@ -146,20 +147,20 @@ describe('qos', () => {
       const clientId = `dup-sub-${protocolVersion}`;
       const properties = protocolVersion === 5 ? { sessionExpiryInterval: 60 } : undefined;
       try {
-        const first = await pool.wire(server.port, protocolVersion);
+        const first = await pool.raw(server.port, protocolVersion);
         await first.connect({ clientId, clean: false, properties });
         await subscribeWire(first, topic, 1);
         const publisher = await pool.connect({ protocolVersion, clientId: `dup-pub-${protocolVersion}` });
         await publisher.publishAsync(topic, 'resend me', { qos: 1 });
-        const original = await first.expect('publish');
+        const original = await first.receive('publish');
         assert.equal(original.dup, false);
         first.destroy(); // no PUBACK
 
         await waitFor(() => !server.broker.registry.isConnected(clientId), 'the broker to notice the lost connection');
-        const second = await pool.wire(server.port, protocolVersion);
+        const second = await pool.raw(server.port, protocolVersion);
         const connack = await second.connect({ clientId, clean: false, properties });
         assert.equal(connack.sessionPresent, true);
-        const resent = await second.expect('publish');
+        const resent = await second.receive('publish');
         assert.equal(resent.dup, true);
         assert.equal(resent.messageId, original.messageId);
         assert.equal(resent.payload.toString(), 'resend me');
@@ -177,20 +178,20 @@ describe('qos', () => {
     const topic = 'qos/pubrel-resend';
     const clientId = 'pubrel-resend-sub';
     try {
-      const first = await pool.wire(server.port, 5);
+      const first = await pool.raw(server.port, 5);
       await first.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
       await subscribeWire(first, topic, 2);
       const publisher = await pool.connect({ protocolVersion: 5, clientId: 'pubrel-resend-pub' });
       await publisher.publishAsync(topic, 'half way', { qos: 2 });
-      const publish = await first.expect('publish');
+      const publish = await first.receive('publish');
       first.send({ cmd: 'pubrec', messageId: publish.messageId });
-      await first.expect('pubrel');
+      await first.receive('pubrel');
       first.destroy(); // no PUBCOMP
 
       await waitFor(() => !server.broker.registry.isConnected(clientId), 'the broker to notice the lost connection');
-      const second = await pool.wire(server.port, 5);
+      const second = await pool.raw(server.port, 5);
       await second.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
-      const pubrel = await second.expect('pubrel');
+      const pubrel = await second.receive('pubrel');
       assert.equal(pubrel.messageId, publish.messageId);
       assert.equal(second.pending('publish').length, 0, 'the PUBLISH itself is not sent again');
     } finally {
@@ -203,7 +204,7 @@ describe('qos', () => {
     const topic = 'qos/receive-maximum';
     const clientId = 'receive-maximum-sub';
     try {
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       await wire.connect({ clientId, properties: { receiveMaximum: 2 } });
       await subscribeWire(wire, topic, 1);
       const publisher = await pool.connect({ protocolVersion: 5, clientId: 'receive-maximum-pub' });
@@ -212,15 +213,15 @@ describe('qos', () => {
       const session = server.broker.registry.get(clientId)!;
       assert.equal(session.inflightCount, 2);
       assert.equal(session.queuedCount, 3);
-      const first = await wire.expect('publish');
-      const second = await wire.expect('publish');
+      const first = await wire.receive('publish');
+      const second = await wire.receive('publish');
       assert.deepEqual([first.payload.toString(), second.payload.toString()], ['m1', 'm2']);
       assert.equal(wire.pending('publish').length, 0);
 
       const rest: string[] = [];
       wire.send({ cmd: 'puback', messageId: first.messageId });
       for (let i = 3; i <= 5; i++) {
-        const next = await wire.expect('publish');
+        const next = await wire.receive('publish');
         rest.push(next.payload.toString());
         assert.ok(session.inflightCount <= 2, `${session.inflightCount} in flight`);
         wire.send({ cmd: 'puback', messageId: next.messageId });
@@ -238,13 +239,13 @@ describe('qos', () => {
       const subscriber = await pool.connect({ protocolVersion: 5, clientId: 'reuse-sub' });
       const received = record(subscriber);
       await subscriber.subscribeAsync(topic, { qos: 2 });
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       await wire.connect({ clientId: 'reuse-pub' });
       for (const payload of ['first', 'second']) {
         wire.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 2, dup: false, retain: false, messageId: 9 });
-        await wire.expect('pubrec');
+        await wire.receive('pubrec');
         wire.send({ cmd: 'pubrel', messageId: 9 });
-        assert.equal((await wire.expect('pubcomp')).reasonCode ?? 0, 0);
+        assert.equal((await wire.receive('pubcomp')).reasonCode ?? 0, 0);
       }
       await messageOn(received, topic, 'second');
       assert.deepEqual(received.map((m) => m.payload), ['first', 'second']);

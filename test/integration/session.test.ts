@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('session', () => {
@@ -146,7 +146,7 @@ describe('session', () => {
     const pool = new ClientPool(server.url);
     const clientId = 'expiry-at-disconnect';
     try {
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       await wire.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
       wire.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
       await wire.closed();
@@ -163,10 +163,10 @@ describe('session', () => {
       const watcher = await pool.connect({ protocolVersion: 5, clientId: 'expiry-raised-watcher' });
       const received = record(watcher);
       await watcher.subscribeAsync('expiry-raised/will', { qos: 1 });
-      const wire = await pool.wire(server.port, 5);
+      const wire = await pool.raw(server.port, 5);
       await wire.connect({ clientId, will: { topic: 'expiry-raised/will', payload: Buffer.from('will'), qos: 1, retain: false } });
       wire.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 60 } });
-      const disconnect = await wire.expect('disconnect');
+      const disconnect = await wire.receive('disconnect');
       assert.equal(disconnect.reasonCode, 0x82);
       await wire.closed();
       assert.equal((await messageOn(received, 'expiry-raised/will')).payload, 'will');

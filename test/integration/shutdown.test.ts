@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type mqtt from 'mqtt';
 import { startBroker } from '../helpers/broker.js';
-import { ClientPool } from '../helpers/core-clients.js';
+import { ClientPool } from '../helpers/client-pool.js';
 import { nextEvent } from '../helpers/wait.js';
 
 test('shutdown - close() sends MQTT 5 clients DISCONNECT 0x8B, closes MQTT 3.1.1 clients and resolves', async () => {
@@ -15,7 +15,7 @@ test('shutdown - close() sends MQTT 5 clients DISCONNECT 0x8B, closes MQTT 3.1.1
   try {
     const v5 = await pool.connect({ protocolVersion: 5, clientId: 'shutdown-v5' });
     const v4 = await pool.connect({ protocolVersion: 4, clientId: 'shutdown-v4' });
-    const wire = await pool.wire(server.port, 4);
+    const wire = await pool.raw(server.port, 4);
     await wire.connect({ clientId: 'shutdown-wire-v4' });
     const disconnect = nextEvent<[mqtt.IDisconnectPacket]>(v5, 'disconnect');
     const v5Closed = nextEvent(v5, 'close');

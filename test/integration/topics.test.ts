@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
 
 describe('topics', () => {
   let server: TestBroker;
@@ -71,7 +71,7 @@ describe('topics', () => {
     test(`topics - invalid filters get SUBACK ${failure === 0x8f ? '0x8F' : '0x80'}, valid ones in the same SUBSCRIBE are granted (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}) [MQTT-4.7.1-1]`, async () => {
       const pool = new ClientPool(server.url);
       try {
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId: `invalid-filter-${protocolVersion}` });
         wire.send({
           cmd: 'subscribe',
@@ -83,7 +83,7 @@ describe('topics', () => {
             { topic: 'b/c#', qos: 0 },
           ],
         });
-        const suback = await wire.expect('suback');
+        const suback = await wire.receive('suback');
         assert.deepEqual(suback.granted, [failure, 1, failure, failure]);
         assert.equal(wire.isClosed, false);
       } finally {
@@ -136,17 +136,17 @@ describe('topics', () => {
     test(`topics - after UNSUBSCRIBE nothing more arrives on that filter; UNSUBACK answers every filter (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}) [MQTT-3.10.4-4]`, async () => {
       const pool = new ClientPool(server.url);
       try {
-        const wire = await pool.wire(server.port, protocolVersion);
+        const wire = await pool.raw(server.port, protocolVersion);
         await wire.connect({ clientId: `unsubscribe-${protocolVersion}` });
         wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'unsub/a', qos: 0 }, { topic: 'unsub/b', qos: 0 }] });
-        await wire.expect('suback');
+        await wire.receive('suback');
         wire.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['unsub/a', 'unsub/never'] });
-        const unsuback = await wire.expect('unsuback');
+        const unsuback = await wire.receive('unsuback');
         assert.equal(unsuback.messageId, 2);
         if (protocolVersion === 5) assert.deepEqual(unsuback.granted, [0x00, 0x11]);
         server.broker.publish({ topic: 'unsub/a', payload: 'after unsubscribe' });
         server.broker.publish({ topic: 'unsub/b', payload: 'marker' });
-        const publish = await wire.expect('publish');
+        const publish = await wire.receive('publish');
         assert.equal(publish.topic, 'unsub/b', 'the first message after UNSUBACK is the marker');
       } finally {
         await pool.closeAll();

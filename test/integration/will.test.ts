@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { ClientPool, messageOn, record, type WireClient } from '../helpers/core-clients.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
+import type { RawClient } from '../helpers/raw-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('will', () => {
@@ -16,8 +17,8 @@ describe('will', () => {
     await server.close();
   });
 
-  async function willClient(pool: ClientPool, protocolVersion: 4 | 5, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<WireClient> {
-    const wire = await pool.wire(server.port, protocolVersion);
+  async function willClient(pool: ClientPool, protocolVersion: 4 | 5, clientId: string, topic: string, extra: Record<string, unknown> = {}): Promise<RawClient> {
+    const wire = await pool.raw(server.port, protocolVersion);
     const connack = await wire.connect({
       clientId,
       will: { topic, payload: Buffer.from(`will of ${clientId}`), qos: 1, retain: false, ...(extra.will as object) },
@@ -172,7 +173,7 @@ describe('will', () => {
       });
       wire.destroy();
       await waitFor(() => !server.broker.registry.isConnected(clientId), 'the broker to notice the lost connection');
-      const back = await pool.wire(server.port, 5);
+      const back = await pool.raw(server.port, 5);
       const connack = await back.connect({ clientId, clean: false, properties: { sessionExpiryInterval: 60 } });
       assert.equal(connack.sessionPresent, true);
       assert.equal(server.broker.registry.get(clientId)?.willTimer, undefined, 'no will timer left');

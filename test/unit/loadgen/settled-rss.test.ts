@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTLE_WINDOW_SAMPLES, hasSettled, waitForSettledResidentBytes } from '../../../src/bench/settled-rss.js';
+import { SETTLE_WINDOW_SAMPLES, hasSettled, waitForSettledResidentBytes } from '../../../src/loadgen/settled-rss.js';
 
 const MB = 1024 * 1024;
 

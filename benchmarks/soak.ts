@@ -6,12 +6,12 @@
 //                   [--max-slope 0.5] [--rate 1000] [--snapshots DIR] [--json out.json]
 //
 // The load: 50 QoS 0 pairs and 50 QoS 1 pairs at --rate msg/s each, a QoS 1 fan-out (1 -> 50 subscribers at
-// --rate / 50 msg/s), and the churn of bench/soak-churn.ts (persistent sessions going offline and back, retained
+// --rate / 50 msg/s), and the churn of benchmarks/soak-churn.ts (persistent sessions going offline and back, retained
 // messages set and cleared, fresh clean clients with wills) four times a second.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/bench/cli.js';
+import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type RunningBroker } from './brokers.js';
 import { ChurnLoad, type ChurnTotals } from './soak-churn.js';
 import { SysTopicReader, growthAfterWarmup, sampleBroker, type Growth, type MemorySample } from './soak-memory.js';

@@ -1,4 +1,4 @@
-// Store benchmark (node dist/bench/store.js): (a) group-committed delivery writes in sync mode,
+// Store benchmark (node dist/benchmarks/store.js): (a) group-committed delivery writes in sync mode,
 // (b) writing, closing and loading one million retained messages.
 
 import { mkdtemp, rm } from 'node:fs/promises';

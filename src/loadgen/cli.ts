@@ -1,5 +1,5 @@
 // `starling bench <scenario> [options]`: parses flags, runs the scenario with a live progress line on stderr,
-// prints the summary (or JSON with --json). Also re-exports runScenario for bench/run.ts and library users.
+// prints the summary (or JSON with --json). Also re-exports runScenario for benchmarks/run.ts and library users.
 
 import { BenchUsageError, USAGE, parseBenchArguments } from './options.js';
 import { formatSummary } from './report.js';

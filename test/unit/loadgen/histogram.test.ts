@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HISTOGRAM_BUCKET_COUNT, Histogram, bucketIndex, bucketLowerBound, bucketWidth } from '../../../src/bench/histogram.js';
+import { HISTOGRAM_BUCKET_COUNT, Histogram, bucketIndex, bucketLowerBound, bucketWidth } from '../../../src/loadgen/histogram.js';
 
 test('histogram - values below 128 get their own bucket', () => {
   for (let value = 0; value < 128; value++) {

@@ -2,9 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BenchUsageError, parseBenchArguments, type BenchOptions } from '../../../src/bench/options.js';
-import { planScenario, splitPlan } from '../../../src/bench/plan.js';
-import { SequenceSet } from '../../../src/bench/sequence-set.js';
+import { BenchUsageError, parseBenchArguments, type BenchOptions } from '../../../src/loadgen/options.js';
+import { planScenario, splitPlan } from '../../../src/loadgen/plan.js';
+import { SequenceSet } from '../../../src/loadgen/sequence-set.js';
 
 function parse(argv: string[]): BenchOptions {
   const parsed = parseBenchArguments(argv);

@@ -1,11 +1,11 @@
-// The arithmetic and parsing behind `npm run soak`'s verdict (bench/soak-memory.ts).
+// The arithmetic and parsing behind `npm run soak`'s verdict (benchmarks/soak-memory.ts).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { growthAfterWarmup, lastHeapAfterGc, slopePerMinute, type MemorySample } from '../../../bench/soak-memory.js';
+import { growthAfterWarmup, lastHeapAfterGc, slopePerMinute, type MemorySample } from '../../../benchmarks/soak-memory.js';
 
 function sample(seconds: number, residentMegabytes: number | undefined): MemorySample {
   return {

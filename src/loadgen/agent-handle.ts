@@ -1,5 +1,5 @@
 // The coordinator's view of a LoadAgent: the same calls whether the agent runs in this thread or in a
-// worker thread (then each call is a message with an id, answered by src/bench/worker.ts).
+// worker thread (then each call is a message with an id, answered by src/loadgen/worker.ts).
 
 import { Worker } from 'node:worker_threads';
 import { LoadAgent, type AgentConfiguration, type AgentProgress, type AgentResult, type ConnectReport, type PublisherRange } from './agent.js';

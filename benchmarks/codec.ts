@@ -1,5 +1,5 @@
 // Codec micro benchmark (not a test): encodes and decodes a stream of one million small PUBLISH
-// packets and prints packets per second. Run: npx tsc -p . && node dist/bench/codec.js
+// packets and prints packets per second. Run: npx tsc -p . && node dist/benchmarks/codec.js
 
 import { Decoder, DecodeError } from '../src/codec/decoder.js';
 import { encode, encodePublishHeader } from '../src/codec/encoder.js';

@@ -11,9 +11,9 @@ import {
   readConnack,
   readSubackCodes,
   type FrameSink,
-} from '../../../src/bench/frame-decoder.js';
-import { PAYLOAD_HEADER_SIZE, readPublisherId, readSentAt, readSequence, writePayloadHeader, writePublisherId } from '../../../src/bench/payload.js';
-import { PacketType, encodeConnect, encodePublishTemplate, encodeSubscribe, writeAcknowledgement, type ProtocolVersion } from '../../../src/bench/wire.js';
+} from '../../../src/loadgen/frame-decoder.js';
+import { PAYLOAD_HEADER_SIZE, readPublisherId, readSentAt, readSequence, writePayloadHeader, writePublisherId } from '../../../src/loadgen/payload.js';
+import { PacketType, encodeConnect, encodePublishTemplate, encodeSubscribe, writeAcknowledgement, type ProtocolVersion } from '../../../src/loadgen/wire.js';
 
 interface Frame {
   type: number;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { AclRuleSet } from '../src/auth/acl.js';
-import { defaultOptions, runScenario } from '../src/bench/cli.js';
+import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
 import type { AclRuleConfig } from '../src/config/types.js';
 import { freePort } from './brokers.js';
 

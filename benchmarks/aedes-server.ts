@@ -1,5 +1,5 @@
 // A minimal Aedes broker for `npm run bench`: plain TCP on 127.0.0.1, in-memory persistence (Aedes' default).
-// Usage: node dist/bench/aedes-server.js <port> [nodelay]
+// Usage: node dist/benchmarks/aedes-server.js <port> [nodelay]
 
 import net from 'node:net';
 import { Aedes } from 'aedes';

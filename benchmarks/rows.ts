@@ -1,6 +1,6 @@
 // The rows of `npm run bench`: which load each row runs and which numbers it reports.
 
-import type { BenchOptions, BenchResult } from '../src/bench/cli.js';
+import type { BenchOptions, BenchResult } from '../src/loadgen/cli.js';
 
 export interface Metric {
   name: string;

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { readFileBackedResidentBytes, readResidentBytes } from '../src/bench/broker-process.js';
+import { readFileBackedResidentBytes, readResidentBytes } from '../src/loadgen/broker-process.js';
 
 export interface MemorySample {
   /** Seconds since the load started. */

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { defaultOptions, runScenario } from '../src/bench/cli.js';
+import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
 import { LmdbStore } from '../src/store/lmdb/lmdb-store.js';
 import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess } from './brokers.js';
 

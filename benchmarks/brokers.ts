@@ -77,7 +77,7 @@ function commandFor(name: BrokerName, settings: BrokerSettings, directory: strin
       return ['mosquitto', '-c', configuration];
     }
     case 'aedes':
-      return [process.execPath, path.join(repositoryRoot, 'dist/bench/aedes-server.js'), String(settings.port), settings.noDelay ? 'nodelay' : ''];
+      return [process.execPath, path.join(repositoryRoot, 'dist/benchmarks/aedes-server.js'), String(settings.port), settings.noDelay ? 'nodelay' : ''];
     case 'starling':
       return [
         process.execPath, ...(settings.nodeArguments ?? []), path.join(repositoryRoot, 'bin/starling.js'), 'start',

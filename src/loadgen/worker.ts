@@ -5,7 +5,7 @@ import { LoadAgent, type AgentConfiguration } from './agent.js';
 import { invokeAgent, type AgentRequest, type AgentResponse } from './agent-handle.js';
 
 const port = parentPort;
-if (port === null) throw new Error('src/bench/worker.js must run as a worker thread');
+if (port === null) throw new Error('src/loadgen/worker.js must run as a worker thread');
 const agent = new LoadAgent(workerData as AgentConfiguration);
 
 port.on('message', (request: AgentRequest) => {

@@ -1,5 +1,5 @@
 // Benchmark of topic matching: TopicTrie.match with 100k mixed subscriptions over 1M published topics, and
-// RetainedIndex insert/match at 1M retained topics. Run: node dist/bench/trie.js
+// RetainedIndex insert/match at 1M retained topics. Run: node dist/benchmarks/trie.js
 
 import { performance } from 'node:perf_hooks';
 import { TopicTrie } from '../src/broker/trie.js';

@@ -5,7 +5,7 @@
 //                    [--nodelay default,on] [--settle-max S] [--settle-min S] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
-import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/bench/cli.js';
+import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
 import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type BenchRow } from './rows.js';
 
