@@ -22,6 +22,8 @@ export class LocalLink implements Outbox, ChannelLink {
   /** Packets of this turn, and those held behind barriers, oldest first; undefined marks the close. */
   private readonly queue: Array<{ barrier: Barrier | undefined; packet: Packet | undefined }> = [];
   private scheduled = false;
+  /** Packets from the client waiting for the channel to finish one; undefined while it is not busy. */
+  private inbound: Packet[] | undefined;
 
   constructor(
     /** Receives every packet the broker sends the client, in order. */
@@ -54,11 +56,34 @@ export class LocalLink implements Outbox, ChannelLink {
     this.schedule();
   }
 
-  /** A packet from the client to the broker. */
+  /**
+   * A packet from the client to the broker. As a connection pauses reading, packets wait while the channel
+   * works on one that returned a promise (authentication, authorization), so they are handled in order.
+   */
   handle(packet: Packet): void {
     if (this.closed) return;
+    if (this.inbound !== undefined) {
+      this.inbound.push(packet);
+      return;
+    }
     const result = this.channel.handle(packet, Date.now());
-    if (result !== undefined) void result;
+    if (result !== undefined) this.waitFor(result);
+  }
+
+  private waitFor(result: Promise<void>, queued: Packet[] = []): void {
+    this.inbound = queued;
+    void result.then(() => {
+      const waiting = this.inbound ?? [];
+      this.inbound = undefined;
+      for (let index = 0; index < waiting.length; index++) {
+        if (this.closed) return;
+        const next = this.channel.handle(waiting[index]!, Date.now());
+        if (next !== undefined) {
+          this.waitFor(next, waiting.slice(index + 1));
+          return;
+        }
+      }
+    });
   }
 
   /** The client went away (without DISCONNECT, unless it sent one first). */

@@ -141,3 +141,27 @@ test('session directory - a CONNECT over TCP waits for a slow loader, then gets 
     await server.close();
   }
 });
+
+test('local client - packets sent while an async hook decides wait their turn, as on a socket', async () => {
+  const server = await startBroker();
+  try {
+    let release!: () => void;
+    const decided = new Promise<void>((resolve) => (release = resolve));
+    server.broker.addHook('authorizeSubscribe', async () => {
+      await decided;
+      return true;
+    });
+    const client = await server.broker.connectLocal({ clientId: 'ordered' });
+    const messages = collect(client);
+    const subscribed = client.subscribe('ordered/t', { qos: 1 });
+    // Sent after the SUBSCRIBE: it must be routed after the subscription exists, so the client gets it back.
+    const published = client.publish('ordered/t', 'after subscribe', { qos: 1 });
+    release();
+    assert.deepEqual(await subscribed, [1]);
+    assert.equal(await published, ReasonCode.Success);
+    await waitFor(() => messages.length === 1, 'the message published after the subscription');
+    await client.disconnect();
+  } finally {
+    await server.close();
+  }
+});
