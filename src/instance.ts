@@ -11,6 +11,7 @@ import { BrokerCore } from './broker/broker.js';
 import { createMessage, type MessageInput } from './core/message.js';
 import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
+import { validateConfig } from './config/load.js';
 import type { BrokerConfig, ListenerConfig } from './config/types.js';
 import { Connection, type ConnectionOptions } from './connection/connection.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
@@ -69,9 +70,10 @@ export class StarlingBroker {
   private connectionOptions: ConnectionOptions | undefined;
   private channelContext: ChannelContext | undefined;
 
+  /** Throws a ConfigError naming the option when one is unknown or out of range (the config file's checks, camelCase keys). */
   constructor(options: BrokerOptions = {}) {
     const { logger, ...overrides } = options;
-    this.config = { ...defaultConfig(), ...stripUndefined(overrides) };
+    this.config = { ...defaultConfig(), ...validateConfig(overrides, 'createBroker options') };
     this.logger = logger ?? createLogger({ logLevel: this.config.logLevel, logPretty: this.config.logPretty });
     this.core = new BrokerCore(this.config);
     this.channels = new ChannelSupervisor(this.config);
@@ -290,8 +292,4 @@ export class StarlingBroker {
         return new WebSocketListener(config, context);
     }
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -59,7 +59,10 @@ export function validateConfig(partial: unknown, source: string): Partial<Broker
   for (const [name, value] of Object.entries(partial)) {
     if (value === undefined) continue;
     if (!Object.hasOwn(configSchema, name)) {
-      throw new ConfigError(name, `${name}: unknown option in ${source}${didYouMean(name, configKeys)}`);
+      // The file's spelling passed to the library: say so rather than only guessing by edit distance.
+      const camel = keyBySnakeName.get(name);
+      const hint = camel !== undefined && camel !== name ? ` (options are camelCase: ${camel})` : didYouMean(name, configKeys);
+      throw new ConfigError(name, `${name}: unknown option in ${source}${hint}`);
     }
     checked[name] = checkSetting(name as ConfigKey, value, name, `in ${source}`, 'camel');
   }
