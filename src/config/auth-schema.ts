@@ -5,41 +5,53 @@ import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import { checkScalarField, failField, type ScalarField } from './scalar-field.js';
 import type { AuthenticatorConfig, AuthenticatorType } from './types.js';
 
-type FieldType = 'string' | 'integer' | 'boolean' | 'strings' | 'headers' | 'enum';
-interface Field {
-  readonly type: FieldType;
+export type AuthenticatorFieldType = 'string' | 'integer' | 'boolean' | 'strings' | 'headers' | 'enum';
+export interface AuthenticatorField {
+  readonly type: AuthenticatorFieldType;
   readonly enum?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  readonly description: string;
 }
+type Field = AuthenticatorField;
 
 const milliseconds = { type: 'integer', min: 1, max: 600_000 } as const;
 const seconds = { type: 'integer', min: 0, max: 86_400 } as const;
 
-const fieldsByType: Record<AuthenticatorType, Record<string, Field>> = {
+export const fieldsByType: Record<AuthenticatorType, Record<string, Field>> = {
   builtin: {},
-  passwordFile: { file: { type: 'string' } },
+  passwordFile: { file: { type: 'string', description: '`username:hash` lines written by `starling passwd`; re-read when it changes.' } },
   jwt: {
-    secret: { type: 'string' },
-    publicKeyFile: { type: 'string' },
-    jwksUrl: { type: 'string' },
-    jwksCacheSeconds: seconds,
-    algorithms: { type: 'strings' },
-    from: { type: 'enum', enum: ['password', 'username'] },
-    issuer: { type: 'string' },
-    audience: { type: 'string' },
-    superuserClaim: { type: 'string' },
-    usernameClaim: { type: 'string' },
-    aclClaim: { type: 'string' },
+    secret: { type: 'string', description: 'HMAC secret (HS256/384/512).' },
+    publicKeyFile: { type: 'string', description: 'PEM public key (RS*, PS*, ES*, EdDSA).' },
+    jwksUrl: { type: 'string', description: 'JWKS URL the keys are fetched from.' },
+    jwksCacheSeconds: { ...seconds, description: 'Seconds a fetched JWKS is used before it is fetched again.' },
+    algorithms: { type: 'strings', description: 'Accepted `alg` values; default any the key type allows.' },
+    from: { type: 'enum', enum: ['password', 'username'], description: 'Which CONNECT field carries the token.' },
+    issuer: { type: 'string', description: 'Required `iss`.' },
+    audience: { type: 'string', description: 'Required `aud`.' },
+    superuserClaim: { type: 'string', description: 'Claim that makes the client a superuser when true.' },
+    usernameClaim: { type: 'string', description: 'Claim that must equal the CONNECT username (from: password), or becomes it (from: username).' },
+    aclClaim: { type: 'string', description: 'Claim `{pub, sub, all}` of topic filters granted to the client.' },
   },
-  http: { url: { type: 'string' }, timeoutMs: milliseconds, cacheSeconds: seconds, headers: { type: 'headers' } },
-  certificate: { identity: { type: 'enum', enum: ['cn', 'subject'] }, matchUsername: { type: 'boolean' } },
+  http: {
+    url: { type: 'string', description: 'URL the credentials are POSTed to.' },
+    timeoutMs: { ...milliseconds, description: 'Milliseconds to wait for an answer; none in time denies.' },
+    cacheSeconds: { ...seconds, description: 'Seconds an answer is reused for the same credentials; 0 disables.' },
+    headers: { type: 'headers', description: 'Extra request headers.' },
+  },
+  certificate: {
+    identity: { type: 'enum', enum: ['cn', 'subject'], description: 'The identity taken from the verified client certificate.' },
+    matchUsername: { type: 'boolean', description: 'Deny when the CONNECT username is present and differs from the identity.' },
+  },
 };
 
-const required: Partial<Record<AuthenticatorType, readonly string[]>> = { passwordFile: ['file'], http: ['url'] };
+export const requiredAuthenticatorFields: Partial<Record<AuthenticatorType, readonly string[]>> = { passwordFile: ['file'], http: ['url'] };
+/** A jwt authenticator takes its key from exactly one of these. */
+export const jwtKeySources = ['secret', 'publicKeyFile', 'jwksUrl'] as const;
 
 /** File spelling of a type: `passwordFile` is `password_file`. */
-const typeNames: Record<string, AuthenticatorType> = {
+export const authenticatorTypeNames: Readonly<Record<string, AuthenticatorType>> = {
   builtin: 'builtin',
   password_file: 'passwordFile',
   passwordFile: 'passwordFile',
@@ -65,7 +77,7 @@ function checkAuthenticator(item: unknown, label: string, origin: string, style:
     throw new ConfigError(label, `${label}: expected an authenticator object {type, ...}, got ${show(item)} (${origin})`);
   }
   const record = item as Record<string, unknown>;
-  const type = typeof record['type'] === 'string' ? typeNames[record['type']] : undefined;
+  const type = typeof record['type'] === 'string' ? authenticatorTypeNames[record['type']] : undefined;
   if (type === undefined) {
     const names = ['builtin', 'password_file', 'jwt', 'http', 'certificate'];
     throw new ConfigError(`${label}.type`, `${label}.type: expected one of ${names.join(', ')}, got ${show(record['type'])} (${origin})${didYouMean(String(record['type']), names)}`);
@@ -82,16 +94,16 @@ function checkAuthenticator(item: unknown, label: string, origin: string, style:
     }
     checked[field] = checkField(fields[field]!, fieldValue, `${label}.${name}`, origin);
   }
-  for (const field of required[type] ?? []) {
+  for (const field of requiredAuthenticatorFields[type] ?? []) {
     if (checked[field] === undefined) {
       const name = style === 'snake' ? snake(field) : field;
       throw new ConfigError(`${label}.${name}`, `${label}.${name}: required in a ${String(record['type'])} authenticator (${origin})`);
     }
   }
   if (type === 'jwt') {
-    const keys = ['secret', 'publicKeyFile', 'jwksUrl'].filter((field) => checked[field] !== undefined);
+    const keys = jwtKeySources.filter((field) => checked[field] !== undefined);
     if (keys.length !== 1) {
-      const spelled = ['secret', 'publicKeyFile', 'jwksUrl'].map((field) => (style === 'snake' ? snake(field) : field)).join(', ');
+      const spelled = jwtKeySources.map((field) => (style === 'snake' ? snake(field) : field)).join(', ');
       throw new ConfigError(label, `${label}: a jwt authenticator needs exactly one of ${spelled} (${origin})`);
     }
   }

@@ -27,7 +27,8 @@ export interface Setting {
 
 export type ConfigKey = keyof BrokerConfig;
 
-const unbounded = Number.MAX_SAFE_INTEGER;
+/** The upper bound of settings that have none. */
+export const unbounded = Number.MAX_SAFE_INTEGER;
 
 export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
   nodeName: {
@@ -306,15 +307,15 @@ function checkScalar(setting: Setting, value: unknown, label: string, origin: st
   }
 }
 
-const listenerTypes: readonly ListenerType[] = ['tcp', 'tls', 'ws', 'wss'];
+export const listenerTypes: readonly ListenerType[] = ['tcp', 'tls', 'ws', 'wss'];
 /** Listener keys: scalar settings, or a list of strings, or the SNI certificate list. */
-type ListenerSetting =
+export type ListenerSetting =
   | Setting
   | { readonly type: 'strings'; readonly description: string }
   | { readonly type: 'sni'; readonly description: string }
   | { readonly type: 'authentication'; readonly description: string };
 const certificateFields = ['cn', 'dn'] as const;
-const listenerFields = {
+export const listenerFields = {
   type: { type: 'enum', enum: listenerTypes, description: 'Transport.' },
   host: { type: 'string', description: 'Address to bind.' },
   port: { type: 'integer', min: 0, max: 65_535, description: 'Port to bind; 0 picks a free one.' },
@@ -339,10 +340,10 @@ const listenerFields = {
   trustedProxies: { type: 'strings', description: 'Proxies whose X-Forwarded-For / X-Real-IP are believed.' },
   proxyProtocol: { type: 'boolean', description: 'Expect a PROXY protocol v1/v2 header (tcp, tls).' },
 } as const satisfies Record<keyof ListenerConfig, ListenerSetting>;
-type ListenerField = keyof typeof listenerFields;
+export type ListenerField = keyof typeof listenerFields;
 
 /** Which listener types each key applies to; a key on another type is a mistake worth reporting. */
-const listenerFieldTypes: Partial<Record<ListenerField, readonly ListenerType[]>> = {
+export const listenerFieldTypes: Partial<Record<ListenerField, readonly ListenerType[]>> = {
   certFile: ['tls', 'wss'],
   keyFile: ['tls', 'wss'],
   keyPassphrase: ['tls', 'wss'],
@@ -360,6 +361,13 @@ const listenerFieldTypes: Partial<Record<ListenerField, readonly ListenerType[]>
   perMessageDeflate: ['ws', 'wss'],
   trustedProxies: ['ws', 'wss'],
   proxyProtocol: ['tcp', 'tls'],
+};
+
+/** Keys every listener needs, and those its type adds. */
+export const requiredListenerFields = ['type', 'port'] as const satisfies readonly ListenerField[];
+export const requiredListenerFieldsByType: Partial<Record<ListenerType, readonly ListenerField[]>> = {
+  tls: ['certFile', 'keyFile'],
+  wss: ['certFile', 'keyFile'],
 };
 
 function checkListeners(value: unknown, label: string, origin: string, style: KeyStyle): ListenerConfig[] {
@@ -387,7 +395,7 @@ function checkListener(item: unknown, label: string, origin: string, style: KeyS
     }
     listener[field] = checkListenerField(listenerFields[field], fieldValue, `${label}.${name}`, origin, style);
   }
-  for (const required of ['type', 'port'] as const) {
+  for (const required of requiredListenerFields) {
     if (listener[required] === undefined) {
       throw new ConfigError(`${label}.${required}`, `${label}.${required}: required in every listener (${origin})`);
     }
@@ -398,11 +406,9 @@ function checkListener(item: unknown, label: string, origin: string, style: KeyS
       throw new ConfigError(`${label}.${keyName(field)}`, `${label}.${keyName(field)}: only for ${types.join('/')} listeners, this one is ${type} (${origin})`);
     }
   }
-  if (type === 'tls' || type === 'wss') {
-    for (const required of ['certFile', 'keyFile'] as const) {
-      if (listener[required] === undefined) {
-        throw new ConfigError(`${label}.${keyName(required)}`, `${label}.${keyName(required)}: required in a ${type} listener (${origin})`);
-      }
+  for (const required of requiredListenerFieldsByType[type] ?? []) {
+    if (listener[required] === undefined) {
+      throw new ConfigError(`${label}.${keyName(required)}`, `${label}.${keyName(required)}: required in a ${type} listener (${origin})`);
     }
   }
   return listener as unknown as ListenerConfig;
@@ -423,7 +429,8 @@ function checkListenerField(setting: ListenerSetting, value: unknown, label: str
   return checkScalar(setting, value, label, origin);
 }
 
-const sniFields = ['servername', 'certFile', 'keyFile', 'keyPassphrase'] as const;
+export const sniFields = ['servername', 'certFile', 'keyFile', 'keyPassphrase'] as const;
+export const requiredSniFields = ['servername', 'certFile', 'keyFile'] as const;
 
 function checkSniEntry(entry: unknown, label: string, origin: string, style: KeyStyle): Record<string, string> {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -439,7 +446,7 @@ function checkSniEntry(entry: unknown, label: string, origin: string, style: Key
     if (typeof value !== 'string' || value === '') throw new ConfigError(`${label}.${name}`, `${label}.${name}: expected a non-empty string, got ${show(value)} (${origin})`);
     checked[field] = value;
   }
-  for (const required of ['servername', 'certFile', 'keyFile']) {
+  for (const required of requiredSniFields) {
     if (checked[required] === undefined) {
       const name = style === 'snake' ? snakeName(required) : required;
       throw new ConfigError(`${label}.${name}`, `${label}.${name}: required in every sni entry (${origin})`);
