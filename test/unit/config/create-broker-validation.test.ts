@@ -68,7 +68,7 @@ describe('createBroker options', () => {
     });
     assert.equal(broker.config.maxInflight, 10);
     assert.equal(broker.config.allowAnonymous, undefined);
-    assert.equal(broker.logger, logger);
+    assert.equal((broker as StarlingBroker).logger, logger);
     assert.deepEqual(broker.config.listeners, [{ type: 'tcp', host: '::', port: 0, allowAnonymous: true }]);
     assert.deepEqual(broker.config.lockout, { maxFailures: 3, window: 60, duration: 300 });
     await broker.close();
