@@ -8,15 +8,15 @@ import type { ClientInfo, PeerInfo } from './core/client.js';
 import type { MessageInput } from './core/message.js';
 import type { BrokerEvents } from './hooks/events.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
-import type { Counters } from './metrics/counters.js';
+import type { MetricsReader } from './metrics/registry.js';
 import type { BoundAddress } from './transport/listener.js';
 import type { BrokerUsers } from './auth/setup.js';
 
 export interface Broker {
   /** The configuration in force (defaults, then the options given). */
   readonly config: Readonly<BrokerConfig>;
-  /** Live counters (connections, packets, messages, bytes, drops). */
-  readonly counters: Readonly<Counters>;
+  /** Every metric, named, with help text and labels (connections, packets, messages, bytes, drops, abuse protections). */
+  readonly metrics: MetricsReader;
   /** The built-in users (`builtin` authenticator, SCRAM). */
   readonly users: BrokerUsers;
   /** Starts every configured listener, or one TCP listener on the given port/host. */

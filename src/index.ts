@@ -10,6 +10,7 @@ export type { ClientInfo, PeerInfo } from './core/client.js';
 export type { HookMap, HookName } from './hooks/hooks.js';
 export type { Message, MessageInput } from './core/message.js';
 export type { BoundAddress } from './transport/listener.js';
+export type { MetricsReader, MetricFamily, MetricSample, MetricType, Labels } from './metrics/registry.js';
 export type { Properties, QoS } from './codec/types.js';
 export { ReasonCode } from './codec/constants.js';
 

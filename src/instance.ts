@@ -22,7 +22,9 @@ import type { BrokerEvents } from './hooks/events.js';
 import { attachListenerConfig, type ClientInfo, type PeerInfo } from './core/client.js';
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
-import type { Counters } from './metrics/counters.js';
+import { TrafficByListener, type Counters } from './metrics/counters.js';
+import { registerAbuseMetrics, registerBrokerMetrics } from './metrics/broker-metrics.js';
+import { MetricsRegistry } from './metrics/registry.js';
 import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
@@ -66,8 +68,11 @@ export class StarlingBroker {
   /** ACL, bans, lockout and rate limits (set up by start()). */
   authorization: Authorization | undefined;
   private readonly onSighup = (): void => this.reloadCertificates();
-  // Shared by every connection; built on the first one (after start() has set up the store).
-  private connectionOptions: ConnectionOptions | undefined;
+  /** Every metric ($SYS, exporters and the API read it). */
+  readonly metrics = new MetricsRegistry();
+  private readonly traffic = new TrafficByListener();
+  // Shared by every connection of one listener; built on its first one (after start() has set up the store).
+  private readonly connectionOptions = new Map<string, ConnectionOptions>();
   private channelContext: ChannelContext | undefined;
 
   /** Throws a ConfigError naming the option when one is unknown or out of range (the config file's checks, camelCase keys). */
@@ -78,7 +83,8 @@ export class StarlingBroker {
     this.core = new BrokerCore(this.config);
     this.channels = new ChannelSupervisor(this.config);
     this.registry = new SessionRegistry(this.core);
-    this.sys = new SysTopics(this.core, this.registry);
+    registerBrokerMetrics(this.metrics, this.core.counters, this.traffic, this.registry);
+    this.sys = new SysTopics(this.core, this.metrics);
     this.dropLog = new DropLog(this.logger);
     this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
     this.core.events.on('message.dropped', ({ clientId, reason }) => {
@@ -156,6 +162,7 @@ export class StarlingBroker {
     // With durability 'memory' there is no store: users then live in memory only.
     this.userDatabase = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
     this.authorization = installAuthorization(this, this.config);
+    registerAbuseMetrics(this.metrics, this.authorization.stats, this.authorization.lockout.stats);
     this.sys.start();
     this.channels.start();
   }
@@ -172,11 +179,20 @@ export class StarlingBroker {
         return;
       }
     }
-    this.core.counters.connectionsAccepted++;
-    this.connectionOptions ??= {
+    const options = this.connectionOptionsFor(peer.listener);
+    options.traffic.connectionsAccepted++;
+    const connection = new Connection(stream, options);
+    connection.channel = new Channel(this.context(), connection, peer);
+    this.channels.add(connection);
+  }
+
+  private connectionOptionsFor(listener: string): ConnectionOptions {
+    let options = this.connectionOptions.get(listener);
+    if (options !== undefined) return options;
+    options = {
       maxPacketSize: this.config.maxPacketSize,
       maxOutgoingBufferBytes: this.config.maxOutgoingBufferBytes,
-      counters: this.core.counters,
+      traffic: this.traffic.of(listener),
       barrier: this.barrier,
       onClose: (connection) => this.channels.remove(connection),
       onHttpRequest: (connection) => {
@@ -185,9 +201,8 @@ export class StarlingBroker {
         this.logger.warn({ peer: peer.address, listener: peer.listener }, 'HTTP request on an MQTT port (WebSocket clients need a ws/wss listener); closing');
       },
     };
-    const connection = new Connection(stream, this.connectionOptions);
-    connection.channel = new Channel(this.context(), connection, peer);
-    this.channels.add(connection);
+    this.connectionOptions.set(listener, options);
+    return options;
   }
 
   /**
@@ -197,6 +212,7 @@ export class StarlingBroker {
   async connectLocal(options: LocalConnectOptions): Promise<LocalClient> {
     await this.start();
     if (this.closing) throw new LocalClientError(ReasonCode.ServerShuttingDown, 'broker is closing');
+    this.traffic.of('local').connectionsAccepted++;
     const client = new LocalClient(options);
     const link = new LocalLink(
       (packet) => client.receive(packet),

@@ -10,3 +10,4 @@ export { LocalLink } from './channel/local-link.js';
 export { createMessage, nextMessageId, withChanges } from './core/message.js';
 export { createSubscription, sharedKey } from './core/subscription.js';
 export { createLogger } from './log.js';
+export { MetricsRegistry, type MetricFamily } from './metrics/registry.js';

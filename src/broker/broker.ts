@@ -49,7 +49,7 @@ export class BrokerCore implements SessionObserver {
    * `publisher` is the client that sent it, for hooks and events.
    */
   publish(input: Message, publisher?: ClientInfo): number {
-    this.counters.publishReceived++;
+    this.counters.messagesReceived++;
     let message = input;
     if (this.hooks.has('message.publish')) {
       const folded = this.hooks.foldPublish(message, publisher);
@@ -69,7 +69,6 @@ export class BrokerCore implements SessionObserver {
       this.current = outer;
     }
     if (delivered === 0) {
-      this.counters.droppedNoSubscribers++;
       this.droppedBeforeRouting(message, publisher, 'no_subscribers');
     }
     if (this.events.listenerCount('message.published') > 0) this.events.emit('message.published', { message, publisher });
@@ -77,7 +76,10 @@ export class BrokerCore implements SessionObserver {
   }
 
   /** Reports a message that reached no session: nobody subscribed, the ACL refused it, or a hook dropped it. */
-  droppedBeforeRouting(message: Message, publisher: ClientInfo | undefined, reason: EventDropReason): void {
+  droppedBeforeRouting(message: Message, publisher: ClientInfo | undefined, reason: Exclude<EventDropReason, DropReason>): void {
+    if (reason === 'no_subscribers') this.counters.droppedNoSubscribers++;
+    else if (reason === 'not_authorized') this.counters.droppedNotAuthorized++;
+    else this.counters.droppedByHook++;
     if (this.events.listenerCount('message.dropped') > 0) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
   }
 
@@ -100,7 +102,6 @@ export class BrokerCore implements SessionObserver {
   }
 
   dropped(session: Session, message: Message, reason: DropReason): void {
-    this.counters.messagesDropped++;
     if (reason === 'queue_full') this.counters.droppedQueueFull++;
     else if (reason === 'expired') this.counters.droppedExpired++;
     else if (reason === 'too_large') this.counters.droppedTooLarge++;

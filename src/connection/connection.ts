@@ -14,7 +14,7 @@ import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
 import type { Outbox } from '../channel/outbox.js';
 import type { ChannelLink } from '../channel/supervisor.js';
-import type { Counters } from '../metrics/counters.js';
+import type { ListenerTraffic } from '../metrics/counters.js';
 import { CONNECT_LEVEL_BYTES, connectProtocolVersion, isHttpRequest } from './connect-level.js';
 import type { Barrier } from '../session/persistence.js';
 
@@ -25,7 +25,8 @@ const SMALL_PAYLOAD = 2048;
 export interface ConnectionOptions {
   maxPacketSize: number;
   maxOutgoingBufferBytes: number;
-  counters: Counters;
+  /** The traffic counters of the connection's listener. */
+  traffic: ListenerTraffic;
   /** The store's durability barrier: bytes queued while it is pending leave only once it is done. */
   barrier?: () => Barrier | undefined;
   /** Called once when the socket has closed. */
@@ -109,7 +110,7 @@ export class Connection implements Outbox, ChannelLink {
 
   send(packet: Packet): void {
     if (this.closed) return;
-    this.options.counters.messagesSent++;
+    this.options.traffic.packetsSent++;
     if (packet.type === 'publish' && packet.payload.length > SMALL_PAYLOAD) {
       this.queue(encodePublishHeader(packet, this.protocolVersion));
       this.queue(packet.payload);
@@ -205,7 +206,7 @@ export class Connection implements Outbox, ChannelLink {
     const bytes = this.pendingBytes;
     this.pending = undefined;
     this.pendingBytes = 0;
-    this.options.counters.bytesSent += bytes;
+    this.options.traffic.bytesSent += bytes;
     this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
     if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
   }
@@ -216,7 +217,7 @@ export class Connection implements Outbox, ChannelLink {
   }
 
   receive(chunk: Buffer): void {
-    this.options.counters.bytesReceived += chunk.length;
+    this.options.traffic.bytesReceived += chunk.length;
     const head = this.connectHead;
     if (head !== undefined && head.length < CONNECT_LEVEL_BYTES) {
       // Usually the whole CONNECT is in the first chunk: a view of it, no copy (dropped once the first packet is decoded).
@@ -242,7 +243,7 @@ export class Connection implements Outbox, ChannelLink {
     while (!this.closed) {
       const packet = this.decoder.next();
       if (packet === undefined) break;
-      if (!(packet instanceof DecodeError)) this.options.counters.messagesReceived++;
+      if (!(packet instanceof DecodeError)) this.options.traffic.packetsReceived++;
       const head = this.connectHead;
       if (head !== undefined) {
         this.connectHead = undefined;

@@ -1,17 +1,17 @@
-// Fixed, named broker counters incremented inline on the hot path; $SYS and exporters read them.
+// Plain number fields incremented inline on the hot path; the metrics registry reads them
+// (see broker-metrics.ts for each one's metric name and help text).
 
+/** Broker-wide counts. */
 export class Counters {
-  connectionsAccepted = 0;
   clientsConnected = 0;
   clientsMaximum = 0;
+  /** Messages routed: PUBLISH packets from clients and messages published in-process. */
   messagesReceived = 0;
+  /** PUBLISH packets sent to subscribers. */
   messagesSent = 0;
-  publishReceived = 0;
-  publishSent = 0;
-  bytesReceived = 0;
-  bytesSent = 0;
-  messagesDropped = 0;
   droppedNoSubscribers = 0;
+  droppedNotAuthorized = 0;
+  droppedByHook = 0;
   droppedQueueFull = 0;
   droppedExpired = 0;
   droppedTooLarge = 0;
@@ -19,4 +19,32 @@ export class Counters {
   droppedStoreFull = 0;
   retainedMessages = 0;
   subscriptions = 0;
+}
+
+/** Traffic of one kind of listener (tcp, tls, ws, wss, local, custom): a connection holds its listener's. */
+export class ListenerTraffic {
+  connectionsAccepted = 0;
+  /** Every MQTT control packet, of any type. */
+  packetsReceived = 0;
+  packetsSent = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+}
+
+/** The traffic counters by listener, made on a listener's first connection. */
+export class TrafficByListener {
+  private readonly byListener = new Map<string, ListenerTraffic>();
+
+  of(listener: string): ListenerTraffic {
+    let traffic = this.byListener.get(listener);
+    if (traffic === undefined) {
+      traffic = new ListenerTraffic();
+      this.byListener.set(listener, traffic);
+    }
+    return traffic;
+  }
+
+  entries(): IterableIterator<[listener: string, traffic: ListenerTraffic]> {
+    return this.byListener.entries();
+  }
 }

@@ -5,7 +5,7 @@ import type { BrokerCore } from '../broker/broker.js';
 import { createMessage } from '../core/message.js';
 import type { ClientConnectedEvent, DisconnectedEvent } from '../hooks/events.js';
 import type { ClientInfo } from '../core/client.js';
-import type { SessionRegistry } from '../session/registry.js';
+import type { MetricsReader } from './registry.js';
 
 export const BROKER_VERSION = '0.1.0';
 
@@ -15,7 +15,7 @@ export class SysTopics {
 
   constructor(
     private readonly broker: BrokerCore,
-    private readonly registry: SessionRegistry,
+    private readonly metrics: MetricsReader,
   ) {}
 
   start(): void {
@@ -64,25 +64,28 @@ export class SysTopics {
     this.listenForClientEvents(false);
   }
 
-  /** Current statistics as topic -> value, also used by tests and the API. */
+  /** Current statistics as topic -> value (Mosquitto's topics), read from the metrics registry. */
   statistics(): Record<string, string> {
-    const counters = this.broker.counters;
+    const metric = (name: string): string => String(this.metrics.value(name));
+    const dropped = this.metrics.value('messages.dropped');
+    const unrouted = ['no_subscribers', 'not_authorized', 'dropped_by_hook'].reduce((sum, reason) => sum + this.metrics.value('messages.dropped', { reason }), 0);
     return {
       '$SYS/broker/version': `starling ${BROKER_VERSION}`,
       '$SYS/broker/uptime': `${Math.floor((Date.now() - this.startedAt) / 1000)} seconds`,
-      '$SYS/broker/clients/connected': String(counters.clientsConnected),
-      '$SYS/broker/clients/total': String(this.registry.size),
-      '$SYS/broker/clients/maximum': String(counters.clientsMaximum),
-      '$SYS/broker/clients/disconnected': String(this.registry.size - this.registry.connectedCount),
-      '$SYS/broker/messages/received': String(counters.messagesReceived),
-      '$SYS/broker/messages/sent': String(counters.messagesSent),
-      '$SYS/broker/publish/messages/received': String(counters.publishReceived),
-      '$SYS/broker/publish/messages/sent': String(counters.publishSent),
-      '$SYS/broker/publish/messages/dropped': String(counters.messagesDropped),
-      '$SYS/broker/bytes/received': String(counters.bytesReceived),
-      '$SYS/broker/bytes/sent': String(counters.bytesSent),
-      '$SYS/broker/subscriptions/count': String(counters.subscriptions),
-      '$SYS/broker/retained messages/count': String(counters.retainedMessages),
+      '$SYS/broker/clients/connected': metric('clients.connected'),
+      '$SYS/broker/clients/total': metric('sessions.count'),
+      '$SYS/broker/clients/maximum': metric('clients.maximum'),
+      '$SYS/broker/clients/disconnected': metric('sessions.disconnected'),
+      '$SYS/broker/messages/received': metric('packets.received'),
+      '$SYS/broker/messages/sent': metric('packets.sent'),
+      '$SYS/broker/publish/messages/received': metric('messages.received'),
+      '$SYS/broker/publish/messages/sent': metric('messages.sent'),
+      // Mosquitto's count: messages a session could not take (queue, expiry, size, slow consumer, store).
+      '$SYS/broker/publish/messages/dropped': String(dropped - unrouted),
+      '$SYS/broker/bytes/received': metric('bytes.received'),
+      '$SYS/broker/bytes/sent': metric('bytes.sent'),
+      '$SYS/broker/subscriptions/count': metric('subscriptions.count'),
+      '$SYS/broker/retained messages/count': metric('retained.count'),
     };
   }
 

@@ -34,6 +34,10 @@ test('lockout - 5 failures for one username from 5 addresses lock that username 
     assert.equal(await attempt(8, 5, 'eve', 'right password', 'eve-phone'), 0x8a);
     assert.equal(await attempt(9, 4, 'eve', 'right password', 'eve-laptop'), 5);
     assert.equal(stats.refused, 2);
+    // The same counts in the metrics registry.
+    assert.equal(server.broker.metrics.value('auth.lockouts'), 1);
+    assert.equal(server.broker.metrics.value('connections.refused', { reason: 'locked_out' }), 2);
+    assert.equal(server.broker.metrics.value('auth.failures'), 5);
     // Another username, also from an address that failed for eve: unaffected.
     assert.equal(await attempt(2, 5, 'frank', 'franks password'), 0);
     assert.equal(await attempt(8, 4, 'frank', 'franks password'), 0);

@@ -64,7 +64,7 @@ describe('mutual tls', () => {
       }
       const logged = await server.waitForLog('TLS client certificate refused; closing');
       assert.match(String(logged['reason']), /CERT/i);
-      assert.equal(server.broker.counters.connectionsAccepted, 0, 'no MQTT connection was created');
+      assert.equal(server.broker.metrics.value('connections.accepted'), 0, 'no MQTT connection was created');
     } finally {
       await server.close();
     }

@@ -15,7 +15,7 @@ function assertType<T extends true>(): T | undefined {
 assertType<
   Equal<
     keyof Broker,
-    'config' | 'counters' | 'users' | 'listen' | 'start' | 'close' | 'publish' | 'connectLocal' | 'handleConnection' | 'on' | 'off' | 'once' | 'addHook' | 'disconnectClients' | 'reloadCertificates'
+    'config' | 'metrics' | 'users' | 'listen' | 'start' | 'close' | 'publish' | 'connectLocal' | 'handleConnection' | 'on' | 'off' | 'once' | 'addHook' | 'disconnectClients' | 'reloadCertificates'
   >
 >();
 assertType<Equal<ReturnType<typeof starling.createBroker>, Broker>>();
@@ -33,6 +33,8 @@ function internalsAreHidden(broker: Broker): void {
   void broker.registry;
   // @ts-expect-error the channel supervisor is internal
   void broker.channels;
+  // @ts-expect-error metrics are read-only for an embedder
+  void broker.metrics.register;
 }
 void internalsAreHidden;
 

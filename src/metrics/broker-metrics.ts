@@ -1,0 +1,68 @@
+// The broker's metrics: each counter field and gauge, under its registry name with help text and
+// labels. $SYS (sys-topics.ts), the Prometheus endpoint and the API read these names.
+
+import type { AbuseStats } from '../auth/authorization-setup.js';
+import type { LockoutStats } from '../auth/lockout.js';
+import type { Counters, TrafficByListener } from './counters.js';
+import type { MetricsRegistry } from './registry.js';
+
+export interface SessionCounts {
+  /** Sessions held: connected clients and persistent sessions waiting for theirs. */
+  readonly size: number;
+  readonly connectedCount: number;
+}
+
+export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counters, traffic: TrafficByListener, sessions: SessionCounts): void {
+  const perListener = (name: string, help: string, field: 'connectionsAccepted' | 'packetsReceived' | 'packetsSent' | 'bytesReceived' | 'bytesSent'): void =>
+    metrics.register({ name, help, type: 'counter', labelNames: ['listener'] }, (sample) => {
+      for (const [listener, counts] of traffic.entries()) sample(counts[field], { listener });
+    });
+  perListener('connections.accepted', 'Connections handed to MQTT (after the address checks), by listener', 'connectionsAccepted');
+  perListener('packets.received', 'MQTT control packets received, of every type', 'packetsReceived');
+  perListener('packets.sent', 'MQTT control packets sent, of every type', 'packetsSent');
+  perListener('bytes.received', 'Bytes received on MQTT connections', 'bytesReceived');
+  perListener('bytes.sent', 'Bytes written to MQTT connections', 'bytesSent');
+
+  const value = (name: string, help: string, type: 'counter' | 'gauge', read: () => number): void =>
+    metrics.register({ name, help, type }, (sample) => sample(read()));
+  value('messages.received', 'Messages routed: PUBLISH packets from clients and messages published in-process', 'counter', () => counters.messagesReceived);
+  value('messages.sent', 'PUBLISH packets sent to subscribers', 'counter', () => counters.messagesSent);
+  metrics.register(
+    { name: 'messages.dropped', help: 'Messages dropped, by reason (before routing, or for one session)', type: 'counter', labelNames: ['reason'] },
+    (sample) => {
+      sample(counters.droppedNoSubscribers, { reason: 'no_subscribers' });
+      sample(counters.droppedNotAuthorized, { reason: 'not_authorized' });
+      sample(counters.droppedByHook, { reason: 'dropped_by_hook' });
+      sample(counters.droppedQueueFull, { reason: 'queue_full' });
+      sample(counters.droppedExpired, { reason: 'expired' });
+      sample(counters.droppedTooLarge, { reason: 'too_large' });
+      sample(counters.droppedSlowConsumer, { reason: 'slow_consumer' });
+      sample(counters.droppedStoreFull, { reason: 'store_full' });
+    },
+  );
+  value('clients.connected', 'Clients connected now', 'gauge', () => counters.clientsConnected);
+  value('clients.maximum', 'The most clients connected at once since start', 'gauge', () => counters.clientsMaximum);
+  value('sessions.count', 'Sessions held: connected clients and persistent sessions waiting for theirs', 'gauge', () => sessions.size);
+  value('sessions.disconnected', 'Persistent sessions whose client is not connected', 'gauge', () => sessions.size - sessions.connectedCount);
+  value('subscriptions.count', 'Subscriptions held, shared ones included', 'gauge', () => counters.subscriptions);
+  value('retained.count', 'Retained messages held', 'gauge', () => counters.retainedMessages);
+}
+
+/** The abuse protections' counts (auth/authorization-setup.ts), registered once they are installed. */
+export function registerAbuseMetrics(metrics: MetricsRegistry, stats: AbuseStats, lockout: LockoutStats): void {
+  metrics.register(
+    { name: 'connections.refused', help: 'Connections refused before authentication, by reason', type: 'counter', labelNames: ['reason'] },
+    (sample) => {
+      sample(stats.bannedRefused, { reason: 'banned' });
+      sample(lockout.refused, { reason: 'locked_out' });
+      sample(stats.connectionRateRefused, { reason: 'connection_rate' });
+      sample(stats.pendingEvicted, { reason: 'pending_evicted' });
+    },
+  );
+  const value = (name: string, help: string, read: () => number): void => metrics.register({ name, help, type: 'counter' }, (sample) => sample(read()));
+  value('auth.failures', 'Failed authentications counted towards lockout', () => lockout.failures);
+  value('auth.lockouts', 'Lockouts started (an address or username refused for a while)', () => lockout.locks);
+  value('acl.denied', 'PUBLISH, SUBSCRIBE and retained deliveries the ACL denied', () => stats.aclDenied);
+  value('flapping.bans', 'Client ids banned for connecting too often', () => stats.flappingBans);
+  value('publish.rate_limited', 'PUBLISH packets over a client message or byte rate', () => stats.publishRateLimited);
+}

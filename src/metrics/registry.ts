@@ -1,0 +1,130 @@
+// One registry of named metrics (counters and gauges, with help text and labels) that $SYS, the
+// Prometheus endpoint and the API read. The hot path never calls into it: counters live as plain
+// number fields on objects the code already holds (Counters, a listener's traffic, the abuse stats),
+// and a metric is registered with a collector that reads those fields when someone asks. Metrics
+// incremented off the hot path can use a registered Counter cell directly.
+
+export type MetricType = 'counter' | 'gauge';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface MetricDefinition {
+  /** Dotted lower-case name, e.g. `packets.received` (exporters map it to their own syntax). */
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  /** The label names every sample carries, in order (e.g. `['listener']`). */
+  readonly labelNames?: readonly string[];
+}
+
+export interface MetricSample {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+export interface MetricFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly labelNames: readonly string[];
+  readonly samples: readonly MetricSample[];
+}
+
+/** Called once per collection; reports each sample through `sample` (labels as the definition names them). */
+export type Collector = (sample: (value: number, labels?: Labels) => void) => void;
+
+/** A counter cell incremented in place: `cell.value++`. */
+export interface CounterCell {
+  value: number;
+}
+
+const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+const LABEL = /^[a-z_][a-z0-9_]*$/;
+
+interface Registered {
+  readonly definition: Required<MetricDefinition>;
+  readonly collect: Collector;
+}
+
+/** Read access, as the public Broker and the exporters see it. */
+export interface MetricsReader {
+  /** Every metric with its current samples, in registration order. */
+  collect(): MetricFamily[];
+  /** One metric's current samples, or undefined when no metric has that name. */
+  family(name: string): MetricFamily | undefined;
+  /** The sum of a metric's samples whose labels include `labels` (0 when none match; throws on an unknown name). */
+  value(name: string, labels?: Labels): number;
+}
+
+export class MetricsRegistry implements MetricsReader {
+  private readonly metrics = new Map<string, Registered>();
+
+  /** Registers a metric read from state elsewhere. Throws on a bad or duplicate name. */
+  register(definition: MetricDefinition, collect: Collector): void {
+    if (!NAME.test(definition.name)) throw new Error(`metric name ${JSON.stringify(definition.name)} is not lower-case dotted words`);
+    if (this.metrics.has(definition.name)) throw new Error(`metric ${definition.name} is registered twice`);
+    const labelNames = definition.labelNames ?? [];
+    for (const label of labelNames) {
+      if (!LABEL.test(label)) throw new Error(`metric ${definition.name}: label name ${JSON.stringify(label)} is not a lower-case identifier`);
+    }
+    this.metrics.set(definition.name, { definition: { ...definition, labelNames }, collect });
+  }
+
+  /**
+   * Registers a counter kept here: one cell per label combination, made on first use (keep the cell
+   * and increment `value` where it counts).
+   */
+  counter(definition: Omit<MetricDefinition, 'type'>): (labels?: Labels) => CounterCell {
+    const cells = new Map<string, { labels: Labels; cell: CounterCell }>();
+    const labelNames = definition.labelNames ?? [];
+    this.register({ ...definition, type: 'counter' }, (sample) => {
+      for (const { labels, cell } of cells.values()) sample(cell.value, labels);
+    });
+    return (labels = {}) => {
+      const key = labelNames.map((name) => labels[name] ?? '').join('\u0000');
+      let entry = cells.get(key);
+      if (entry === undefined) {
+        entry = { labels: pick(labels, labelNames, definition.name), cell: { value: 0 } };
+        cells.set(key, entry);
+      }
+      return entry.cell;
+    };
+  }
+
+  collect(): MetricFamily[] {
+    return [...this.metrics.values()].map((registered) => read(registered));
+  }
+
+  family(name: string): MetricFamily | undefined {
+    const registered = this.metrics.get(name);
+    return registered === undefined ? undefined : read(registered);
+  }
+
+  value(name: string, labels: Labels = {}): number {
+    const family = this.family(name);
+    if (family === undefined) throw new Error(`no metric named ${name}`);
+    let total = 0;
+    for (const sample of family.samples) {
+      if (Object.entries(labels).every(([label, value]) => sample.labels[label] === value)) total += sample.value;
+    }
+    return total;
+  }
+}
+
+function read({ definition, collect }: Registered): MetricFamily {
+  const samples: MetricSample[] = [];
+  collect((value, labels = {}) => samples.push({ labels: pick(labels, definition.labelNames, definition.name), value }));
+  return { ...definition, samples };
+}
+
+/** The labels in definition order; a missing or extra label is a programming error. */
+function pick(labels: Labels, labelNames: readonly string[], metric: string): Labels {
+  const picked: Record<string, string> = {};
+  for (const name of labelNames) {
+    const value = labels[name];
+    if (value === undefined) throw new Error(`metric ${metric}: sample lacks label ${name}`);
+    picked[name] = value;
+  }
+  if (Object.keys(labels).length !== labelNames.length) throw new Error(`metric ${metric}: sample has labels beyond ${labelNames.join(', ') || 'none'}`);
+  return picked;
+}

@@ -1,0 +1,69 @@
+// The broker's metrics registry over real sockets: traffic by listener, messages by outcome, gauges,
+// the abuse counters, and $SYS reading the same numbers.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { ClientPool, messageOn, record } from '../helpers/client-pool.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('metrics', () => {
+  let server: TestBroker;
+  before(async () => {
+    server = await startBroker();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('metrics - every broker metric has help text, and counts what clients did', async () => {
+    const metrics = server.broker.metrics;
+    for (const family of metrics.collect()) assert.ok(family.help.length > 10, `${family.name} has help text`);
+    const pool = new ClientPool(server.url);
+    try {
+      const subscriber = await pool.connect({ protocolVersion: 5, clientId: 'metrics-sub' });
+      const received = record(subscriber);
+      await subscriber.subscribeAsync('metrics/a', { qos: 1 });
+      const publisher = await pool.connect({ protocolVersion: 4, clientId: 'metrics-pub' });
+      await publisher.publishAsync('metrics/a', 'one', { qos: 1 });
+      await publisher.publishAsync('metrics/nobody', 'two', { qos: 0 });
+      await publisher.publishAsync('metrics/retained', 'three', { qos: 0, retain: true });
+      await messageOn(received, 'metrics/a');
+      await waitFor(() => metrics.value('messages.received') === 3, 'three messages routed', 3000);
+
+      assert.equal(metrics.value('connections.accepted', { listener: 'tcp' }), 2);
+      assert.equal(metrics.value('clients.connected'), 2);
+      assert.equal(metrics.value('sessions.count'), 2);
+      assert.equal(metrics.value('subscriptions.count'), 1);
+      assert.equal(metrics.value('retained.count'), 1);
+      assert.equal(metrics.value('messages.sent'), 1);
+      assert.equal(metrics.value('messages.dropped', { reason: 'no_subscribers' }), 2, 'metrics/nobody and metrics/retained reached nobody');
+      // Subscriber: CONNECT, SUBSCRIBE, PUBACK; publisher: CONNECT, PUBLISH x3.
+      await waitFor(() => metrics.value('packets.received', { listener: 'tcp' }) >= 7, 'seven packets received', 3000);
+      assert.equal(metrics.value('packets.received'), 7);
+      // CONNACK x2, SUBACK, PUBACK to the publisher, PUBLISH to the subscriber.
+      assert.equal(metrics.value('packets.sent', { listener: 'tcp' }), 5);
+      assert.ok(metrics.value('bytes.received') > metrics.value('packets.received'));
+      assert.ok(metrics.value('bytes.sent') > 0);
+    } finally {
+      await pool.closeAll();
+    }
+  });
+
+  test('metrics - $SYS statistics read the registry', async () => {
+    const sysServer = await startBroker({ sysInterval: 1 });
+    const pool = new ClientPool(sysServer.url);
+    try {
+      const sys = await pool.connect({ protocolVersion: 5, clientId: 'metrics-sys' });
+      const received = record(sys);
+      await sys.subscribeAsync('$SYS/broker/subscriptions/count', { qos: 0 });
+      await sys.subscribeAsync('metrics/b', { qos: 0 });
+      // The next periodic publication counts both subscriptions.
+      await waitFor(() => received.some((message) => !message.packet.retain && message.payload === '2'), 'a periodic $SYS/broker/subscriptions/count of 2', 3000);
+      assert.equal(sysServer.broker.metrics.value('subscriptions.count'), 2);
+    } finally {
+      await pool.closeAll();
+      await sysServer.close();
+    }
+  });
+});
