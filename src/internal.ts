@@ -11,3 +11,4 @@ export { createMessage, nextMessageId, withChanges } from './core/message.js';
 export { createSubscription, sharedKey } from './core/subscription.js';
 export { createLogger } from './log.js';
 export { MetricsRegistry, type MetricFamily } from './metrics/registry.js';
+export { attachListenerConfig } from './core/client.js';

@@ -1,7 +1,9 @@
 // The authenticator chain. Each authenticator answers allow, deny, or undefined ("not mine, ask
 // the next one"); the first decisive answer wins. When nobody decides, the listener's anonymous
 // policy does: a client without a username is let in only where anonymous access is allowed, and
-// one whose credentials nobody recognised is refused.
+// one whose credentials nobody recognised is refused. With no authentication configured and no
+// allow_anonymous setting, a listener on a network address lets anonymous clients in from loopback
+// peers only: a first run just works locally and stays closed to the network.
 
 import { ReasonCode } from '../codec/constants.js';
 import type { AuthenticatorConfig, ListenerConfig } from '../config/types.js';
@@ -18,7 +20,8 @@ export interface Authenticator {
 /** What applies to the clients of one listener. */
 export interface ListenerPolicy {
   chain: Authenticator[];
-  allowAnonymous: boolean;
+  /** `loopback`: only clients whose peer address is loopback (the default with no authentication on a network listener). */
+  allowAnonymous: boolean | 'loopback';
   /** The chain holds the builtin authenticator, which also answers SCRAM enhanced authentication. */
   scram: boolean;
 }
@@ -51,14 +54,15 @@ export class PolicyResolver {
     if (listener === undefined) return this.unlisted;
     let policy = this.byListener.get(listener);
     if (policy === undefined) {
-      const allowAnonymous = listener.allowAnonymous ?? this.globalAllowAnonymous ?? isLoopbackHost(listener.host);
-      policy = this.policy(listener.authentication ?? this.globalChain, allowAnonymous);
+      const chain = listener.authentication ?? this.globalChain;
+      const allowAnonymous = listener.allowAnonymous ?? this.globalAllowAnonymous ?? (isLoopbackHost(listener.host) || (chain.length === 0 ? 'loopback' : false));
+      policy = this.policy(chain, allowAnonymous);
       this.byListener.set(listener, policy);
     }
     return policy;
   }
 
-  private policy(configs: AuthenticatorConfig[], allowAnonymous: boolean): ListenerPolicy {
+  private policy(configs: AuthenticatorConfig[], allowAnonymous: boolean | 'loopback'): ListenerPolicy {
     // The same configuration object (the global list) yields the same authenticators, so caches are shared.
     return { chain: configs.map((config) => this.buildOnce(config)), allowAnonymous, scram: configs.some((config) => config.type === 'builtin') };
   }
@@ -76,12 +80,19 @@ export class PolicyResolver {
 
 type Decision = Exclude<AuthenticateResult, undefined>;
 
+export interface ChainObserver {
+  /** An authenticator threw or rejected: the client is refused. */
+  onError(name: string, error: unknown): void;
+  /** A client from a non-loopback address was refused by the loopback-only default. */
+  onLoopbackOnly(request: AuthenticateRequest): void;
+}
+
 /**
  * Runs a listener's chain, then its anonymous policy. Always decisive. Synchronous while every
  * authenticator answers synchronously (an empty chain, a cached password check), so such a CONNECT
  * is answered without waiting for a microtask.
  */
-export function runChain(policy: ListenerPolicy, request: AuthenticateRequest, onError: (name: string, error: unknown) => void): Decision | Promise<Decision> {
+export function runChain(policy: ListenerPolicy, request: AuthenticateRequest, observer: ChainObserver): Decision | Promise<Decision> {
   const chain = policy.chain;
   for (let index = 0; index < chain.length; index++) {
     const authenticator = chain[index]!;
@@ -89,18 +100,18 @@ export function runChain(policy: ListenerPolicy, request: AuthenticateRequest, o
     try {
       result = authenticator.authenticate(request);
     } catch (error) {
-      return unavailable(authenticator, error, onError);
+      return unavailable(authenticator, error, observer);
     }
-    if (isThenable(result)) return runChainFrom(policy, request, onError, index, Promise.resolve(result));
+    if (isThenable(result)) return runChainFrom(policy, request, observer, index, Promise.resolve(result));
     if (result !== undefined) return result;
   }
-  return fallback(policy, request);
+  return fallback(policy, request, observer);
 }
 
 async function runChainFrom(
   policy: ListenerPolicy,
   request: AuthenticateRequest,
-  onError: (name: string, error: unknown) => void,
+  observer: ChainObserver,
   index: number,
   pending: Promise<AuthenticateResult>,
 ): Promise<Decision> {
@@ -110,21 +121,27 @@ async function runChainFrom(
     try {
       result = await (next === index ? pending : authenticator.authenticate(request));
     } catch (error) {
-      return unavailable(authenticator, error, onError);
+      return unavailable(authenticator, error, observer);
     }
     if (result !== undefined) return result;
   }
-  return fallback(policy, request);
+  return fallback(policy, request, observer);
 }
 
 /** A broken back-end (unreadable passwords file, ...) refuses rather than letting a client through. */
-function unavailable(authenticator: Authenticator, error: unknown, onError: (name: string, error: unknown) => void): Decision {
-  onError(authenticator.name, error);
+function unavailable(authenticator: Authenticator, error: unknown, observer: ChainObserver): Decision {
+  observer.onError(authenticator.name, error);
   return { result: 'deny', reasonCode: ReasonCode.ServerUnavailable, reasonString: 'authentication unavailable' };
 }
 
 /** No authenticator answered: the listener's anonymous policy decides. */
-function fallback(policy: ListenerPolicy, request: AuthenticateRequest): Decision {
+function fallback(policy: ListenerPolicy, request: AuthenticateRequest, observer: ChainObserver): Decision {
+  if (policy.allowAnonymous === 'loopback') {
+    // Only with an empty chain: nobody could check a username either, so loopback peers are let in as they are.
+    if (isLoopbackHost(request.peer.address)) return { result: 'allow' };
+    observer.onLoopbackOnly(request);
+    return { result: 'deny', reasonCode: ReasonCode.NotAuthorized, reasonString: 'no authentication is configured: anonymous access is allowed from loopback addresses only' };
+  }
   const anonymous = request.username === undefined && request.password === undefined;
   if (policy.chain.length === 0 && policy.allowAnonymous) return { result: 'allow' };
   if (anonymous) {

@@ -13,7 +13,7 @@ import { parseSharedFilter } from '../core/topic.js';
 import { ConfigError } from '../config/config-error.js';
 import { defaultConfig } from '../config/defaults.js';
 import type { AclConfig, AclRuleConfig, BrokerConfig, FlappingConfig, LockoutConfig, RateLimitsConfig } from '../config/types.js';
-import type { AdmitConnectRequest, AdmitConnectResult, AuthorizePublishRequest, AuthorizeReceiveRequest, AuthorizeSubscribeRequest, LimitPublishRequest } from '../hooks/events.js';
+import type { AdmitConnectRequest, AuthenticationFailedEvent, AdmitConnectResult, AuthorizePublishRequest, AuthorizeReceiveRequest, AuthorizeSubscribeRequest, LimitPublishRequest } from '../hooks/events.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
 import type { StarlingBroker } from '../instance.js';
 import { AclRuleSet, ruleTopicError, type AclIdentity, type ClientAcl } from './acl.js';
@@ -227,7 +227,9 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   removers.push(broker.addHook('admitConnect', admitConnect, { priority: 1000 }));
 
   if (lockout.enabled) {
-    const onFailure = (event: { peer: PeerInfo; username: string | undefined; clientId: string }): void => {
+    const onFailure = (event: AuthenticationFailedEvent): void => {
+      // Nothing was guessed: a client without credentials is refused by policy, not by a wrong password.
+      if (event.anonymous) return;
       const locked = lockout.recordFailure(event.peer.address, event.username, Date.now());
       for (const key of locked) {
         logger.warn({ lock: key, clientId: event.clientId, maxFailures: lockoutConfig.maxFailures, window: lockoutConfig.window, duration: lockoutConfig.duration }, 'failed-authentication lockout');

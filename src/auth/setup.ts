@@ -6,7 +6,7 @@ import type { AuthenticatorConfig, BrokerConfig } from '../config/types.js';
 import type { HookMap } from '../hooks/hooks.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { PolicyResolver, runChain, type Authenticator } from './authenticator.js';
+import { PolicyResolver, runChain, type Authenticator, type ChainObserver } from './authenticator.js';
 import { CertificateAuthenticator } from './certificate.js';
 import { HttpAuthenticator } from './http-auth.js';
 import { JwtAuthenticator } from './jwt.js';
@@ -41,10 +41,11 @@ export function installAuthentication(broker: HookTarget, config: BrokerConfig, 
   const users = new UserDatabase(store, config.passwordHash);
   const resolver = new PolicyResolver(config.authentication, config.allowAnonymous, (authenticatorConfig) => createAuthenticator(authenticatorConfig, users));
   const scram = new ScramServer(users);
-  const onError = (name: string, error: unknown): void => {
-    logger.error({ authenticator: name, err: error }, 'authenticator failed; the client is refused');
+  const observer: ChainObserver = {
+    onError: (name, error) => logger.error({ authenticator: name, err: error }, 'authenticator failed; the client is refused'),
+    onLoopbackOnly: loopbackOnlyLog(logger),
   };
-  broker.addHook('authenticate', (request) => runChain(resolver.forPeer(request.peer), request, onError), { priority: AUTHENTICATION_HOOK_PRIORITY });
+  broker.addHook('authenticate', (request) => runChain(resolver.forPeer(request.peer), request, observer), { priority: AUTHENTICATION_HOOK_PRIORITY });
   broker.addHook(
     'enhancedAuth',
     (request) => (resolver.forPeer(request.peer).scram ? scram.step(request) : undefined),
@@ -76,4 +77,26 @@ export class BrokerUsers {
   async list(): Promise<UserSummary[]> {
     return (await this.database()).list();
   }
+}
+
+/** Minimum time between two log lines about clients the loopback-only default refused. */
+const LOOPBACK_ONLY_LOG_INTERVAL_MS = 60_000;
+
+/** Logs the first refusal at once, then at most one line a minute with the count since the last. */
+function loopbackOnlyLog(logger: Logger): ChainObserver['onLoopbackOnly'] {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return (request) => {
+    const now = Date.now();
+    if (now - loggedAt < LOOPBACK_ONLY_LOG_INTERVAL_MS) {
+      unlogged++;
+      return;
+    }
+    logger.warn(
+      { clientId: request.clientId, peer: request.peer.address, listener: request.peer.listener, refusedSinceLastLine: unlogged },
+      'client refused: no authentication is configured, so only loopback clients may connect; set allow_anonymous: true (globally or on the listener) or configure authentication to let others in',
+    );
+    loggedAt = now;
+    unlogged = 0;
+  };
 }

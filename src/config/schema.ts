@@ -145,7 +145,7 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
   allowAnonymous: {
     type: 'boolean',
     description: 'Whether clients without a username may connect (and, with no authenticators, anyone). A listener\'s `allow_anonymous` wins.',
-    defaultText: 'true on loopback listeners (127.x, ::1, localhost) only',
+    defaultText: 'on loopback listeners: true; on network listeners without authenticators: loopback peers only',
     optional: true,
   },
   passwordHash: {
@@ -320,7 +320,7 @@ export const listenerFields = {
   host: { type: 'string', description: 'Address to bind.' },
   port: { type: 'integer', min: 0, max: 65_535, description: 'Port to bind; 0 picks a free one.' },
   maxConnections: { type: 'integer', min: 0, max: unbounded, description: 'Per-listener connection cap.' },
-  allowAnonymous: { type: 'boolean', description: 'Clients without a username may connect (default: on loopback hosts only).' },
+  allowAnonymous: { type: 'boolean', description: 'Clients without a username may connect (default: see the global allow_anonymous).' },
   authentication: { type: 'authentication', description: 'Authenticator chain of this listener.' },
   certFile: { type: 'string', description: 'PEM certificate chain (tls, wss).' },
   keyFile: { type: 'string', description: 'PEM private key (tls, wss).' },

@@ -67,6 +67,8 @@ export type PublishLimit = 'drop' | 'disconnect';
 export interface AuthenticationFailedEvent {
   clientId: string;
   username: string | undefined;
+  /** The client sent neither a username nor a password (such refusals do not count towards lockout). */
+  anonymous: boolean;
   peer: PeerInfo;
   reasonCode: number;
 }

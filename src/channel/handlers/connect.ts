@@ -97,7 +97,8 @@ function authenticateThenConnect(channel: Channel, packet: ConnectPacket): void 
 function connectAuthenticated(channel: Channel, packet: ConnectPacket, result: AuthenticateResult): void | Promise<void> {
   if (channel.state === 'closed') return;
   if (result?.result === 'deny') {
-    authenticationFailed(channel, packet.clientId, packet.username, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
+    const anonymous = packet.username === undefined && packet.password === undefined;
+    authenticationFailed(channel, packet.clientId, packet.username, anonymous, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
   }
   return completeConnect(channel, packet, undefined, result);
@@ -124,7 +125,7 @@ async function runAuthStep(channel: Channel, method: string, data: Buffer | unde
   if (result === undefined) throw new ProtocolError(ReasonCode.BadAuthenticationMethod, `authentication method ${method} not supported`);
   if (result.result === 'deny') {
     const packet = pendingConnects.get(channel);
-    authenticationFailed(channel, channel.clientId || (packet?.clientId ?? ''), channel.username ?? packet?.username, result.reasonCode ?? ReasonCode.NotAuthorized);
+    authenticationFailed(channel, channel.clientId || (packet?.clientId ?? ''), channel.username ?? packet?.username, false, result.reasonCode ?? ReasonCode.NotAuthorized);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.NotAuthorized, result.reasonString ?? 'authentication failed');
   }
   const properties: Properties = { authenticationMethod: method };
@@ -268,10 +269,10 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
 }
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
-function authenticationFailed(channel: Channel, clientId: string, username: string | undefined, reasonCode: number): void {
+function authenticationFailed(channel: Channel, clientId: string, username: string | undefined, anonymous: boolean, reasonCode: number): void {
   const events = channel.context.broker.events;
   if (events.listenerCount('client.authenticationFailed') > 0) {
-    events.emit('client.authenticationFailed', { clientId, username, peer: channel.peer, reasonCode });
+    events.emit('client.authenticationFailed', { clientId, username, anonymous, peer: channel.peer, reasonCode });
   }
 }
 
