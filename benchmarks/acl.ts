@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { AclRuleSet } from '../src/auth/acl.js';
+import { AclRuleSet } from '../src/internal.js';
 import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
-import type { AclRuleConfig } from '../src/config/types.js';
+import type { AclRuleConfig } from '../src/internal.js';
 import { freePort } from './brokers.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,9 +1,9 @@
 // Codec micro benchmark (not a test): encodes and decodes a stream of one million small PUBLISH
 // packets and prints packets per second. Run: npx tsc -p . && node dist/benchmarks/codec.js
 
-import { Decoder, DecodeError } from '../src/codec/decoder.js';
-import { encode, encodePublishHeader } from '../src/codec/encoder.js';
-import { ProtocolVersion, type PublishPacket } from '../src/codec/index.js';
+import { Decoder, DecodeError } from '../src/internal.js';
+import { encode, encodePublishHeader } from '../src/internal.js';
+import { ProtocolVersion, type PublishPacket } from '../src/internal.js';
 
 const PACKETS = 1_000_000;
 // Roughly what one socket read hands the decoder.

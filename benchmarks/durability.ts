@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
-import { LmdbStore } from '../src/store/lmdb/lmdb-store.js';
+import { LmdbStore } from '../src/internal.js';
 import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess } from './brokers.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));

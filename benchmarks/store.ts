@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LmdbStore } from '../src/store/lmdb/lmdb-store.js';
-import type { StoredDelivery, StoredMessage } from '../src/store/store.js';
+import { LmdbStore } from '../src/internal.js';
+import type { StoredDelivery, StoredMessage } from '../src/internal.js';
 
 const DELIVERIES = 100_000;
 const BATCH = 100;

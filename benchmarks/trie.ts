@@ -2,8 +2,8 @@
 // RetainedIndex insert/match at 1M retained topics. Run: node dist/benchmarks/trie.js
 
 import { performance } from 'node:perf_hooks';
-import { TopicTrie } from '../src/broker/trie.js';
-import { RetainedIndex } from '../src/broker/retained-index.js';
+import { TopicTrie } from '../src/internal.js';
+import { RetainedIndex } from '../src/internal.js';
 
 // A small deterministic PRNG (mulberry32) so runs are comparable.
 function createRandom(seed: number): (limit: number) => number {

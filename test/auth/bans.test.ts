@@ -2,8 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { banKey, BanList, parseAddressRange, addressInRange } from '../../src/auth/bans.js';
-import { bumpGeneration } from '../../src/auth/records.js';
+import { banKey, BanList, parseAddressRange, addressInRange } from '../../src/internal.js';
+import { bumpGeneration } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { ClientPool } from '../helpers/client-pool.js';
 

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBroker } from '../../src/index.js';
-import { createLogger } from '../../src/log.js';
-import { UserDatabase, UserError } from '../../src/auth/users.js';
-import { MemoryStore } from '../../src/store/memory/memory-store.js';
-import { isLoopbackHost } from '../../src/auth/authenticator.js';
+import { createLogger } from '../../src/internal.js';
+import { UserDatabase, UserError } from '../../src/internal.js';
+import { MemoryStore } from '../../src/internal.js';
+import { isLoopbackHost } from '../../src/internal.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { connackCode, mosquittoPub } from './clients.js';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createBroker } from '../../src/index.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/internal.js';
 import { createPki } from '../helpers/certificates.js';
 import { connackCode, mosquittoPub } from './clients.js';
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import type { Broker, ClientInfo } from '../../src/index.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/internal.js';
 
 export interface ConnectResult {
   code: number;

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqtt from 'mqtt';
 import { StarlingBroker } from '../../src/internal.js';
-import { createLogger } from '../../src/log.js';
-import type { RateLimitsConfig } from '../../src/config/types.js';
+import { createLogger } from '../../src/internal.js';
+import type { RateLimitsConfig } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 
 const noLimits: RateLimitsConfig = { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' };

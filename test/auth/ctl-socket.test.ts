@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { mock } from 'node:test';
 import type mqtt from 'mqtt';
 import { createBroker } from '../../src/index.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/internal.js';
 import { startBrokerProcess, runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { ClientPool, messageOn } from '../helpers/client-pool.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
+import { LmdbStore } from '../../src/internal.js';
 import { startBrokerProcess, temporaryDataDir } from '../helpers/broker-process.js';
 import { starling } from '../helpers/ctl.js';
 import { startBroker } from '../helpers/broker.js';

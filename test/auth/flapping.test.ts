@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlappingDetector } from '../../src/auth/flapping.js';
+import { FlappingDetector } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { ClientPool } from '../helpers/client-pool.js';
 import { waitFor } from '../helpers/wait.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword, isPasswordHash, verifyPassword } from '../../src/auth/password-hash.js';
+import { hashPassword, isPasswordHash, verifyPassword } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { connackCode, mosquittoPub } from './clients.js';
 

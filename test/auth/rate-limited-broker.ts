@@ -1,6 +1,6 @@
 // A broker with given rate limits and a pool of MQTT.js clients, both closed after the test body.
 
-import type { RateLimitsConfig } from '../../src/config/types.js';
+import type { RateLimitsConfig } from '../../src/internal.js';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { ClientPool } from '../helpers/client-pool.js';
 

@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Broker } from '../../src/index.js';
-import type { SubscribedEvent } from '../../src/hooks/events.js';
+import type { SubscribedEvent } from '../../src/internal.js';
 
 export interface Exit {
   code: number | null;

@@ -1,7 +1,7 @@
 // A pino logger writing its JSON lines into an array, for tests that check what was logged.
 
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/internal.js';
 
 export function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

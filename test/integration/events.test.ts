@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { ReasonCode, type BrokerEvents } from '../../src/index.js';
-import { withChanges } from '../../src/core/message.js';
+import { withChanges } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 

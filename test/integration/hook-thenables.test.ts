@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AuthenticateResult } from '../../src/hooks/events.js';
+import type { AuthenticateResult } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { connackCode } from '../auth/clients.js';
 

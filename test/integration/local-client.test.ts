@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { ReasonCode } from '../../src/index.js';
-import type { LocalMessage } from '../../src/channel/local-client.js';
+import type { LocalMessage } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 

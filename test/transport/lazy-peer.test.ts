@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { peerOf } from '../../src/transport/listener.js';
+import { peerOf } from '../../src/internal.js';
 
 async function acceptedPair(): Promise<{ accepted: Socket; client: Socket; close: () => void }> {
   const server = createServer();

@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import type { ClientConnectedEvent } from '../../src/index.js';
-import { parseProxyHeader } from '../../src/transport/proxy-protocol.js';
+import { parseProxyHeader } from '../../src/internal.js';
 import { createPki, type Pki } from '../helpers/certificates.js';
 import { nextEvent } from '../helpers/wait.js';
 import { startTransportBroker, type TransportBroker } from './transport-broker.js';

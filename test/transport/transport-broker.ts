@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBroker, type Broker, type BrokerOptions, type ListenerConfig } from '../../src/index.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/internal.js';
 import { waitFor } from '../helpers/wait.js';
 
 export type LogRecord = Record<string, unknown> & { msg?: string };

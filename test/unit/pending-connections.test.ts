@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import type { PeerInfo } from '../../src/core/client.js';
-import { PendingConnections } from '../../src/auth/pending-connections.js';
+import type { PeerInfo } from '../../src/internal.js';
+import { PendingConnections } from '../../src/internal.js';
 
 function setup(maxPerAddress: number) {
   let lookups = 0;

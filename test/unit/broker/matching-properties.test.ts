@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TopicTrie } from '../../../src/broker/trie.js';
-import { RetainedIndex } from '../../../src/broker/retained-index.js';
-import { topicMatches } from '../../../src/core/topic.js';
+import { TopicTrie } from '../../../src/internal.js';
+import { RetainedIndex } from '../../../src/internal.js';
+import { topicMatches } from '../../../src/internal.js';
 
 const topicLevel = fc.constantFrom('', 'a', 'b', '$SYS', 'a$');
 const topicName = fc.array(topicLevel, { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/'));

@@ -1,12 +1,12 @@
 // A second Router implementation, as plain as possible: a list of subscriptions scanned with the naive
 // matcher. The router tests run LocalRouter against it.
 
-import type { QoS } from '../../../src/codec/types.js';
-import type { Message } from '../../../src/core/message.js';
-import type { Subscriber } from '../../../src/core/subscriber.js';
-import { sharedKey, type Subscription } from '../../../src/core/subscription.js';
-import { topicMatches } from '../../../src/core/topic.js';
-import type { Router, RouteVisitor } from '../../../src/broker/router.js';
+import type { QoS } from '../../../src/internal.js';
+import type { Message } from '../../../src/internal.js';
+import type { Subscriber } from '../../../src/internal.js';
+import { sharedKey, type Subscription } from '../../../src/internal.js';
+import { topicMatches } from '../../../src/internal.js';
+import type { Router, RouteVisitor } from '../../../src/internal.js';
 
 export class ReferenceRouter implements Router {
   onFilterAdded: ((filter: string) => void) | undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RetainedIndex } from '../../../src/broker/retained-index.js';
+import { RetainedIndex } from '../../../src/internal.js';
 import { matchingCases } from './matching-cases.js';
 
 function matchedTopics<M>(index: RetainedIndex<M>, filter: string): string[] {

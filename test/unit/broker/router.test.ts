@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LocalRouter } from '../../../src/broker/local-router.js';
-import type { Router } from '../../../src/broker/router.js';
-import type { QoS } from '../../../src/codec/types.js';
-import { createMessage } from '../../../src/core/message.js';
-import type { Subscriber } from '../../../src/core/subscriber.js';
-import { createSubscription, type Subscription } from '../../../src/core/subscription.js';
+import { LocalRouter } from '../../../src/internal.js';
+import type { Router } from '../../../src/internal.js';
+import type { QoS } from '../../../src/internal.js';
+import { createMessage } from '../../../src/internal.js';
+import type { Subscriber } from '../../../src/internal.js';
+import { createSubscription, type Subscription } from '../../../src/internal.js';
 import { ReferenceRouter } from './reference-router.js';
 
 class TestSubscriber implements Subscriber {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SharedGroup } from '../../../src/broker/shared-subscriptions.js';
+import { SharedGroup } from '../../../src/internal.js';
 
 test('shared group - keeps its group and filter', () => {
   const group = new SharedGroup<string>('consumers', 'jobs/+', 'round_robin');

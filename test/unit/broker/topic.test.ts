@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasWildcard, isDollarTopic, parseSharedFilter, topicMatches } from '../../../src/core/topic.js';
+import { hasWildcard, isDollarTopic, parseSharedFilter, topicMatches } from '../../../src/internal.js';
 import { matchingCases } from './matching-cases.js';
 
 for (const { rule, filter, topic, matches } of matchingCases) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TopicTrie } from '../../../src/broker/trie.js';
+import { TopicTrie } from '../../../src/internal.js';
 import { matchingCases } from './matching-cases.js';
 
 function matched<T>(trie: TopicTrie<T>, topic: string): T[] {

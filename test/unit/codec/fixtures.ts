@@ -1,7 +1,7 @@
 // Sample packets of every type, per protocol version, and small helpers shared by the codec tests.
 
-import { ProtocolVersion, type Packet } from '../../../src/codec/index.js';
-import { Decoder, DecodeError } from '../../../src/codec/decoder.js';
+import { ProtocolVersion, type Packet } from '../../../src/internal.js';
+import { Decoder, DecodeError } from '../../../src/internal.js';
 
 export const VERSIONS = [ProtocolVersion.V31, ProtocolVersion.V311, ProtocolVersion.V5] as const;
 

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { Decoder, DecodeError } from '../../../src/codec/decoder.js';
-import { encode } from '../../../src/codec/encoder.js';
-import { ProtocolVersion, type Packet } from '../../../src/codec/index.js';
+import { Decoder, DecodeError } from '../../../src/internal.js';
+import { encode } from '../../../src/internal.js';
+import { ProtocolVersion, type Packet } from '../../../src/internal.js';
 import { samplePackets } from './fixtures.js';
 
 const V5 = ProtocolVersion.V5;

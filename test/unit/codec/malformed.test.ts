@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Decoder, DecodeError } from '../../../src/codec/decoder.js';
-import { ProtocolVersion, ReasonCode, type Packet } from '../../../src/codec/index.js';
+import { Decoder, DecodeError } from '../../../src/internal.js';
+import { ProtocolVersion, ReasonCode, type Packet } from '../../../src/internal.js';
 import { decodeOne } from './fixtures.js';
 
 /** A frame with the given first byte and body (remaining length under 128). */

@@ -18,9 +18,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 
-import { Decoder, DecodeError } from '../../../src/codec/decoder.js';
-import { encode } from '../../../src/codec/encoder.js';
-import { ProtocolVersion, type Packet, type Properties, type UserProperties } from '../../../src/codec/index.js';
+import { Decoder, DecodeError } from '../../../src/internal.js';
+import { encode } from '../../../src/internal.js';
+import { ProtocolVersion, type Packet, type Properties, type UserProperties } from '../../../src/internal.js';
 
 // mqtt-packet objects are loosely typed; this file is the mapping.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

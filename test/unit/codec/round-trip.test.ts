@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Decoder, DecodeError } from '../../../src/codec/decoder.js';
-import { encode, encodePublishHeader, encodedPublishLength } from '../../../src/codec/encoder.js';
-import { ProtocolVersion, type PublishPacket } from '../../../src/codec/index.js';
+import { Decoder, DecodeError } from '../../../src/internal.js';
+import { encode, encodePublishHeader, encodedPublishLength } from '../../../src/internal.js';
+import { ProtocolVersion, type PublishPacket } from '../../../src/internal.js';
 import { VERSIONS, decodeAll, samplePackets } from './fixtures.js';
 
 for (const version of VERSIONS) {

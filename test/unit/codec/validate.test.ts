@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { isValidTopicFilter, isValidTopicName, topicLevelCount } from '../../../src/codec/validate.js';
+import { isValidTopicFilter, isValidTopicName, topicLevelCount } from '../../../src/internal.js';
 
 describe('isValidTopicName', () => {
   for (const topic of ['a', 'a/b/c', '/', '/a', 'a/', '$SYS/broker', 'sport/tennis player1', 'ü/ñ']) {

@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { configuredSocketPath } from '../../../src/admin/socket-path.js';
-import { ConfigError } from '../../../src/config/config-error.js';
-import { resolveConfig, validateConfig } from '../../../src/config/load.js';
+import { configuredSocketPath } from '../../../src/internal.js';
+import { ConfigError } from '../../../src/internal.js';
+import { resolveConfig, validateConfig } from '../../../src/internal.js';
 
 test('admin_socket - a path, or off, from a file, STARLING_ADMIN_SOCKET, --admin-socket and library options', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'starling-admin-config-'));

@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../../../src/config/config-error.js';
-import type { ListenerConfig, LockoutConfig } from '../../../src/config/types.js';
+import { ConfigError } from '../../../src/internal.js';
+import type { ListenerConfig, LockoutConfig } from '../../../src/internal.js';
 import { createBroker, type BrokerOptions } from '../../../src/index.js';
-import { StarlingBroker } from '../../../src/instance.js';
-import { createLogger } from '../../../src/log.js';
+import { StarlingBroker } from '../../../src/internal.js';
+import { createLogger } from '../../../src/internal.js';
 
 const logger = createLogger({ logLevel: 'silent', logPretty: false });
 

@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFlags, UsageError } from '../../../src/cli/args.js';
-import { startFlags } from '../../../src/cli/start.js';
+import { parseFlags, UsageError } from '../../../src/internal.js';
+import { startFlags } from '../../../src/internal.js';
 
 test('valued flags take the next argument or an =value', () => {
   const { flags, positionals } = parseFlags(['--port', '0', '--host=127.0.0.1', '--max-packet-size', '2048'], startFlags);

@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { configJsonSchema, type JsonSchema } from '../../../src/config/json-schema.js';
-import { readConfigFile } from '../../../src/config/load.js';
-import { configKeys, configSchema, snakeName } from '../../../src/config/schema.js';
+import { configJsonSchema, type JsonSchema } from '../../../src/internal.js';
+import { readConfigFile } from '../../../src/internal.js';
+import { configKeys, configSchema, snakeName } from '../../../src/internal.js';
 
 const annotations = new Set(['$schema', 'title', 'description', 'default']);
 const assertions = new Set(['type', 'enum', 'const', 'minimum', 'maximum', 'minLength', 'properties', 'additionalProperties', 'required', 'items', 'oneOf', 'anyOf']);

@@ -5,9 +5,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ConfigError } from '../../../src/config/config-error.js';
-import { defaultConfig } from '../../../src/config/defaults.js';
-import { resolveConfig, validateConfig } from '../../../src/config/load.js';
+import { ConfigError } from '../../../src/internal.js';
+import { defaultConfig } from '../../../src/internal.js';
+import { resolveConfig, validateConfig } from '../../../src/internal.js';
 
 let directory: string;
 before(async () => {

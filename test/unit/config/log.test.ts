@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/internal.js';
 
 /** A destination that records every write as it happens. */
 function capture(): { stream: Writable; text: () => string } {

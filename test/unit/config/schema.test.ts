@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultConfig } from '../../../src/config/defaults.js';
-import { configKeys, configReference, configSchema, envName, flagName, snakeName } from '../../../src/config/schema.js';
+import { defaultConfig } from '../../../src/internal.js';
+import { configKeys, configReference, configSchema, envName, flagName, snakeName } from '../../../src/internal.js';
 
 test('the schema describes every BrokerConfig key, and nothing else', () => {
   const withDefaults = Object.keys(configSchema).filter((key) => configSchema[key as keyof typeof configSchema].optional !== true);
@@ -11,7 +11,7 @@ test('the schema describes every BrokerConfig key, and nothing else', () => {
 });
 
 test('every default value passes its own schema', async () => {
-  const { validateConfig } = await import('../../../src/config/load.js');
+  const { validateConfig } = await import('../../../src/internal.js');
   const defaults = defaultConfig();
   assert.deepEqual(validateConfig(defaults, 'defaults'), defaults);
 });

@@ -3,9 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokerCore } from '../../../src/broker/broker.js';
-import { defaultConfig } from '../../../src/config/defaults.js';
-import { SessionRegistry, type LiveClient, type OpenedSession } from '../../../src/session/registry.js';
+import { BrokerCore } from '../../../src/internal.js';
+import { defaultConfig } from '../../../src/internal.js';
+import { SessionRegistry, type LiveClient, type OpenedSession } from '../../../src/internal.js';
 
 function client(log: string[], name: string): LiveClient {
   return { kick: (reasonCode) => log.push(`kick ${name} 0x${reasonCode.toString(16)}`), resolvePeer: () => {} };

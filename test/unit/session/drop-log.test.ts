@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DropLog } from '../../../src/session/drop-log.js';
+import { DropLog } from '../../../src/internal.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { waitFor } from '../../helpers/wait.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ReferenceCounts } from '../../../src/session/reference-counts.js';
+import { ReferenceCounts } from '../../../src/internal.js';
 
 const update = fc.record({
   id: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
