@@ -62,9 +62,6 @@ export interface OwedDelivery extends StoredDelivery {
   clientId: string;
 }
 
-/** Identifies one delivery: the client and the delivery's sequence. */
-export type DeliveryKey = [clientId: string, sequence: number];
-
 /** Everything a store holds, read once at start. */
 export interface StoredState {
   sessions: StoredSession[];
@@ -72,11 +69,6 @@ export interface StoredState {
   deliveries: Map<string, StoredDelivery[]>;
   /** Messages referenced by deliveries, by message id. */
   messages: Map<number, StoredMessage>;
-  /**
-   * Per message id, the delivery keys the store keeps apart from the message record (later states,
-   * ended deliveries); deleteMessage must be given them, with those written since.
-   */
-  deliveryRecords: Map<number, DeliveryKey[]>;
   /** Inbound QoS 2 packet ids awaiting PUBREL, by client id. */
   incomingQos2: Map<string, number[]>;
   retained: StoredMessage[];
@@ -117,10 +109,10 @@ export interface Store {
    */
   saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void;
   /**
-   * Removes a message and every delivery of it. `deliveryRecords` lists the keys given to
-   * saveDelivery and deleteDelivery for it, those reported at open, and the delivery ending with it.
+   * Removes a message and every delivery of it: those saved with it, with saveDelivery or ended with
+   * deleteDelivery since, and those reported at open. The store keeps its own account of them.
    */
-  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void;
+  deleteMessage(messageId: number): void;
 
   /** Adds a delivery of a saved message, or records a delivery's new state. The store may keep the object until its commit: pass one the caller no longer changes. */
   saveDelivery(clientId: string, delivery: StoredDelivery): void;

@@ -53,7 +53,7 @@ test('lmdb segments - a message ended beside owed ones stays ended after one res
     saveOwedToC(harness, [1, 2, 3]);
     harness.store.saveDelivery('c', delivery(2, 2, { packetId: 7, sent: true })); // a later state, kept apart
     await harness.reload();
-    harness.store.deleteMessage(2, [['c', 2]]);
+    harness.store.deleteMessage(2);
     let state = await harness.reload();
     assert.deepEqual([...state.messages.keys()], [1, 3]);
     assert.deepEqual(state.deliveries.get('c')?.map((owed) => owed.sequence), [1, 3]);
@@ -66,7 +66,7 @@ test('lmdb segments - a message ended beside owed ones stays ended after one res
 test('lmdb segments - a message ended in the turn it was saved is not brought back', () =>
   withHarness(async (harness) => {
     saveOwedToC(harness, [1, 2]);
-    harness.store.deleteMessage(1, []);
+    harness.store.deleteMessage(1);
     const state = await harness.reload();
     assert.deepEqual([...state.messages.keys()], [2]);
     assert.deepEqual(state.deliveries.get('c')?.map((owed) => owed.sequence), [2]);
@@ -76,16 +76,36 @@ test('lmdb segments - a segment whose messages have all ended is removed with it
   withHarness(async (harness) => {
     saveOwedToC(harness, [1, 2, 3]);
     await harness.reload();
-    harness.store.deleteMessage(1, []);
+    harness.store.deleteMessage(1);
     await harness.reload(); // the bitmap is written
-    harness.store.deleteMessage(2, []);
-    harness.store.deleteMessage(3, []);
+    harness.store.deleteMessage(2);
+    harness.store.deleteMessage(3);
     const state = await harness.reload();
     assert.equal(state.messages.size, 0);
     await harness.store.close();
     assert.equal(await countRecords(harness.dir, 'segments'), 0);
     assert.equal(await countRecords(harness.dir, 'dead-messages'), 0);
   }));
+
+for (const othersInSegment of [true, false]) {
+  test(`lmdb segments - deleteMessage removes its delivery records itself, read at open or written since (${othersInSegment ? 'segment kept' : 'segment removed'})`, () =>
+    withHarness(async (harness) => {
+      harness.store.saveMessage(1, message('t/1'), ['a', 'b'], [delivery(1, 1), delivery(2, 1)]);
+      if (othersInSegment) harness.store.saveMessage(2, message('t/2'), ['a'], [delivery(3, 2)]);
+      harness.store.saveDelivery('a', delivery(1, 1, { packetId: 5, sent: true }));
+      harness.store.deleteDelivery('b', 2, 1);
+      await harness.reload();
+      harness.store.saveDelivery('c', delivery(4, 1));
+      harness.store.deleteMessage(1);
+      await harness.store.flushed();
+      await harness.store.close();
+      // Counted before any open could collect them: the store removed them at deleteMessage.
+      assert.equal(await countRecords(harness.dir, 'deliveries'), 0);
+      assert.equal(await countRecords(harness.dir, 'segments'), othersInSegment ? 1 : 0);
+      const state = await harness.reload();
+      assert.deepEqual([...state.messages.keys()], othersInSegment ? [2] : []);
+    }));
+}
 
 test('lmdb segments - a message no delivery needs is found ended at open, and its segment kept for the others', () =>
   withHarness(async (harness) => {

@@ -252,16 +252,32 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       assert.equal(state.deliveries.has('b'), false, 'the ended delivery stays ended');
       assert.deepEqual(sequences(state, 'c'), [3]);
       assert.deepEqual([...state.messages.keys()], [1]);
-      // The last delivery ends with the message, given every key written apart (and those reported at open).
-      const keys = [...(state.deliveryRecords.get(1) ?? [])];
-      for (const key of [['a', 1], ['b', 2], ['c', 3]] as const) {
-        if (!keys.some(([clientId, sequence]) => clientId === key[0] && sequence === key[1])) keys.push([key[0], key[1]]);
-      }
-      h.store.deleteMessage(1, keys);
+      // The last delivery ends with the message: the store removes every delivery of it (those written
+      // apart, and after a reopen those reported at open) without being told which.
+      h.store.deleteMessage(1);
       state = await h.reload();
       assert.equal(state.deliveries.size, 0);
       assert.equal(state.messages.size, 0);
-      assert.equal(state.deliveryRecords.size, 0, 'nothing of the message is left');
+    });
+
+    withStore('deleting a message removes every delivery of it: saved with it, saved or ended apart, before and after a reload', async (h) => {
+      saveOwed(h.store, 1, message('t/1'), [owed('a', 1, 1), owed('b', 2, 1), owed('c', 3, 1)]);
+      saveOwed(h.store, 2, message('t/2'), [owed('a', 4, 2)]);
+      h.store.saveDelivery('a', delivery(1, 1, { packetId: 3, sent: true })); // a later state, apart
+      h.store.saveDelivery('d', delivery(5, 1)); // a later delivery, apart
+      h.store.deleteDelivery('b', 2, 1); // ended, the message stays for the others
+      await h.reload(); // the store now knows these from what it reads at open
+      h.store.saveDelivery('c', delivery(3, 1, { packetId: 4, sent: true })); // and one written since
+      h.store.saveDelivery('e', delivery(6, 1));
+      h.store.deleteMessage(1);
+      let state = await h.reload();
+      assert.deepEqual([...state.messages.keys()], [2]);
+      assert.deepEqual([...state.deliveries.keys()], ['a']);
+      assert.deepEqual(sequences(state, 'a'), [4]);
+      h.store.deleteMessage(2);
+      state = await h.reload();
+      assert.equal(state.messages.size, 0);
+      assert.equal(state.deliveries.size, 0);
     });
 
     withStore('deleting a session: its deliveries inside message records others need are ended after it, and stay ended', async (h) => {
@@ -303,7 +319,7 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       h.store.saveMessage(2, message('orphan'), [], []);
       h.store.saveMessage(3, message('deleted'), [], []);
       h.store.saveDelivery('c', delivery(1, 1));
-      h.store.deleteMessage(3, []);
+      h.store.deleteMessage(3);
       const state = await h.reload();
       assert.deepEqual([...state.messages.keys()], [1]);
       assert.equal(state.messages.get(1)?.topic, 'kept');
@@ -338,7 +354,7 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       h.store.saveMessage(41, message('t'), [], []);
       h.store.saveDelivery('c', delivery(99, 41));
       await h.store.flushed();
-      h.store.deleteMessage(41, [['c', 99]]);
+      h.store.deleteMessage(41);
       const state = await h.reload();
       assert.equal(state.lastMessageId, 41);
       assert.equal(state.lastSequence, 99);

@@ -11,14 +11,15 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
-import type { Databases } from './layout.js';
+import type { ClientKey, Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
 import { ByteWriter } from './bytes.js';
 import { writeSegmentMessage } from './segment-codec.js';
 import { SEGMENT_BYTES, SEGMENT_SPAN, Segment, SegmentIndex } from './segments.js';
 import { checkFormat, loadState } from './load.js';
+import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 
 export interface LmdbStoreOptions {
   /** The data directory; the store lives in `<path>/starling.mdb`. */
@@ -71,18 +72,24 @@ export class LmdbStore implements Store {
   /** The turn's writes other than its segment, in call order; a function runs a transaction. */
   private writes: PendingWrite[] = [];
   /** Delivery records of ended messages, removed once their segment's bitmap is written. */
-  private endedDeliveryRecords: DeliveryKey[] = [];
+  private endedDeliveryRecords: ClientKey[] = [];
+  /**
+   * Per message id, the delivery records kept apart from its segment (later states, ended-delivery
+   * markers) as sequence -> client id: deleteMessage removes them all. Rebuilt at open from what it reads.
+   */
+  private deliveryRecords: DeliveryRecordIndex = new Map();
 
   constructor(private readonly options: LmdbStoreOptions) {
     this.file = join(options.path, DATA_FILE);
   }
 
   async open(): Promise<StoredState> {
-    const { state, segments } = await this.openWith(loadState);
+    const { state, segments, deliveryRecords } = await this.openWith(loadState);
     this.lastMessageId = state.lastMessageId;
     this.lastSequence = state.lastSequence;
     this.segments = new SegmentIndex();
     for (const segment of segments) this.segments.add(segment);
+    this.deliveryRecords = deliveryRecords;
     return state;
   }
 
@@ -194,11 +201,13 @@ export class LmdbStore implements Store {
     for (const delivery of deliveries) this.advanceSequence(delivery.sequence);
   }
 
-  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
+  deleteMessage(messageId: number): void {
     const databases = this.db();
+    const records = this.deliveryRecords.get(messageId);
+    if (records !== undefined) this.deliveryRecords.delete(messageId);
     const segment = this.segments.find(messageId);
     if (segment === undefined || segment.isDead(messageId)) {
-      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
+      this.removeDeliveryRecords(records);
       return;
     }
     this.touch();
@@ -214,21 +223,30 @@ export class LmdbStore implements Store {
         this.queue(databases.segments, segment.id, REMOVE);
         if (segment.deadWritten) this.queue(databases.deadMessages, segment.id, REMOVE);
       }
-      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
+      this.removeDeliveryRecords(records);
       return;
     }
     if (bitmapWasCurrent) this.deadChanged.push(segment);
-    for (const key of deliveryRecords) this.endedDeliveryRecords.push(key);
+    // Removed once the bitmap is written (endTurn): until then the segment still says they are owed.
+    if (records !== undefined) for (const [sequence, clientId] of records) this.endedDeliveryRecords.push([clientId, sequence]);
+  }
+
+  private removeDeliveryRecords(records: Map<number, string> | undefined): void {
+    if (records === undefined) return;
+    const deliveries = this.db().deliveries;
+    for (const [sequence, clientId] of records) this.queue(deliveries, [clientId, sequence], REMOVE);
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
     this.queue(this.db().deliveries, [clientId, delivery.sequence], delivery);
+    recordDelivery(this.deliveryRecords, delivery.messageId, clientId, delivery.sequence);
     this.advanceSequence(delivery.sequence);
   }
 
   // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
   deleteDelivery(clientId: string, sequence: number, messageId: number): void {
     this.queue(this.db().deliveries, [clientId, sequence], messageId);
+    recordDelivery(this.deliveryRecords, messageId, clientId, sequence);
   }
 
   private advanceSequence(sequence: number): void {

@@ -3,7 +3,8 @@
 // (segments holding none are removed) and of delivery records whose message is gone.
 
 import { StoreError } from '../store.js';
-import type { DeliveryKey, StoredDelivery, StoredMessage, StoredState } from '../store.js';
+import type { StoredDelivery, StoredMessage, StoredState } from '../store.js';
+import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 import { reviveMessage, reviveSession } from './buffers.js';
 import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
 import type { Databases } from './layout.js';
@@ -36,10 +37,11 @@ export function checkFormat(databases: Databases, file: string, upgrade: boolean
   else if (upgrade) moveMessagesIntoSegments(databases);
 }
 
-/** The state, and the store's own index of the segments kept. */
+/** The state, and the store's own bookkeeping: the segments kept and the delivery records of their messages. */
 export interface LoadedState {
   state: StoredState;
   segments: Segment[];
+  deliveryRecords: DeliveryRecordIndex;
 }
 
 /**
@@ -56,13 +58,13 @@ export function loadState(databases: Databases): LoadedState {
   for (const { value } of databases.sessions.getRange()) sessions.push(reviveSession(value));
 
   const deliveries = new Map<string, StoredDelivery[]>();
-  const deliveryRecords = new Map<number, DeliveryKey[]>();
+  const deliveryRecords: DeliveryRecordIndex = new Map();
   /** Keys of delivery records (states and end markers), by client then sequence: they win over message records. */
   const recorded = new Map<string, Set<number>>();
   for (const { key, value } of databases.deliveries.getRange()) {
     const [clientId, sequence] = key;
     const messageId = typeof value === 'number' ? value : value.messageId;
-    listIn(deliveryRecords, messageId).push([clientId, sequence]);
+    recordDelivery(deliveryRecords, messageId, clientId, sequence);
     setIn(recorded, clientId).add(sequence);
     if (typeof value !== 'number') listIn(deliveries, clientId).push(value);
     if (sequence > lastSequence) lastSequence = sequence;
@@ -127,7 +129,7 @@ export function loadState(databases: Databases): LoadedState {
   const retained = [];
   for (const { value } of databases.retained.getRange()) retained.push(reviveMessage(value));
 
-  return { state: { sessions, deliveries, messages, deliveryRecords, incomingQos2, retained, lastMessageId, lastSequence }, segments };
+  return { state: { sessions, deliveries, messages, incomingQos2, retained, lastMessageId, lastSequence }, segments, deliveryRecords };
 }
 
 /**
@@ -152,12 +154,12 @@ function keepOrRemove(databases: Databases, segment: Segment, segments: Segment[
 function dropDangling(
   databases: Databases,
   deliveries: Map<string, StoredDelivery[]>,
-  deliveryRecords: Map<number, DeliveryKey[]>,
+  deliveryRecords: DeliveryRecordIndex,
   messages: Map<number, StoredMessage>,
 ): void {
-  for (const [messageId, keys] of deliveryRecords) {
+  for (const [messageId, records] of deliveryRecords) {
     if (messages.has(messageId)) continue;
-    for (const key of keys) void databases.deliveries.remove(key);
+    for (const [sequence, clientId] of records) void databases.deliveries.remove([clientId, sequence]);
     deliveryRecords.delete(messageId);
   }
   for (const [clientId, list] of deliveries) {

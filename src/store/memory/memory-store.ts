@@ -1,13 +1,15 @@
 // The in-memory Store: plain maps, nothing durable. Serves `durability: 'memory'` and tests.
 // open() may be called again at any time and returns a snapshot of what the maps hold.
 
-import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 
 export class MemoryStore implements Store {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
   // Messages are immutable once published, so they are kept by reference.
   private readonly messages = new Map<number, StoredMessage>();
+  /** Per message id, the client and sequence of every delivery of it saved, so deleteMessage ends them all. */
+  private readonly deliveriesOf = new Map<number, Array<[clientId: string, sequence: number]>>();
   private readonly incomingQos2 = new Map<string, Set<number>>();
   private readonly retained = new Map<string, StoredMessage>();
   private readonly records = new Map<RecordKind, Map<string, unknown>>();
@@ -34,7 +36,6 @@ export class MemoryStore implements Store {
       sessions: [...this.sessions.values()].map(copySession),
       deliveries,
       messages: referenced,
-      deliveryRecords: new Map(), // deliveries are deleted at once, nothing is left to clean up
       incomingQos2,
       retained: [...this.retained.values()],
       lastMessageId: this.lastMessageId,
@@ -60,9 +61,12 @@ export class MemoryStore implements Store {
     for (let index = 0; index < deliveries.length; index++) this.saveDelivery(clientIds[index]!, deliveries[index]!);
   }
 
-  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
+  deleteMessage(messageId: number): void {
     this.messages.delete(messageId);
-    for (const [clientId, sequence] of deliveryRecords) this.deleteDelivery(clientId, sequence);
+    const keys = this.deliveriesOf.get(messageId);
+    if (keys === undefined) return;
+    this.deliveriesOf.delete(messageId);
+    for (const [clientId, sequence] of keys) this.deleteDelivery(clientId, sequence);
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
@@ -70,6 +74,11 @@ export class MemoryStore implements Store {
     if (bySequence === undefined) {
       bySequence = new Map();
       this.deliveries.set(clientId, bySequence);
+    }
+    if (!bySequence.has(delivery.sequence)) {
+      let keys = this.deliveriesOf.get(delivery.messageId);
+      if (keys === undefined) this.deliveriesOf.set(delivery.messageId, (keys = []));
+      keys.push([clientId, delivery.sequence]);
     }
     bySequence.set(delivery.sequence, copyDelivery(delivery));
     if (delivery.sequence > this.lastSequence) this.lastSequence = delivery.sequence;
