@@ -209,7 +209,7 @@ async function retainedAtScale(count: number): Promise<void> {
     for (let index = 0; index < count; index++) {
       const site = index % 1000;
       const device = Math.floor(index / 1000);
-      store.saveRetained({
+      store.retained.save({
         topic: `site/${site}/device/${device}/temp`, payload: Buffer.from(`${index}`), qos: 1, retain: true,
         properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined,
       });

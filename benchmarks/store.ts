@@ -26,7 +26,7 @@ async function deliveries(dir: string): Promise<void> {
     for (let i = sequence; i < sequence + BATCH; i++) {
       const message: StoredMessage = { topic: `t/${i % 100}`, payload, qos: 1, retain: false, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined };
       const delivery: StoredDelivery = { sequence: i, messageId: i, qos: 1, retain: false, subscriptionIdentifiers: undefined, sharedGroup: undefined, packetId: 0, sent: false, released: false };
-      store.saveMessage(i, message, [`client-${i % 10}`], [delivery]);
+      store.messages.saveMessage(i, message, [`client-${i % 10}`], [delivery]);
     }
     await store.flushed();
     commits++;
@@ -46,7 +46,7 @@ async function retained(dir: string): Promise<void> {
   let started = performance.now();
   for (let i = 0; i < RETAINED; i++) {
     const topic = `sensors/${i % 1000}/${i}`;
-    store.saveRetained({ topic, payload, qos: 1, retain: true, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined });
+    store.retained.save({ topic, payload, qos: 1, retain: true, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined });
     if (i % 10_000 === 9_999) await store.flushed();
   }
   await store.flushed();

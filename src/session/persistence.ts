@@ -10,7 +10,7 @@
 // last delivery to end deletes the message, and the store removes every delivery record of it.
 
 import type { Message } from '../core/message.js';
-import type { Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import type { MessageStore, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
 import { ReferenceCounts } from './reference-counts.js';
 import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
@@ -65,6 +65,8 @@ export class SessionPersistence {
   };
 
   private readonly sizeCap: StoreSizeCap;
+  /** The store's MessageStore, on the hot path of every persistent delivery. */
+  private readonly messages: MessageStore;
 
   constructor(
     readonly store: Store,
@@ -74,6 +76,7 @@ export class SessionPersistence {
     private readonly onWriteFailed?: (error: unknown) => void,
   ) {
     this.sizeCap = new StoreSizeCap(store, maxStoreBytes, onFull);
+    this.messages = store.messages;
   }
 
   /** True while the store is over its size cap: new deliveries to persistent sessions are dropped. */
@@ -104,12 +107,12 @@ export class SessionPersistence {
 
   saveSession(session: Session): void {
     this.write();
-    this.store.saveSession(sessionRecord(session));
+    this.store.sessions.save(sessionRecord(session));
   }
 
   deleteSession(session: Session, deliveries: Iterable<Delivery>): void {
     this.write();
-    this.store.deleteSession(session.clientId);
+    this.store.sessions.delete(session.clientId);
     // After the session's own records are gone: those inside message records others need are ended.
     for (const delivery of deliveries) this.end(session.clientId, delivery);
   }
@@ -128,7 +131,7 @@ export class SessionPersistence {
       }
     }
     this.writePending();
-    this.store.saveDelivery(session.clientId, deliveryRecord(delivery));
+    this.messages.saveDelivery(session.clientId, deliveryRecord(delivery));
   }
 
   deleteDelivery(session: Session, delivery: Delivery): void {
@@ -148,22 +151,22 @@ export class SessionPersistence {
 
   addIncomingQos2(session: Session, packetId: number): void {
     this.write();
-    this.store.addIncomingQos2(session.clientId, packetId);
+    this.messages.addIncomingQos2(session.clientId, packetId);
   }
 
   deleteIncomingQos2(session: Session, packetId: number): void {
     this.write();
-    this.store.deleteIncomingQos2(session.clientId, packetId);
+    this.messages.deleteIncomingQos2(session.clientId, packetId);
   }
 
   saveRetained(message: Message): void {
     this.write();
-    this.store.saveRetained(storedMessage(message));
+    this.store.retained.save(storedMessage(message));
   }
 
   deleteRetained(topic: string): void {
     this.write();
-    this.store.deleteRetained(topic);
+    this.store.retained.delete(topic);
   }
 
   /** Every store call goes through here first, so the store sees writes in the order they were made. */
@@ -179,7 +182,7 @@ export class SessionPersistence {
     this.writtenMessage = message;
     this.writtenId = this.pendingId;
     this.counts.set(this.pendingId, this.pendingDeliveries.length);
-    this.store.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
+    this.messages.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
     this.pendingId = 0;
     // The store reads them during the call only: the arrays serve the next message.
     this.pendingClientIds.length = 0;
@@ -219,11 +222,11 @@ export class SessionPersistence {
     if (count === 0) return;
     if (count > 1) {
       this.counts.set(messageId, count - 1);
-      this.store.deleteDelivery(clientId, delivery.sequence, messageId);
+      this.messages.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
     this.counts.set(messageId, 0);
-    this.store.deleteMessage(messageId);
+    this.messages.deleteMessage(messageId);
   }
 }
 

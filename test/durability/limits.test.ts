@@ -115,7 +115,7 @@ async function backdateDisconnection(dataDir: string, clientId: string, disconne
   const state = await store.open();
   const session = state.sessions.find((stored) => stored.clientId === clientId);
   assert.ok(session !== undefined && session.disconnectedAt !== undefined, 'the session was stored with its disconnection time');
-  store.saveSession({ ...session, disconnectedAt });
+  store.sessions.save({ ...session, disconnectedAt });
   await store.close();
 }
 

@@ -16,9 +16,9 @@ test('restart - deliveries owed to a client without a session are ended at start
   try {
     const before = store();
     await before.open();
-    before.saveSession(session('alive'));
-    before.saveMessage(1, message('a/1'), ['ghost'], [delivery(1, 1)]);
-    before.saveMessage(2, message('a/2'), ['alive', 'ghost'], [delivery(2, 2), delivery(3, 2)]);
+    before.sessions.save(session('alive'));
+    before.messages.saveMessage(1, message('a/1'), ['ghost'], [delivery(1, 1)]);
+    before.messages.saveMessage(2, message('a/2'), ['alive', 'ghost'], [delivery(2, 2), delivery(3, 2)]);
     await before.flushed();
     await before.close();
 

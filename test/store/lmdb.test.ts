@@ -37,7 +37,7 @@ test('lmdb store - a corrupt data file makes open() reject with a StoreError nam
   withDir(async (dir) => {
     const first = await makeSync(dir);
     await first.open();
-    first.saveRetained(message('r'));
+    first.retained.save(message('r'));
     await first.flushed();
     await first.close();
     const file = join(dir, 'starling.mdb');
@@ -121,8 +121,8 @@ test('lmdb store - flushed() resolves after writes and is undefined when idle', 
     const store = await makeSync(dir);
     await store.open();
     assert.equal(store.flushed(), undefined, 'nothing written yet');
-    store.saveMessage(1, message('t'), [], []);
-    store.saveDelivery('c', delivery(1, 1));
+    store.messages.saveMessage(1, message('t'), [], []);
+    store.messages.saveDelivery('c', delivery(1, 1));
     const flushed = store.flushed();
     assert.ok(flushed instanceof Promise);
     assert.equal(store.flushed(), flushed, 'a second call before the commit waits for the same writes');
@@ -135,7 +135,7 @@ test('lmdb store - batched mode never makes the caller wait, and still persists 
   withDir(async (dir) => {
     const store = new LmdbStore({ path: dir, durability: 'batched', batchIntervalMs: 20 });
     await store.open();
-    store.saveRetained(message('r'));
+    store.retained.save(message('r'));
     assert.equal(store.flushed(), undefined);
     await store.close();
     const reopened = new LmdbStore({ path: dir, durability: 'batched', batchIntervalMs: 20 });
@@ -148,9 +148,9 @@ test('lmdb store - an orphan message is deleted at open, not just hidden', async
   const harness = new StoreHarness(makeSync, true);
   await harness.start();
   try {
-    harness.store.saveMessage(7, message('orphan'), [], []);
+    harness.store.messages.saveMessage(7, message('orphan'), [], []);
     await harness.reload(); // collects message 7
-    harness.store.saveDelivery('c', delivery(1, 7)); // now refers to a message that no longer exists
+    harness.store.messages.saveDelivery('c', delivery(1, 7)); // now refers to a message that no longer exists
     const state = await harness.reload();
     assert.equal(state.messages.has(7), false);
     assert.equal(state.deliveries.has('c'), false, 'a delivery without its message is dropped');
@@ -166,7 +166,7 @@ test('lmdb store - sizeBytes() grows as data is written', () =>
     const before = store.sizeBytes();
     assert.ok(before > 0);
     const payload = Buffer.alloc(1000, 1);
-    for (let i = 0; i < 1000; i++) store.saveRetained(message(`t/${i}`, { payload }));
+    for (let i = 0; i < 1000; i++) store.retained.save(message(`t/${i}`, { payload }));
     await store.flushed();
     assert.ok(store.sizeBytes() >= before + 1000 * 1000, `${store.sizeBytes()} should exceed ${before} by 1 MB`);
     await store.close();
@@ -186,13 +186,13 @@ test('lmdb store - records committed by another process are read without reopeni
     const store = await makeSync(dir);
     await store.open();
     try {
-      assert.equal(store.getRecord('user', 'from-child'), undefined);
+      assert.equal(store.records.get('user', 'from-child'), undefined);
       const storeModule = new URL('../../src/store/lmdb/lmdb-store.js', import.meta.url).href;
       const script = `
         const { LmdbStore } = await import(${JSON.stringify(storeModule)});
         const store = new LmdbStore({ path: ${JSON.stringify(dir)}, durability: 'sync', batchIntervalMs: 10 });
         await store.openRecords();
-        store.saveRecord('user', 'from-child', { written: 'by child' });
+        store.records.save('user', 'from-child', { written: 'by child' });
         await store.flushed();
         await store.close();`;
       const { execFile } = await import('node:child_process');
@@ -201,8 +201,8 @@ test('lmdb store - records committed by another process are read without reopeni
           error === null ? resolve() : reject(new Error(`child failed: ${stderr}`, { cause: error })),
         );
       });
-      assert.deepEqual(store.getRecord('user', 'from-child'), { written: 'by child' });
-      assert.deepEqual(store.listRecords('user'), [['from-child', { written: 'by child' }]]);
+      assert.deepEqual(store.records.get('user', 'from-child'), { written: 'by child' });
+      assert.deepEqual(store.records.list('user'), [['from-child', { written: 'by child' }]]);
     } finally {
       await store.close();
     }

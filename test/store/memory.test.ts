@@ -11,7 +11,7 @@ storeConformance('memory', () => Promise.resolve(new MemoryStore()), false);
 test('memory store - flushed() has nothing to wait for', async () => {
   const store = new MemoryStore();
   await store.open();
-  store.saveRetained({ topic: 't', payload: Buffer.from('x'), qos: 0, retain: true, properties: {}, from: undefined, receivedAt: 0, expiresAt: undefined });
+  store.retained.save({ topic: 't', payload: Buffer.from('x'), qos: 0, retain: true, properties: {}, from: undefined, receivedAt: 0, expiresAt: undefined });
   assert.equal(store.flushed(), undefined);
   await store.close();
 });

@@ -5,13 +5,15 @@
 // resolved once that turn's commit is on disk.
 // `sync` commits at the end of each turn and syncs every commit; `batched` collects writes for
 // batchIntervalMs and never makes the broker wait (the last interval may be lost on power loss).
+// The four stores of store.ts are views of this one object, so their writes share its turns; how
+// messages and deliveries lie in segments and delivery records is known here only.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { ClientKey, Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
@@ -79,6 +81,33 @@ export class LmdbStore implements Store {
    */
   private deliveryRecords: DeliveryRecordIndex = new Map();
 
+  // The four views of the store (store.ts); each call goes to the method of the same concern below.
+  readonly sessions: SessionStore = {
+    save: (session) => this.saveSession(session),
+    delete: (clientId) => this.deleteSession(clientId),
+  };
+
+  readonly messages: MessageStore = {
+    saveMessage: (messageId, message, clientIds, deliveries) => this.saveMessage(messageId, message, clientIds, deliveries),
+    deleteMessage: (messageId) => this.deleteMessage(messageId),
+    saveDelivery: (clientId, delivery) => this.saveDelivery(clientId, delivery),
+    deleteDelivery: (clientId, sequence, messageId) => this.deleteDelivery(clientId, sequence, messageId),
+    addIncomingQos2: (clientId, packetId) => this.addIncomingQos2(clientId, packetId),
+    deleteIncomingQos2: (clientId, packetId) => this.deleteIncomingQos2(clientId, packetId),
+  };
+
+  readonly retained: RetainedStore = {
+    save: (message) => this.saveRetained(message),
+    delete: (topic) => this.deleteRetained(topic),
+  };
+
+  readonly records: RecordStore = {
+    get: (kind, key) => this.getRecord(kind, key),
+    list: (kind) => this.listRecords(kind),
+    save: (kind, key, value) => this.saveRecord(kind, key, value),
+    delete: (kind, key) => this.deleteRecord(kind, key),
+  };
+
   constructor(private readonly options: LmdbStoreOptions) {
     this.file = join(options.path, DATA_FILE);
   }
@@ -133,11 +162,11 @@ export class LmdbStore implements Store {
     return loaded;
   }
 
-  getRecord<T>(kind: RecordKind, key: string): T | undefined {
+  private getRecord<T>(kind: RecordKind, key: string): T | undefined {
     return this.db().records.get([kind, key]) as T | undefined;
   }
 
-  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
+  private listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
     const records: Array<[string, T]> = [];
     // Keys sort by kind then key; [kind] alone sorts before every [kind, key].
     for (const { key, value } of this.db().records.getRange({ start: [kind] })) {
@@ -147,19 +176,19 @@ export class LmdbStore implements Store {
     return records;
   }
 
-  saveRecord(kind: RecordKind, key: string, value: unknown): void {
+  private saveRecord(kind: RecordKind, key: string, value: unknown): void {
     this.queue(this.db().records, [kind, key], structuredClone(value)); // written at the end of the turn, as it is now
   }
 
-  deleteRecord(kind: RecordKind, key: string): void {
+  private deleteRecord(kind: RecordKind, key: string): void {
     this.queue(this.db().records, [kind, key], REMOVE);
   }
 
-  saveSession(session: StoredSession): void {
+  private saveSession(session: StoredSession): void {
     this.queue(this.db().sessions, session.clientId, structuredClone(session));
   }
 
-  deleteSession(clientId: string): void {
+  private deleteSession(clientId: string): void {
     const databases = this.db();
     // One transaction, in order with the other writes of the turn (strictAsyncOrder), so a delivery
     // saved just before is removed and one saved just after is kept. Ended-delivery markers stay:
@@ -175,7 +204,7 @@ export class LmdbStore implements Store {
     );
   }
 
-  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
+  private saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
     this.db();
     this.touch();
     let segment = this.openSegment;
@@ -201,7 +230,7 @@ export class LmdbStore implements Store {
     for (const delivery of deliveries) this.advanceSequence(delivery.sequence);
   }
 
-  deleteMessage(messageId: number): void {
+  private deleteMessage(messageId: number): void {
     const databases = this.db();
     const records = this.deliveryRecords.get(messageId);
     if (records !== undefined) this.deliveryRecords.delete(messageId);
@@ -237,14 +266,14 @@ export class LmdbStore implements Store {
     for (const [sequence, clientId] of records) this.queue(deliveries, [clientId, sequence], REMOVE);
   }
 
-  saveDelivery(clientId: string, delivery: StoredDelivery): void {
+  private saveDelivery(clientId: string, delivery: StoredDelivery): void {
     this.queue(this.db().deliveries, [clientId, delivery.sequence], delivery);
     recordDelivery(this.deliveryRecords, delivery.messageId, clientId, delivery.sequence);
     this.advanceSequence(delivery.sequence);
   }
 
   // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
-  deleteDelivery(clientId: string, sequence: number, messageId: number): void {
+  private deleteDelivery(clientId: string, sequence: number, messageId: number): void {
     this.queue(this.db().deliveries, [clientId, sequence], messageId);
     recordDelivery(this.deliveryRecords, messageId, clientId, sequence);
   }
@@ -255,19 +284,19 @@ export class LmdbStore implements Store {
     this.queueHighWater();
   }
 
-  addIncomingQos2(clientId: string, packetId: number): void {
+  private addIncomingQos2(clientId: string, packetId: number): void {
     this.queue(this.db().incomingQos2, [clientId, packetId], true);
   }
 
-  deleteIncomingQos2(clientId: string, packetId: number): void {
+  private deleteIncomingQos2(clientId: string, packetId: number): void {
     this.queue(this.db().incomingQos2, [clientId, packetId], REMOVE);
   }
 
-  saveRetained(message: StoredMessage): void {
+  private saveRetained(message: StoredMessage): void {
     this.queue(this.db().retained, message.topic, message);
   }
 
-  deleteRetained(topic: string): void {
+  private deleteRetained(topic: string): void {
     this.queue(this.db().retained, topic, REMOVE);
   }
 
