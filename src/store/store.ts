@@ -78,6 +78,23 @@ export interface StoredState {
   lastSequence: number;
 }
 
+/**
+ * One session as a node taking it over reads it (loadSession): its record, the deliveries it is owed
+ * with their messages, and its inbound QoS 2 ids.
+ */
+export interface LoadedSession {
+  session: StoredSession;
+  /** In sequence order. */
+  deliveries: LoadedDelivery[];
+  /** Inbound QoS 2 packet ids awaiting PUBREL, ascending. */
+  incomingQos2: number[];
+}
+
+export interface LoadedDelivery {
+  delivery: StoredDelivery;
+  message: StoredMessage;
+}
+
 /** Kinds of configuration record (users, ACL rules, bans), kept apart from the session state. */
 export type RecordKind = 'user' | 'acl' | 'ban';
 
@@ -94,6 +111,11 @@ export interface SessionStore {
    * saved inside a message record that other sessions still need must be ended with deleteDelivery after.
    */
   delete(clientId: string): void;
+  /**
+   * Reads one session with what it is owed, seeing every write made before the call; undefined when
+   * no session record has that client id. For a takeover, not the hot path: it may read a lot.
+   */
+  loadSession(clientId: string): Promise<LoadedSession | undefined>;
 }
 
 /** The QoS 1/2 messages owed to sessions, their deliveries, and inbound QoS 2 packet ids. */

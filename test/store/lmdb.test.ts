@@ -144,6 +144,17 @@ test('lmdb store - batched mode never makes the caller wait, and still persists 
     await reopened.close();
   }));
 
+test('lmdb store - batched mode: loadSession sees the writes made before it, not yet committed', () =>
+  withDir(async (dir) => {
+    const store = new LmdbStore({ path: dir, durability: 'batched', batchIntervalMs: 50 });
+    await store.open();
+    store.sessions.save(session('c'));
+    store.messages.saveMessage(1, message('t/1'), ['c'], [delivery(1, 1)]);
+    store.messages.addIncomingQos2('c', 3);
+    assert.deepEqual(await store.sessions.loadSession('c'), { session: session('c'), deliveries: [{ delivery: delivery(1, 1), message: message('t/1') }], incomingQos2: [3] });
+    await store.close();
+  }));
+
 test('lmdb store - an orphan message is deleted at open, not just hidden', async () => {
   const harness = new StoreHarness(makeSync, true);
   await harness.start();

@@ -206,6 +206,63 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       assert.deepEqual(state.incomingQos2.get('after'), [9]);
     });
 
+    withStore('loadSession - an unknown client id loads undefined, even with records of its own', async (h) => {
+      assert.equal(await h.store.sessions.loadSession('nobody'), undefined);
+      h.store.messages.addIncomingQos2('nobody', 1);
+      h.store.messages.saveMessage(1, message('t/1'), ['nobody'], [delivery(1, 1)]);
+      assert.equal(await h.store.sessions.loadSession('nobody'), undefined);
+    });
+
+    withStore('loadSession - a session comes back with its owed deliveries in order, their messages and its inbound QoS 2 ids', async (h) => {
+      h.store.sessions.save(session('c', { username: 'u', disconnectedAt: 1_700_000_000_500 }));
+      h.store.sessions.save(session('other'));
+      saveOwed(h.store, 1, richMessage('t/1'), [owed('c', 1, 1), owed('other', 2, 1)]);
+      saveOwed(h.store, 2, message('t/2'), [owed('other', 3, 2), owed('c', 4, 2, { qos: 2 })]);
+      h.store.messages.saveMessage(3, message('t/3'), [], []);
+      h.store.messages.saveDelivery('c', delivery(5, 3, { packetId: 7, sent: true })); // saved apart
+      h.store.messages.saveDelivery('c', delivery(4, 2, { qos: 2, packetId: 8, sent: true, released: true })); // a later state
+      saveOwed(h.store, 4, message('t/4'), [owed('c', 6, 4)]);
+      h.store.messages.deleteMessage(4); // ended with its message
+      saveOwed(h.store, 5, message('t/5'), [owed('c', 7, 5), owed('other', 8, 5)]);
+      h.store.messages.deleteDelivery('c', 7, 5); // ended; the message stays for the other
+      h.store.messages.addIncomingQos2('c', 300);
+      h.store.messages.addIncomingQos2('c', 2);
+      h.store.messages.addIncomingQos2('other', 9);
+      const expected = {
+        session: session('c', { username: 'u', disconnectedAt: 1_700_000_000_500 }),
+        deliveries: [
+          { delivery: delivery(1, 1), message: richMessage('t/1') },
+          { delivery: delivery(4, 2, { qos: 2, packetId: 8, sent: true, released: true }), message: message('t/2') },
+          { delivery: delivery(5, 3, { packetId: 7, sent: true }), message: message('t/3') },
+        ],
+        incomingQos2: [2, 300],
+      };
+      assert.deepEqual(await h.store.sessions.loadSession('c'), expected, 'in the turn of the writes');
+      await h.reload();
+      const loaded = await h.store.sessions.loadSession('c');
+      assert.deepEqual(loaded, expected, 'after a reload');
+      assert.ok(Buffer.isBuffer(loaded?.deliveries[0]?.message.properties.correlationData), 'binary properties are Buffers');
+      assert.deepEqual((await h.store.sessions.loadSession('other'))?.deliveries.map(({ delivery: owedDelivery }) => owedDelivery.sequence), [2, 3, 8]);
+    });
+
+    withStore('loadSession - a deleted session loads undefined, and a new one under its client id only what is its own', async (h) => {
+      h.store.sessions.save(session('c'));
+      saveOwed(h.store, 1, message('t/1'), [owed('c', 1, 1), owed('d', 2, 1)]);
+      h.store.messages.saveDelivery('c', delivery(3, 1));
+      h.store.messages.addIncomingQos2('c', 5);
+      await h.store.flushed();
+      h.store.sessions.delete('c');
+      h.store.messages.deleteDelivery('c', 1, 1); // ended after the delete, as SessionPersistence does
+      assert.equal(await h.store.sessions.loadSession('c'), undefined);
+      await h.reload();
+      assert.equal(await h.store.sessions.loadSession('c'), undefined, 'after a reload');
+      h.store.sessions.save(session('c', { expiryInterval: 10 }));
+      const fresh = { session: session('c', { expiryInterval: 10 }), deliveries: [], incomingQos2: [] };
+      assert.deepEqual(await h.store.sessions.loadSession('c'), fresh);
+      await h.reload();
+      assert.deepEqual(await h.store.sessions.loadSession('c'), fresh, 'after a reload');
+    });
+
     withStore('deliveries come back per client in sequence order; updates overwrite, deletes remove', async (h) => {
       h.store.messages.saveMessage(1, message('t/1'), [], []);
       h.store.messages.saveMessage(2, message('t/2'), [], []);

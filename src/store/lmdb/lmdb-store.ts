@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { LoadedSession, MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { ClientKey, Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
@@ -21,6 +21,7 @@ import { ByteWriter } from './bytes.js';
 import { writeSegmentMessage } from './segment-codec.js';
 import { SEGMENT_BYTES, SEGMENT_SPAN, Segment, SegmentIndex } from './segments.js';
 import { checkFormat, loadState } from './load.js';
+import { loadSession } from './load-session.js';
 import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 
 export interface LmdbStoreOptions {
@@ -85,6 +86,7 @@ export class LmdbStore implements Store {
   readonly sessions: SessionStore = {
     save: (session) => this.saveSession(session),
     delete: (clientId) => this.deleteSession(clientId),
+    loadSession: (clientId) => this.loadSession(clientId),
   };
 
   readonly messages: MessageStore = {
@@ -202,6 +204,19 @@ export class LmdbStore implements Store {
         void databases.sessions.remove(clientId);
       }),
     );
+  }
+
+  private async loadSession(clientId: string): Promise<LoadedSession | undefined> {
+    await this.committed();
+    return loadSession(this.db(), this.segments, clientId);
+  }
+
+  /** Resolves once every write made so far is committed, so that a read sees it. */
+  private async committed(): Promise<void> {
+    await this.flushed(); // sync: the latest turn is on disk
+    // batched: the turn's writes reach lmdb-js when it ends, and its commit follows within batchIntervalMs.
+    if (this.turnEndScheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.root?.committed;
   }
 
   private saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {

@@ -2,7 +2,7 @@
 // with `durability: 'memory'`. One small class per concern; open() may be called again at any time
 // and returns a snapshot of what the maps hold.
 
-import type { MessageStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { LoadedDelivery, LoadedSession, MessageStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { MemoryRecords } from './memory-records.js';
 
 export class MemoryStore implements Store {
@@ -51,6 +51,12 @@ export class MemorySessions implements SessionStore {
   delete(clientId: string): void {
     this.sessions.delete(clientId);
     this.messages.deleteClient(clientId);
+  }
+
+  loadSession(clientId: string): Promise<LoadedSession | undefined> {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return Promise.resolve(undefined);
+    return Promise.resolve({ session: copySession(session), ...this.messages.ofClient(clientId) });
   }
 
   snapshot(): StoredSession[] {
@@ -120,11 +126,29 @@ export class MemoryMessages implements MessageStore {
     this.incomingQos2.delete(clientId);
   }
 
+  /** One client's deliveries with their messages, and its inbound QoS 2 ids. */
+  ofClient(clientId: string): Omit<LoadedSession, 'session'> {
+    const deliveries: LoadedDelivery[] = [];
+    for (const delivery of this.sorted(clientId)) {
+      const message = this.messages.get(delivery.messageId);
+      if (message !== undefined) deliveries.push({ delivery, message });
+    }
+    return { deliveries, incomingQos2: this.packetIds(clientId) };
+  }
+
+  private packetIds(clientId: string): number[] {
+    return [...(this.incomingQos2.get(clientId) ?? [])].sort((a, b) => a - b);
+  }
+
+  private sorted(clientId: string): StoredDelivery[] {
+    return [...(this.deliveries.get(clientId)?.values() ?? [])].map(copyDelivery).sort((a, b) => a.sequence - b.sequence);
+  }
+
   snapshot(): Pick<StoredState, 'deliveries' | 'messages' | 'incomingQos2' | 'lastMessageId' | 'lastSequence'> {
     const deliveries = new Map<string, StoredDelivery[]>();
     const referenced = new Map<number, StoredMessage>();
-    for (const [clientId, bySequence] of this.deliveries) {
-      const list = [...bySequence.values()].map(copyDelivery).sort((a, b) => a.sequence - b.sequence);
+    for (const clientId of this.deliveries.keys()) {
+      const list = this.sorted(clientId);
       if (list.length === 0) continue;
       deliveries.set(clientId, list);
       for (const delivery of list) {
@@ -134,7 +158,7 @@ export class MemoryMessages implements MessageStore {
     }
     const incomingQos2 = new Map<string, number[]>();
     for (const [clientId, packetIds] of this.incomingQos2) {
-      if (packetIds.size > 0) incomingQos2.set(clientId, [...packetIds].sort((a, b) => a - b));
+      if (packetIds.size > 0) incomingQos2.set(clientId, this.packetIds(clientId));
     }
     return { deliveries, messages: referenced, incomingQos2, lastMessageId: this.lastMessageId, lastSequence: this.lastSequence };
   }
