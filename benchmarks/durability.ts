@@ -203,7 +203,7 @@ async function retainedAtScale(count: number): Promise<void> {
   try {
     const writeStarted = Date.now();
     const store = new LmdbStore({ path: path.join(directory, 'data'), durability: 'batched', batchIntervalMs: 10 });
-    await store.open();
+    await store.open('starling@bench');
     // Topics site/<0..999>/device/<0..count/1000>/temp: a filter on one device id matches 1000 of them.
     const devices = Math.ceil(count / 1000);
     for (let index = 0; index < count; index++) {

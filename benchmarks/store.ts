@@ -17,7 +17,7 @@ function rate(count: number, ms: number): string {
 
 async function deliveries(dir: string): Promise<void> {
   const store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
-  await store.open();
+  await store.open('starling@bench');
   const payload = Buffer.alloc(64, 1);
   const started = performance.now();
   let commits = 0;
@@ -41,7 +41,7 @@ async function deliveries(dir: string): Promise<void> {
 
 async function retained(dir: string): Promise<void> {
   let store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
-  await store.open();
+  await store.open('starling@bench');
   const payload = Buffer.alloc(32, 7);
   let started = performance.now();
   for (let i = 0; i < RETAINED; i++) {
@@ -59,7 +59,7 @@ async function retained(dir: string): Promise<void> {
   store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
   const heapBefore = process.memoryUsage().heapUsed;
   started = performance.now();
-  const state = await store.open();
+  const state = await store.open('starling@bench');
   const openMs = performance.now() - started;
   const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
   if (state.retained.length !== RETAINED) throw new Error(`loaded ${state.retained.length} retained messages, expected ${RETAINED}`);

@@ -43,8 +43,9 @@ export interface StoredSession {
 
 /** One QoS 1/2 message owed to one session. */
 export interface StoredDelivery {
-  /** Order of the delivery within its session (monotonic across the broker). */
+  /** Order of the delivery within its session; unique per node (monotonic across the node's broker). */
   sequence: number;
+  /** The stored message, by an id of the node that stored it (saveMessage). */
   messageId: number;
   qos: 1 | 2;
   retain: boolean;
@@ -73,14 +74,17 @@ export interface StoredState {
   /** Inbound QoS 2 packet ids awaiting PUBREL, by client id. */
   incomingQos2: Map<string, number[]>;
   retained: StoredMessage[];
-  /** The highest message id and delivery sequence used, so new ones continue after them. */
+  /** The node the store was opened for: the ids below are its own. */
+  nodeName: string;
+  /** The highest message id and delivery sequence this node used, so its new ones continue after them. */
   lastMessageId: number;
   lastSequence: number;
 }
 
 /**
  * One session as a node taking it over reads it (loadSession): its record, the deliveries it is owed
- * with their messages, and its inbound QoS 2 ids.
+ * with their messages (so the reader need not resolve another node's message ids), and its inbound
+ * QoS 2 ids.
  */
 export interface LoadedSession {
   session: StoredSession;
@@ -166,8 +170,13 @@ export interface Store {
   readonly retained: RetainedStore;
   readonly records: RecordStore;
 
-  /** Opens (creating if needed) and reads the whole state. Throws StoreError on an unreadable store. */
-  open(): Promise<StoredState>;
+  /**
+   * Opens (creating if needed) for one node and reads the whole state. Message ids and delivery
+   * sequences are unique per (node, id): a store several nodes share keeps each node's apart and
+   * reports those of `nodeName`; an embedded one (LMDB, memory) holds one node's. Throws StoreError
+   * on an unreadable store.
+   */
+  open(nodeName: string): Promise<StoredState>;
   /** Resolves when every write made so far is durable; undefined when nothing is pending. */
   flushed(): Promise<void> | undefined;
   /** Bytes used on disk (approximate), for the total size cap. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { SEGMENT_SPAN } from '../../src/store/lmdb/segments.js';
-import { delivery, message, richMessage, StoreHarness } from './store-conformance.js';
+import { delivery, message, richMessage, StoreHarness, NODE } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 
@@ -192,7 +192,7 @@ test('lmdb store - opened for records only (starling ctl), a format 2 store is l
     assert.equal(reopened.openDB({ name: 'messages' }).getKeysCount(), 1);
     await reopened.close();
     harness.store = await makeSync(harness.dir);
-    await harness.store.open(); // the broker itself upgrades it
+    await harness.store.open(NODE); // the broker itself upgrades it
   } finally {
     await harness.stop();
   }
@@ -204,5 +204,5 @@ test('lmdb store - flushed() after close() does not wait forever', () =>
     await harness.store.close();
     assert.equal(harness.store.flushed(), undefined);
     harness.store = await makeSync(harness.dir);
-    await harness.store.open();
+    await harness.store.open(NODE);
   }));

@@ -11,6 +11,9 @@ import type { OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession,
 import { ByteWriter } from '../../src/store/lmdb/bytes.js';
 import { writeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
 
+/** The node the suite opens stores for. */
+export const NODE = 'starling@conformance';
+
 export class StoreHarness {
   store!: Store;
   dir = '';
@@ -22,16 +25,16 @@ export class StoreHarness {
   async start(): Promise<StoredState> {
     this.dir = await mkdtemp(join(tmpdir(), 'starling-store-'));
     this.store = await this.make(this.dir);
-    return this.store.open();
+    return this.store.open(NODE);
   }
 
   /** What a restarted broker would read. */
   async reload(): Promise<StoredState> {
-    if (!this.reopen) return this.store.open();
+    if (!this.reopen) return this.store.open(NODE);
     await this.store.flushed();
     await this.store.close();
     this.store = await this.make(this.dir);
-    return this.store.open();
+    return this.store.open(NODE);
   }
 
   async stop(): Promise<void> {
@@ -151,6 +154,7 @@ export function storeConformance(name: string, make: (dir: string) => Promise<St
       assert.deepEqual(initial.retained, []);
       assert.equal(initial.lastMessageId, 0);
       assert.equal(initial.lastSequence, 0);
+      assert.equal(initial.nodeName, NODE, 'the ids reported are those of the node opened for');
     });
 
     withStore('sessions are saved, overwritten and deleted', async (h) => {

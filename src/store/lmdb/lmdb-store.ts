@@ -114,8 +114,8 @@ export class LmdbStore implements Store {
     this.file = join(options.path, DATA_FILE);
   }
 
-  async open(): Promise<StoredState> {
-    const { state, segments, deliveryRecords } = await this.openWith(loadState);
+  async open(nodeName: string): Promise<StoredState> {
+    const { state, segments, deliveryRecords } = await this.openWith((databases) => loadState(databases, nodeName));
     this.lastMessageId = state.lastMessageId;
     this.lastSequence = state.lastSequence;
     this.segments = new SegmentIndex();

@@ -6,7 +6,7 @@ import { StoreError } from '../store.js';
 import type { StoredDelivery, StoredMessage, StoredState } from '../store.js';
 import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 import { reviveMessage, reviveSession } from './buffers.js';
-import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
+import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY, metaNumber } from './layout.js';
 import type { Databases } from './layout.js';
 import { moveMessagesIntoSegments } from './migrate.js';
 import { decodeSegment } from './segment-codec.js';
@@ -20,7 +20,7 @@ import { Segment } from './segments.js';
 export function checkFormat(databases: Databases, file: string, upgrade: boolean): void {
   const format = databases.meta.get(MetaKey.Format);
   if (format === FORMAT_VERSION) return;
-  if (format !== undefined && !READABLE_FORMATS.includes(format)) {
+  if (format !== undefined && (typeof format !== 'number' || !READABLE_FORMATS.includes(format))) {
     throw new StoreError(file, `${file} is in store format ${String(format)}, this Starling reads format ${FORMAT_VERSION}: ${REMEDY}`);
   }
   const holdsData =
@@ -45,14 +45,17 @@ export interface LoadedState {
 }
 
 /**
- * Reads everything. A delivery lives inside its message's record unless a delivery record with its
- * key overrides it: a later state, or an ended-delivery marker. A message marked in its segment's
- * dead bitmap has ended. Queues the removal of segments no delivery needs, the bitmaps of messages
- * newly found ended, and the removal of delivery records whose message is gone.
+ * Reads everything, for node `nodeName`. A delivery lives inside its message's record unless a
+ * delivery record with its key overrides it: a later state, or an ended-delivery marker. A message
+ * marked in its segment's dead bitmap has ended. Queues the removal of segments no delivery needs, the
+ * bitmaps of messages newly found ended, and the removal of delivery records whose message is gone.
+ * A data directory holds the ids of one node: opened under another name (a renamed node, a new host
+ * name) it hands them on, and records the new owner.
  */
-export function loadState(databases: Databases): LoadedState {
-  let lastSequence = databases.meta.get(MetaKey.LastSequence) ?? 0;
-  let lastMessageId = databases.meta.get(MetaKey.LastMessageId) ?? 0;
+export function loadState(databases: Databases, nodeName: string): LoadedState {
+  let lastSequence = metaNumber(databases, MetaKey.LastSequence) ?? 0;
+  let lastMessageId = metaNumber(databases, MetaKey.LastMessageId) ?? 0;
+  if (databases.meta.get(MetaKey.NodeName) !== nodeName) void databases.meta.put(MetaKey.NodeName, nodeName);
 
   const sessions = [];
   for (const { value } of databases.sessions.getRange()) sessions.push(reviveSession(value));
@@ -129,7 +132,7 @@ export function loadState(databases: Databases): LoadedState {
   const retained = [];
   for (const { value } of databases.retained.getRange()) retained.push(reviveMessage(value));
 
-  return { state: { sessions, deliveries, messages, incomingQos2, retained, lastMessageId, lastSequence }, segments, deliveryRecords };
+  return { state: { sessions, deliveries, messages, incomingQos2, retained, nodeName, lastMessageId, lastSequence }, segments, deliveryRecords };
 }
 
 /**

@@ -11,9 +11,11 @@ export class MemoryStore implements Store {
   readonly retained = new MemoryRetained();
   readonly records = new MemoryRecords();
 
-  open(): Promise<StoredState> {
+  // One node's: ids are not kept apart per node.
+  open(nodeName: string): Promise<StoredState> {
     const { deliveries, messages, incomingQos2, lastMessageId, lastSequence } = this.messages.snapshot();
     return Promise.resolve({
+      nodeName,
       sessions: this.sessions.snapshot(),
       deliveries,
       messages,
