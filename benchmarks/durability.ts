@@ -203,13 +203,13 @@ async function retainedAtScale(count: number): Promise<void> {
   try {
     const writeStarted = Date.now();
     const store = new LmdbStore({ path: path.join(directory, 'data'), durability: 'batched', batchIntervalMs: 10 });
-    await store.open();
+    await store.open('starling@bench');
     // Topics site/<0..999>/device/<0..count/1000>/temp: a filter on one device id matches 1000 of them.
     const devices = Math.ceil(count / 1000);
     for (let index = 0; index < count; index++) {
       const site = index % 1000;
       const device = Math.floor(index / 1000);
-      store.saveRetained({
+      store.retained.save({
         topic: `site/${site}/device/${device}/temp`, payload: Buffer.from(`${index}`), qos: 1, retain: true,
         properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined,
       });

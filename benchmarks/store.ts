@@ -17,7 +17,7 @@ function rate(count: number, ms: number): string {
 
 async function deliveries(dir: string): Promise<void> {
   const store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
-  await store.open();
+  await store.open('starling@bench');
   const payload = Buffer.alloc(64, 1);
   const started = performance.now();
   let commits = 0;
@@ -26,7 +26,7 @@ async function deliveries(dir: string): Promise<void> {
     for (let i = sequence; i < sequence + BATCH; i++) {
       const message: StoredMessage = { topic: `t/${i % 100}`, payload, qos: 1, retain: false, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined };
       const delivery: StoredDelivery = { sequence: i, messageId: i, qos: 1, retain: false, subscriptionIdentifiers: undefined, sharedGroup: undefined, packetId: 0, sent: false, released: false };
-      store.saveMessage(i, message, [`client-${i % 10}`], [delivery]);
+      store.messages.saveMessage(i, message, [`client-${i % 10}`], [delivery]);
     }
     await store.flushed();
     commits++;
@@ -41,12 +41,12 @@ async function deliveries(dir: string): Promise<void> {
 
 async function retained(dir: string): Promise<void> {
   let store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
-  await store.open();
+  await store.open('starling@bench');
   const payload = Buffer.alloc(32, 7);
   let started = performance.now();
   for (let i = 0; i < RETAINED; i++) {
     const topic = `sensors/${i % 1000}/${i}`;
-    store.saveRetained({ topic, payload, qos: 1, retain: true, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined });
+    store.retained.save({ topic, payload, qos: 1, retain: true, properties: {}, from: 'bench', receivedAt: Date.now(), expiresAt: undefined });
     if (i % 10_000 === 9_999) await store.flushed();
   }
   await store.flushed();
@@ -59,7 +59,7 @@ async function retained(dir: string): Promise<void> {
   store = new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 });
   const heapBefore = process.memoryUsage().heapUsed;
   started = performance.now();
-  const state = await store.open();
+  const state = await store.open('starling@bench');
   const openMs = performance.now() - started;
   const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
   if (state.retained.length !== RETAINED) throw new Error(`loaded ${state.retained.length} retained messages, expected ${RETAINED}`);

@@ -152,7 +152,7 @@ export class StarlingBroker {
       this.core.persistence = persistence;
       this.registry.persistence = persistence;
       this.barrier = () => persistence.barrier();
-      const state = await store.open();
+      const state = await store.open(this.config.nodeName);
       restoreState(state, this.core, this.registry, persistence);
       this.logger.info(
         { dataDir: this.config.dataDir, sessions: state.sessions.length, retained: state.retained.length, ms: Date.now() - started },

@@ -148,7 +148,7 @@ export async function addRule(context: AdminContext, input: NewRule): Promise<Ru
   const id = ids.length === 0 ? FIRST_ID : input.position === 'first' ? Math.min(...ids) - ID_STEP : Math.max(...ids) + ID_STEP;
   if (id < 1 || id >= 10 ** ID_DIGITS) throw new AdminError(409, 'no rule id left at that end of the list; delete and re-add rules to make room');
   const key = ruleKey(String(id));
-  context.records.saveRecord('acl', key, rule);
+  context.records.save('acl', key, rule);
   await recordsChanged(context, 'acl');
   context.effects?.aclChanged();
   return { id: key.slice(RULE_PREFIX.length), ...rule };
@@ -157,8 +157,8 @@ export async function addRule(context: AdminContext, input: NewRule): Promise<Ru
 /** `id` as `list` shows it (leading zeros optional) or with its `rule:` prefix. */
 export async function deleteRule(context: AdminContext, id: string): Promise<{ id: string }> {
   const key = ruleKey(id.replace(/^rule:/, ''));
-  if (context.records.getRecord('acl', key) === undefined) throw new AdminError(404, `no ACL rule ${id} in the store (see acl list)`);
-  context.records.deleteRecord('acl', key);
+  if (context.records.get('acl', key) === undefined) throw new AdminError(404, `no ACL rule ${id} in the store (see acl list)`);
+  context.records.delete('acl', key);
   await recordsChanged(context, 'acl');
   context.effects?.aclChanged();
   return { id: key.slice(RULE_PREFIX.length) };
@@ -202,7 +202,7 @@ export async function addBan(context: AdminContext, input: NewBan): Promise<Ban>
   const ban: Ban = { kind: input.kind, value: input.value, createdAt: now, by: context.actor };
   if (input.duration !== undefined) ban.until = now + input.duration * 1000;
   if (input.reason !== undefined) ban.reason = input.reason;
-  context.records.saveRecord('ban', banKey(ban.kind, ban.value), ban);
+  context.records.save('ban', banKey(ban.kind, ban.value), ban);
   await recordsChanged(context, 'ban');
   context.effects?.banAdded(ban);
   return ban;
@@ -211,8 +211,8 @@ export async function addBan(context: AdminContext, input: NewBan): Promise<Ban>
 export async function deleteBan(context: AdminContext, kind: string, value: string): Promise<{ kind: string; value: string }> {
   if (!BAN_KINDS.includes(kind as BanKind)) throw new AdminError(400, `KIND must be one of ${BAN_KINDS.join(', ')}, got "${kind}"`);
   const key = banKey(kind as BanKind, value);
-  if (context.records.getRecord('ban', key) === undefined) throw new AdminError(404, `no ban on ${kind} ${value} in the store (see banned list)`);
-  context.records.deleteRecord('ban', key);
+  if (context.records.get('ban', key) === undefined) throw new AdminError(404, `no ban on ${kind} ${value} in the store (see banned list)`);
+  context.records.delete('ban', key);
   await recordsChanged(context, 'ban');
   context.effects?.banRemoved();
   return { kind, value };

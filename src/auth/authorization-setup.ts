@@ -25,7 +25,7 @@ import { FlappingDetector } from './flapping.js';
 import { Lockout } from './lockout.js';
 import { PendingConnections } from './pending-connections.js';
 import { ConnectionRateLimiter, PublishLimiter } from './rate-limits.js';
-import { listEntries, MemoryRecords, readGeneration, recordsOf, type RecordStore } from './records.js';
+import { listEntries, MemoryRecords, readGeneration, type RecordStore } from './records.js';
 
 /** How often store generations are read and old entries pruned. */
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -77,7 +77,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   const flappingConfig: FlappingConfig = { ...defaults.flapping, ...config.flapping };
   const maxPending = config.maxPendingConnectionsPerAddress ?? defaults.maxPendingConnectionsPerAddress;
   const logger = broker.logger;
-  const records = recordsOf(broker.store) ?? new MemoryRecords();
+  const records = broker.store?.records ?? new MemoryRecords();
   const removers: Array<() => void> = [];
   const stats: AbuseStats = { bannedRefused: 0, connectionRateRefused: 0, pendingEvicted: 0, flappingBans: 0, publishRateLimited: 0, aclDenied: 0 };
 
@@ -198,11 +198,11 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     const found = bans.find(subject, now) ?? (byAddress ? storeAddressBans.findAddress(subject.address, now) : undefined);
     if (found !== undefined) return found;
     if (request.clientId !== '') {
-      const ban = records.getRecord<Ban>('ban', banKey('clientid', request.clientId));
+      const ban = records.get<Ban>('ban', banKey('clientid', request.clientId));
       if (ban !== undefined && isActive(ban, now)) return ban;
     }
     if (request.username !== undefined) {
-      const ban = records.getRecord<Ban>('ban', banKey('username', request.username));
+      const ban = records.get<Ban>('ban', banKey('username', request.username));
       if (ban !== undefined && isActive(ban, now)) return ban;
     }
     return undefined;

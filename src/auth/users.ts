@@ -3,6 +3,9 @@
 // process on the same data directory apply to the next connection without a restart.
 
 import type { Store } from '../store/store.js';
+
+/** The user records and the commit that makes a change durable. */
+export type UserStore = Pick<Store, 'records' | 'flushed'>;
 import { DEFAULT_PASSWORD_HASH, hashPassword, verifyPassword, type PasswordHashAlgorithm } from './password-hash.js';
 import { scramCredentials, type ScramCredentials } from './scram-credentials.js';
 
@@ -62,17 +65,17 @@ export function checkUsername(username: string): void {
 
 export class UserDatabase {
   constructor(
-    private readonly store: Store,
+    private readonly store: UserStore,
     /** For new and changed passwords; existing hashes of either kind keep verifying. */
     private readonly passwordHash: PasswordHashAlgorithm = DEFAULT_PASSWORD_HASH,
   ) {}
 
   get(username: string): UserRecord | undefined {
-    return this.store.getRecord<UserRecord>('user', username);
+    return this.store.records.get<UserRecord>('user', username);
   }
 
   list(): UserSummary[] {
-    return this.store.listRecords<UserRecord>('user').map(([, user]) => summary(user));
+    return this.store.records.list<UserRecord>('user').map(([, user]) => summary(user));
   }
 
   async add(username: string, password: string, options: UserOptions = {}): Promise<void> {
@@ -81,14 +84,14 @@ export class UserDatabase {
     checkPassword(password, options.force);
     const record: UserRecord = { username, ...(await credentials(password, options.hash ?? this.passwordHash)), superuser: options.superuser ?? false };
     if (options.clientId !== undefined) record.clientId = options.clientId;
-    this.store.saveRecord('user', username, record);
+    this.store.records.save('user', username, record);
     await this.store.flushed();
   }
 
   async setPassword(username: string, password: string, options: Pick<UserOptions, 'force' | 'hash'> = {}): Promise<void> {
     const existing = this.require(username);
     checkPassword(password, options.force);
-    this.store.saveRecord('user', username, { ...existing, ...(await credentials(password, options.hash ?? this.passwordHash)) });
+    this.store.records.save('user', username, { ...existing, ...(await credentials(password, options.hash ?? this.passwordHash)) });
     await this.store.flushed();
   }
 
@@ -98,13 +101,13 @@ export class UserDatabase {
     if (changes.superuser !== undefined) record.superuser = changes.superuser;
     if (changes.clientId === null) delete record.clientId;
     else if (changes.clientId !== undefined) record.clientId = changes.clientId;
-    this.store.saveRecord('user', username, record);
+    this.store.records.save('user', username, record);
     await this.store.flushed();
   }
 
   async delete(username: string): Promise<void> {
     this.require(username);
-    this.store.deleteRecord('user', username);
+    this.store.records.delete('user', username);
     await this.store.flushed();
   }
 

@@ -13,7 +13,6 @@ import { AdminUnreachable, sendAdminRequest } from '../admin/client.js';
 import type { AdminRequest, AdminResponse } from '../admin/routes.js';
 import { handleAdminRequest } from '../admin/routes.js';
 import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
-import type { RecordStore } from '../auth/records.js';
 import { UserDatabase } from '../auth/users.js';
 import { readConfigFile } from '../config/load.js';
 import type { LmdbStore } from '../store/lmdb/lmdb-store.js';
@@ -49,7 +48,7 @@ export async function runCtlCommand(command: CtlCommand, flags: Flags, env: Node
     }
   }
   if (target.dataDir instanceof CtlError) throw target.dataDir;
-  return withStore(target.dataDir, (store) => handleAdminRequest({ users: new UserDatabase(store), records: store, actor: 'ctl' }, command.request));
+  return withStore(target.dataDir, (store) => handleAdminRequest({ users: new UserDatabase(store), records: store.records, actor: 'ctl' }, command.request));
 }
 
 function findTarget(flags: Flags, env: NodeJS.ProcessEnv): Target {
@@ -80,7 +79,7 @@ function findTarget(flags: Flags, env: NodeJS.ProcessEnv): Target {
   return target;
 }
 
-async function withStore<T>(dataDir: string, body: (store: LmdbStore & RecordStore) => Promise<T>): Promise<T> {
+async function withStore<T>(dataDir: string, body: (store: LmdbStore) => Promise<T>): Promise<T> {
   if (!existsSync(dataDir)) {
     throw new CtlError(`data directory ${dataDir} does not exist (start the broker once, or pass --data-dir / --config)`);
   }

@@ -14,8 +14,6 @@ export class Delivery {
   sequence = 0;
   /** Store id of the message; 0 while not persisted. */
   messageId = 0;
-  /** The store holds a record of this delivery apart from its message's record (its key must go with the message). */
-  recorded = false;
 
   constructor(
     readonly message: Message,

@@ -5,11 +5,12 @@
 // state that makes a resend after a crash safe. Writes of one event-loop turn share one commit.
 //
 // A message is stored once for all the sessions one publish reaches, together with the deliveries
-// it makes (one record, however many sessions), with an in-memory reference count and the keys of
-// the delivery records written apart (rebuilt at start; the store deletes orphans at open).
+// it makes (one record, however many sessions), with an in-memory reference count (rebuilt at start;
+// the store deletes orphans at open). How the store lays out deliveries is its own business: the
+// last delivery to end deletes the message, and the store removes every delivery record of it.
 
 import type { Message } from '../core/message.js';
-import type { DeliveryKey, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
+import type { MessageStore, Store, StoredDelivery, StoredMessage, StoredSession } from '../store/store.js';
 import { ReferenceCounts } from './reference-counts.js';
 import { StoreSizeCap } from './store-size-cap.js';
 import type { Delivery } from './delivery.js';
@@ -42,8 +43,6 @@ export class Barrier {
 export class SessionPersistence {
   /** Per stored message id, how many deliveries still need it. */
   private readonly counts = new ReferenceCounts();
-  /** Per stored message id, the keys of its deliveries the store keeps apart from its record. */
-  private readonly records = new Map<number, DeliveryKey[]>();
   private lastMessageId = 0;
   private lastSequence = 0;
   private dirty = false;
@@ -66,6 +65,8 @@ export class SessionPersistence {
   };
 
   private readonly sizeCap: StoreSizeCap;
+  /** The store's MessageStore, on the hot path of every persistent delivery. */
+  private readonly messages: MessageStore;
 
   constructor(
     readonly store: Store,
@@ -75,6 +76,7 @@ export class SessionPersistence {
     private readonly onWriteFailed?: (error: unknown) => void,
   ) {
     this.sizeCap = new StoreSizeCap(store, maxStoreBytes, onFull);
+    this.messages = store.messages;
   }
 
   /** True while the store is over its size cap: new deliveries to persistent sessions are dropped. */
@@ -83,18 +85,10 @@ export class SessionPersistence {
   }
 
   /** Continues id sequences after what the store holds, and counts references of loaded deliveries. */
-  restore(
-    lastMessageId: number,
-    lastSequence: number,
-    deliveries: Iterable<StoredDelivery>,
-    deliveryRecords: ReadonlyMap<number, DeliveryKey[]>,
-  ): void {
+  restore(lastMessageId: number, lastSequence: number, deliveries: Iterable<StoredDelivery>): void {
     this.lastMessageId = lastMessageId;
     this.lastSequence = lastSequence;
     for (const delivery of deliveries) this.counts.set(delivery.messageId, this.counts.get(delivery.messageId) + 1);
-    for (const [messageId, keys] of deliveryRecords) {
-      if (this.counts.get(messageId) > 0) this.records.set(messageId, [...keys]);
-    }
   }
 
   /** The barrier outgoing packets must wait for, or undefined when everything written is durable. */
@@ -113,12 +107,12 @@ export class SessionPersistence {
 
   saveSession(session: Session): void {
     this.write();
-    this.store.saveSession(sessionRecord(session));
+    this.store.sessions.save(sessionRecord(session));
   }
 
   deleteSession(session: Session, deliveries: Iterable<Delivery>): void {
     this.write();
-    this.store.deleteSession(session.clientId);
+    this.store.sessions.delete(session.clientId);
     // After the session's own records are gone: those inside message records others need are ended.
     for (const delivery of deliveries) this.end(session.clientId, delivery);
   }
@@ -128,7 +122,6 @@ export class SessionPersistence {
     this.dirty = true;
     if (delivery.sequence === 0) {
       delivery.sequence = ++this.lastSequence;
-      delivery.recorded = false;
       delivery.messageId = this.reference(delivery.message);
       this.sizeCap.add(DELIVERY_BYTES);
       if (delivery.messageId === this.pendingId) {
@@ -138,11 +131,7 @@ export class SessionPersistence {
       }
     }
     this.writePending();
-    if (!delivery.recorded) {
-      delivery.recorded = true;
-      this.recordKey(delivery.messageId, session.clientId, delivery.sequence);
-    }
-    this.store.saveDelivery(session.clientId, deliveryRecord(delivery));
+    this.messages.saveDelivery(session.clientId, deliveryRecord(delivery));
   }
 
   deleteDelivery(session: Session, delivery: Delivery): void {
@@ -156,28 +145,28 @@ export class SessionPersistence {
     if (deliveries.length === 0) return;
     this.write();
     for (const stored of deliveries) {
-      this.end(clientId, { sequence: stored.sequence, messageId: stored.messageId, recorded: false });
+      this.end(clientId, stored);
     }
   }
 
   addIncomingQos2(session: Session, packetId: number): void {
     this.write();
-    this.store.addIncomingQos2(session.clientId, packetId);
+    this.messages.addIncomingQos2(session.clientId, packetId);
   }
 
   deleteIncomingQos2(session: Session, packetId: number): void {
     this.write();
-    this.store.deleteIncomingQos2(session.clientId, packetId);
+    this.messages.deleteIncomingQos2(session.clientId, packetId);
   }
 
   saveRetained(message: Message): void {
     this.write();
-    this.store.saveRetained(storedMessage(message));
+    this.store.retained.save(storedMessage(message));
   }
 
   deleteRetained(topic: string): void {
     this.write();
-    this.store.deleteRetained(topic);
+    this.store.retained.delete(topic);
   }
 
   /** Every store call goes through here first, so the store sees writes in the order they were made. */
@@ -193,7 +182,7 @@ export class SessionPersistence {
     this.writtenMessage = message;
     this.writtenId = this.pendingId;
     this.counts.set(this.pendingId, this.pendingDeliveries.length);
-    this.store.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
+    this.messages.saveMessage(this.pendingId, message, this.pendingClientIds, this.pendingDeliveries);
     this.pendingId = 0;
     // The store reads them during the call only: the arrays serve the next message.
     this.pendingClientIds.length = 0;
@@ -225,34 +214,19 @@ export class SessionPersistence {
     return this.pendingId;
   }
 
-  private recordKey(messageId: number, clientId: string, sequence: number): void {
-    let keys = this.records.get(messageId);
-    if (keys === undefined) {
-      keys = [];
-      this.records.set(messageId, keys);
-    }
-    keys.push([clientId, sequence]);
-  }
-
-  /** Ends a stored delivery; the last one to end takes its message, and every record of it, along. */
-  private end(clientId: string, delivery: Pick<Delivery, 'sequence' | 'messageId' | 'recorded'>): void {
+  /** Ends a stored delivery; the last one to end takes its message, and every delivery of it, along. */
+  private end(clientId: string, delivery: Pick<StoredDelivery, 'sequence' | 'messageId'>): void {
     if (delivery.sequence === 0) return;
     const messageId = delivery.messageId;
     const count = this.counts.get(messageId);
     if (count === 0) return;
-    if (!delivery.recorded) {
-      delivery.recorded = true;
-      this.recordKey(messageId, clientId, delivery.sequence);
-    }
     if (count > 1) {
       this.counts.set(messageId, count - 1);
-      this.store.deleteDelivery(clientId, delivery.sequence, messageId);
+      this.messages.deleteDelivery(clientId, delivery.sequence, messageId);
       return;
     }
     this.counts.set(messageId, 0);
-    const keys = this.records.get(messageId) ?? [];
-    this.records.delete(messageId);
-    this.store.deleteMessage(messageId, keys);
+    this.messages.deleteMessage(messageId);
   }
 }
 

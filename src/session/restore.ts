@@ -27,7 +27,7 @@ export function restoreState(
   const messages = new Map<number, Message>();
   for (const [id, stored] of state.messages) messages.set(id, toMessage(stored, origin));
   const allDeliveries = [...state.deliveries.values()].flat();
-  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries, state.deliveryRecords);
+  persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
 
   const limits = { maxQueuedMessages: broker.config.maxQueuedMessages, maxInflight: broker.config.maxInflight };
   for (const record of state.sessions) {

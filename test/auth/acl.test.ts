@@ -226,7 +226,7 @@ describe('acl - reloading', () => {
 
       // Rules in the store (what `starling ctl acl add` writes), seen through the generation record
       const records = broker.broker.authorization!.records;
-      records.saveRecord('acl', 'rule:0001', { permission: 'allow', action: 'all', topic: 'stored/#' });
+      records.save('acl', 'rule:0001', { permission: 'allow', action: 'all', topic: 'stored/#' });
       bumpGeneration(records, 'acl');
       const before = broker.broker.authorization!.generation;
       await waitFor(() => broker.broker.authorization!.generation > before, 'the store rules', 3000);

@@ -31,7 +31,7 @@ test('bans - banned client id, username and address are refused at CONNECT (v5 0
     await pool.connect({ protocolVersion: 5, clientId: 'fine' });
     // A username ban written to the store (what `starling ctl banned add` does) applies at the next CONNECT
     const records = server.broker.authorization!.records;
-    records.saveRecord('ban', banKey('username', 'mallory'), { kind: 'username', value: 'mallory', createdAt: Date.now() });
+    records.save('ban', banKey('username', 'mallory'), { kind: 'username', value: 'mallory', createdAt: Date.now() });
     bumpGeneration(records, 'ban');
     assert.equal((await pool.attempt({ protocolVersion: 5, clientId: 'm1', username: 'mallory' })).error?.code, 0x8a);
     assert.ok(server.broker.authorization!.stats.bannedRefused >= 3);

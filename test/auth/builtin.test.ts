@@ -90,7 +90,7 @@ test('builtin - the stored record holds an argon2id hash (scrypt on request) wit
   assert.match(first.passwordHash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
   assert.notEqual(first.passwordHash, second.passwordHash);
   assert.notEqual(first.scram?.sha256.salt, second.scram?.sha256.salt);
-  assert.ok(!JSON.stringify(store.listRecords('user')).includes('same password'));
+  assert.ok(!JSON.stringify(store.records.list('user')).includes('same password'));
   assert.ok(await users.verify('u1', 'same password'));
   assert.equal(await users.verify('u1', 'same passworD'), undefined);
   const scryptUsers = new UserDatabase(store, 'scrypt');

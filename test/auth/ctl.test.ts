@@ -18,7 +18,7 @@ async function storedHashKinds(dataDir: string): Promise<Record<string, string>>
   const store = new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
   await store.openRecords();
   try {
-    return Object.fromEntries(store.listRecords<{ passwordHash: string }>('user').map(([name, user]) => [name, user.passwordHash.startsWith('$argon2id$') ? 'argon2id' : user.passwordHash.split('$')[0]!]));
+    return Object.fromEntries(store.records.list<{ passwordHash: string }>('user').map(([name, user]) => [name, user.passwordHash.startsWith('$argon2id$') ? 'argon2id' : user.passwordHash.split('$')[0]!]));
   } finally {
     await store.close();
   }

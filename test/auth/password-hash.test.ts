@@ -46,8 +46,8 @@ test('password hash - built-in users: scrypt users made before a switch to argon
   try {
     await after.broker.users.add('new', 'new password');
     const store = after.broker.store!;
-    assert.match(store.getRecord<{ passwordHash: string }>('user', 'old')!.passwordHash, SCRYPT);
-    assert.match(store.getRecord<{ passwordHash: string }>('user', 'new')!.passwordHash, ARGON2ID);
+    assert.match(store.records.get<{ passwordHash: string }>('user', 'old')!.passwordHash, SCRYPT);
+    assert.match(store.records.get<{ passwordHash: string }>('user', 'new')!.passwordHash, ARGON2ID);
     for (const protocolVersion of [4, 5] as const) {
       const refused = protocolVersion === 5 ? 0x86 : 4;
       assert.equal((await connackCode(after.url, { protocolVersion, clientId: 'o', username: 'old', password: 'old password' })).code, 0);
@@ -57,7 +57,7 @@ test('password hash - built-in users: scrypt users made before a switch to argon
     }
     // A changed password follows the broker's current setting.
     await after.broker.users.setPassword('old', 'changed password');
-    assert.match(store.getRecord<{ passwordHash: string }>('user', 'old')!.passwordHash, ARGON2ID);
+    assert.match(store.records.get<{ passwordHash: string }>('user', 'old')!.passwordHash, ARGON2ID);
     assert.equal((await connackCode(after.url, { protocolVersion: 5, clientId: 'o', username: 'old', password: 'changed password' })).code, 0);
   } finally {
     await after.close();

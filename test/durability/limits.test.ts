@@ -18,6 +18,7 @@ import { runStarling, temporaryDataDir } from '../helpers/broker-process.js';
 import { CountingSubscriber, NumberedPublisher } from '../helpers/qos-clients.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
 import { waitFor } from '../helpers/wait.js';
+import { NODE } from '../store/store-conformance.js';
 
 async function publishAll(port: number, count: number): Promise<NumberedPublisher> {
   const publisher = new NumberedPublisher({ clientId: 'limits-publisher', sessionExpiry: 0, window: 8 });
@@ -112,10 +113,10 @@ test('limits - past maxStoreBytes new QoS 1/2 messages for persistent sessions a
 /** Rewrites a stored session's disconnection time, as if the broker had been down since then. */
 async function backdateDisconnection(dataDir: string, clientId: string, disconnectedAt: number): Promise<void> {
   const store = new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
-  const state = await store.open();
+  const state = await store.open(NODE);
   const session = state.sessions.find((stored) => stored.clientId === clientId);
   assert.ok(session !== undefined && session.disconnectedAt !== undefined, 'the session was stored with its disconnection time');
-  store.saveSession({ ...session, disconnectedAt });
+  store.sessions.save({ ...session, disconnectedAt });
   await store.close();
 }
 
@@ -145,7 +146,7 @@ test('limits - a session expires on its original schedule across a restart, not 
     // And the expired sessions are gone from the store, not only from memory.
     await broker.broker.close();
     const store = new LmdbStore({ path: broker.dataDir, durability: 'sync', batchIntervalMs: 10 });
-    const state = await store.open();
+    const state = await store.open(NODE);
     await store.close();
     assert.deepEqual(state.sessions.map((session) => session.clientId).sort(), []);
   } finally {

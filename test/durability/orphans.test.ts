@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
-import { delivery, message, session } from '../store/store-conformance.js';
+import { delivery, message, session, NODE } from '../store/store-conformance.js';
 import { startBroker } from '../helpers/broker.js';
 
 test('restart - deliveries owed to a client without a session are ended at start, those of live sessions kept', async () => {
@@ -15,10 +15,10 @@ test('restart - deliveries owed to a client without a session are ended at start
   const store = (): LmdbStore => new LmdbStore({ path: dataDir, durability: 'sync', batchIntervalMs: 10 });
   try {
     const before = store();
-    await before.open();
-    before.saveSession(session('alive'));
-    before.saveMessage(1, message('a/1'), ['ghost'], [delivery(1, 1)]);
-    before.saveMessage(2, message('a/2'), ['alive', 'ghost'], [delivery(2, 2), delivery(3, 2)]);
+    await before.open(NODE);
+    before.sessions.save(session('alive'));
+    before.messages.saveMessage(1, message('a/1'), ['ghost'], [delivery(1, 1)]);
+    before.messages.saveMessage(2, message('a/2'), ['alive', 'ghost'], [delivery(2, 2), delivery(3, 2)]);
     await before.flushed();
     await before.close();
 
@@ -26,7 +26,7 @@ test('restart - deliveries owed to a client without a session are ended at start
     await started.broker.close();
 
     const after = store();
-    const state = await after.open();
+    const state = await after.open(NODE);
     await after.close();
     assert.deepEqual([...state.messages.keys()], [2], 'message 1 was owed to nobody with a session');
     assert.deepEqual([...state.deliveries.keys()], ['alive']);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
 import { SEGMENT_SPAN } from '../../src/store/lmdb/segments.js';
-import { delivery, message, richMessage, StoreHarness } from './store-conformance.js';
+import { delivery, message, richMessage, StoreHarness, NODE } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));
 
@@ -35,7 +35,7 @@ async function countRecords(dir: string, name: string): Promise<number> {
 
 /** Saves messages `ids` in one turn, each owed to client c inside its record (sequence = id). */
 function saveOwedToC(harness: StoreHarness, ids: number[]): void {
-  for (const id of ids) harness.store.saveMessage(id, message(`t/${id}`), ['c'], [delivery(id, id)]);
+  for (const id of ids) harness.store.messages.saveMessage(id, message(`t/${id}`), ['c'], [delivery(id, id)]);
 }
 
 test('lmdb segments - the messages of one turn are one record', () =>
@@ -51,9 +51,9 @@ test('lmdb segments - the messages of one turn are one record', () =>
 test('lmdb segments - a message ended beside owed ones stays ended after one restart and the next', () =>
   withHarness(async (harness) => {
     saveOwedToC(harness, [1, 2, 3]);
-    harness.store.saveDelivery('c', delivery(2, 2, { packetId: 7, sent: true })); // a later state, kept apart
+    harness.store.messages.saveDelivery('c', delivery(2, 2, { packetId: 7, sent: true })); // a later state, kept apart
     await harness.reload();
-    harness.store.deleteMessage(2, [['c', 2]]);
+    harness.store.messages.deleteMessage(2);
     let state = await harness.reload();
     assert.deepEqual([...state.messages.keys()], [1, 3]);
     assert.deepEqual(state.deliveries.get('c')?.map((owed) => owed.sequence), [1, 3]);
@@ -66,7 +66,7 @@ test('lmdb segments - a message ended beside owed ones stays ended after one res
 test('lmdb segments - a message ended in the turn it was saved is not brought back', () =>
   withHarness(async (harness) => {
     saveOwedToC(harness, [1, 2]);
-    harness.store.deleteMessage(1, []);
+    harness.store.messages.deleteMessage(1);
     const state = await harness.reload();
     assert.deepEqual([...state.messages.keys()], [2]);
     assert.deepEqual(state.deliveries.get('c')?.map((owed) => owed.sequence), [2]);
@@ -76,10 +76,10 @@ test('lmdb segments - a segment whose messages have all ended is removed with it
   withHarness(async (harness) => {
     saveOwedToC(harness, [1, 2, 3]);
     await harness.reload();
-    harness.store.deleteMessage(1, []);
+    harness.store.messages.deleteMessage(1);
     await harness.reload(); // the bitmap is written
-    harness.store.deleteMessage(2, []);
-    harness.store.deleteMessage(3, []);
+    harness.store.messages.deleteMessage(2);
+    harness.store.messages.deleteMessage(3);
     const state = await harness.reload();
     assert.equal(state.messages.size, 0);
     await harness.store.close();
@@ -87,13 +87,33 @@ test('lmdb segments - a segment whose messages have all ended is removed with it
     assert.equal(await countRecords(harness.dir, 'dead-messages'), 0);
   }));
 
+for (const othersInSegment of [true, false]) {
+  test(`lmdb segments - deleteMessage removes its delivery records itself, read at open or written since (${othersInSegment ? 'segment kept' : 'segment removed'})`, () =>
+    withHarness(async (harness) => {
+      harness.store.messages.saveMessage(1, message('t/1'), ['a', 'b'], [delivery(1, 1), delivery(2, 1)]);
+      if (othersInSegment) harness.store.messages.saveMessage(2, message('t/2'), ['a'], [delivery(3, 2)]);
+      harness.store.messages.saveDelivery('a', delivery(1, 1, { packetId: 5, sent: true }));
+      harness.store.messages.deleteDelivery('b', 2, 1);
+      await harness.reload();
+      harness.store.messages.saveDelivery('c', delivery(4, 1));
+      harness.store.messages.deleteMessage(1);
+      await harness.store.flushed();
+      await harness.store.close();
+      // Counted before any open could collect them: the store removed them at deleteMessage.
+      assert.equal(await countRecords(harness.dir, 'deliveries'), 0);
+      assert.equal(await countRecords(harness.dir, 'segments'), othersInSegment ? 1 : 0);
+      const state = await harness.reload();
+      assert.deepEqual([...state.messages.keys()], othersInSegment ? [2] : []);
+    }));
+}
+
 test('lmdb segments - a message no delivery needs is found ended at open, and its segment kept for the others', () =>
   withHarness(async (harness) => {
-    harness.store.saveMessage(1, message('t/1'), [], []); // owed to nobody
+    harness.store.messages.saveMessage(1, message('t/1'), [], []); // owed to nobody
     saveOwedToC(harness, [2]);
     let state = await harness.reload();
     assert.deepEqual([...state.messages.keys()], [2]);
-    harness.store.saveDelivery('d', delivery(9, 1)); // refers to the ended message
+    harness.store.messages.saveDelivery('d', delivery(9, 1)); // refers to the ended message
     state = await harness.reload();
     assert.equal(state.deliveries.has('d'), false, 'message 1 stays ended');
   }));
@@ -133,7 +153,7 @@ test('lmdb segments - a segment with bytes that do not decode makes open() fail 
 test('lmdb segments - messages with binary properties in many segments read back intact (no views of a reused read buffer)', () =>
   withHarness(async (harness) => {
     for (let turn = 1; turn <= 20; turn++) {
-      harness.store.saveMessage(turn, richMessage(`t/${turn}`), ['c'], [delivery(turn, turn)]);
+      harness.store.messages.saveMessage(turn, richMessage(`t/${turn}`), ['c'], [delivery(turn, turn)]);
       await harness.store.flushed(); // one segment each
     }
     const state = await harness.reload();
@@ -143,9 +163,9 @@ test('lmdb segments - messages with binary properties in many segments read back
 test('lmdb store - a key longer than LMDB allows is refused at the call, and the store goes on', () =>
   withHarness(async (harness) => {
     const topic = `t/${'x'.repeat(2000)}`; // a valid MQTT topic, above lmdb-js's 1978-byte key limit
-    assert.throws(() => harness.store.saveRetained(message(topic, { retain: true })), /longer than the store allows/);
-    assert.throws(() => harness.store.addIncomingQos2('é'.repeat(1000), 1), /longer than the store allows/);
-    harness.store.addIncomingQos2('c', 1);
+    assert.throws(() => harness.store.retained.save(message(topic, { retain: true })), /longer than the store allows/);
+    assert.throws(() => harness.store.messages.addIncomingQos2('é'.repeat(1000), 1), /longer than the store allows/);
+    harness.store.messages.addIncomingQos2('c', 1);
     await harness.store.flushed();
     const state = await harness.reload();
     assert.deepEqual(state.incomingQos2.get('c'), [1]);
@@ -162,17 +182,17 @@ test('lmdb store - opened for records only (starling ctl), a format 2 store is l
     await root.openDB({ name: 'meta' }).put('format', 2);
     await root.openDB({ name: 'messages', sharedStructuresKey: Symbol.for('structures') }).put(1, message('t/1'));
     await root.close();
-    const records = new LmdbStore({ path: harness.dir, durability: 'sync', batchIntervalMs: 10 });
-    await records.openRecords();
-    records.saveRecord('user', 'u', { name: 'u' });
-    await records.flushed();
-    await records.close();
+    const ctl = new LmdbStore({ path: harness.dir, durability: 'sync', batchIntervalMs: 10 });
+    await ctl.openRecords();
+    ctl.records.save('user', 'u', { name: 'u' });
+    await ctl.flushed();
+    await ctl.close();
     const reopened = open({ path: file });
     assert.equal(reopened.openDB({ name: 'meta' }).get('format'), 2, 'a running older broker keeps its layout');
     assert.equal(reopened.openDB({ name: 'messages' }).getKeysCount(), 1);
     await reopened.close();
     harness.store = await makeSync(harness.dir);
-    await harness.store.open(); // the broker itself upgrades it
+    await harness.store.open(NODE); // the broker itself upgrades it
   } finally {
     await harness.stop();
   }
@@ -180,9 +200,9 @@ test('lmdb store - opened for records only (starling ctl), a format 2 store is l
 
 test('lmdb store - flushed() after close() does not wait forever', () =>
   withHarness(async (harness) => {
-    harness.store.saveRetained(message('r', { retain: true }));
+    harness.store.retained.save(message('r', { retain: true }));
     await harness.store.close();
     assert.equal(harness.store.flushed(), undefined);
     harness.store = await makeSync(harness.dir);
-    await harness.store.open();
+    await harness.store.open(NODE);
   }));

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { createStore } from '../../src/store/create-store.js';
-import { storeConformance } from './store-conformance.js';
+import { storeConformance, NODE } from './store-conformance.js';
 
 storeConformance('memory', () => Promise.resolve(new MemoryStore()), false);
 
 test('memory store - flushed() has nothing to wait for', async () => {
   const store = new MemoryStore();
-  await store.open();
-  store.saveRetained({ topic: 't', payload: Buffer.from('x'), qos: 0, retain: true, properties: {}, from: undefined, receivedAt: 0, expiresAt: undefined });
+  await store.open(NODE);
+  store.retained.save({ topic: 't', payload: Buffer.from('x'), qos: 0, retain: true, properties: {}, from: undefined, receivedAt: 0, expiresAt: undefined });
   assert.equal(store.flushed(), undefined);
   await store.close();
 });

@@ -1,7 +1,8 @@
 // The on-disk layout of the LMDB store: one environment file, one named database per record kind,
 // keyed so that every read the store needs is one ordered range scan.
 //
-//   meta           'format' -> FORMAT_VERSION, 'lastMessageId', 'lastSequence' (high-water marks)
+//   meta           'format' -> FORMAT_VERSION, 'lastMessageId', 'lastSequence' (high-water marks),
+//                  'nodeName' -> the node whose ids those are (one node per data directory)
 //   sessions       clientId -> StoredSession
 //   segments       segmentId -> the messages stored in one turn, with the deliveries each was first
 //                  owed as (segment-codec.ts); the id is that of its first message
@@ -36,13 +37,14 @@ export const MetaKey = {
   Format: 'format',
   LastMessageId: 'lastMessageId',
   LastSequence: 'lastSequence',
+  NodeName: 'nodeName',
 } as const;
 
 export type ClientKey = [clientId: string, number: number];
 export type RecordKey = [kind: RecordKind, key: string];
 
 export interface Databases {
-  meta: Database<number, string>;
+  meta: Database<number | string, string>;
   sessions: Database<StoredSession, string>;
   deliveries: Database<DeliveryRecord, ClientKey>;
   segments: Database<Buffer, number>;
@@ -59,7 +61,7 @@ const sharedStructuresKey = Symbol.for('structures');
 
 export function openDatabases(root: RootDatabase): Databases {
   return {
-    meta: root.openDB<number, string>({ name: 'meta' }),
+    meta: root.openDB<number | string, string>({ name: 'meta' }),
     sessions: root.openDB<StoredSession, string>({ name: 'sessions', sharedStructuresKey }),
     deliveries: root.openDB<DeliveryRecord, ClientKey>({ name: 'deliveries', sharedStructuresKey }),
     segments: root.openDB<Buffer, number>({ name: 'segments', encoding: 'binary' }),
@@ -70,6 +72,12 @@ export function openDatabases(root: RootDatabase): Databases {
     // No shared structures: record kinds differ in shape, and another process may write them.
     records: root.openDB<unknown, RecordKey>({ name: 'records' }),
   };
+}
+
+/** A number kept in meta (the format, a high-water mark); undefined when absent. */
+export function metaNumber(databases: Databases, key: string): number | undefined {
+  const value = databases.meta.get(key);
+  return typeof value === 'number' ? value : undefined;
 }
 
 /** Range over the [clientId, number] keys of one client: numbers sort before strings, so [clientId, ''] is past them all. */

@@ -5,20 +5,24 @@
 // resolved once that turn's commit is on disk.
 // `sync` commits at the end of each turn and syncs every commit; `batched` collects writes for
 // batchIntervalMs and never makes the broker wait (the last interval may be lost on power loss).
+// The four stores of store.ts are views of this one object, so their writes share its turns; how
+// messages and deliveries lie in segments and delivery records is known here only.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreError } from '../store.js';
-import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { LoadedSession, MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
-import type { Databases } from './layout.js';
+import type { ClientKey, Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
 import { ByteWriter } from './bytes.js';
 import { writeSegmentMessage } from './segment-codec.js';
 import { SEGMENT_BYTES, SEGMENT_SPAN, Segment, SegmentIndex } from './segments.js';
 import { checkFormat, loadState } from './load.js';
+import { loadSession } from './load-session.js';
+import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 
 export interface LmdbStoreOptions {
   /** The data directory; the store lives in `<path>/starling.mdb`. */
@@ -71,18 +75,52 @@ export class LmdbStore implements Store {
   /** The turn's writes other than its segment, in call order; a function runs a transaction. */
   private writes: PendingWrite[] = [];
   /** Delivery records of ended messages, removed once their segment's bitmap is written. */
-  private endedDeliveryRecords: DeliveryKey[] = [];
+  private endedDeliveryRecords: ClientKey[] = [];
+  /**
+   * Per message id, the delivery records kept apart from its segment (later states, ended-delivery
+   * markers) as sequence -> client id: deleteMessage removes them all. Rebuilt at open from what it reads.
+   */
+  private deliveryRecords: DeliveryRecordIndex = new Map();
+
+  // The four views of the store (store.ts); each call goes to the method of the same concern below.
+  readonly sessions: SessionStore = {
+    save: (session) => this.saveSession(session),
+    delete: (clientId) => this.deleteSession(clientId),
+    loadSession: (clientId) => this.loadSession(clientId),
+  };
+
+  readonly messages: MessageStore = {
+    saveMessage: (messageId, message, clientIds, deliveries) => this.saveMessage(messageId, message, clientIds, deliveries),
+    deleteMessage: (messageId) => this.deleteMessage(messageId),
+    saveDelivery: (clientId, delivery) => this.saveDelivery(clientId, delivery),
+    deleteDelivery: (clientId, sequence, messageId) => this.deleteDelivery(clientId, sequence, messageId),
+    addIncomingQos2: (clientId, packetId) => this.addIncomingQos2(clientId, packetId),
+    deleteIncomingQos2: (clientId, packetId) => this.deleteIncomingQos2(clientId, packetId),
+  };
+
+  readonly retained: RetainedStore = {
+    save: (message) => this.saveRetained(message),
+    delete: (topic) => this.deleteRetained(topic),
+  };
+
+  readonly records: RecordStore = {
+    get: (kind, key) => this.getRecord(kind, key),
+    list: (kind) => this.listRecords(kind),
+    save: (kind, key, value) => this.saveRecord(kind, key, value),
+    delete: (kind, key) => this.deleteRecord(kind, key),
+  };
 
   constructor(private readonly options: LmdbStoreOptions) {
     this.file = join(options.path, DATA_FILE);
   }
 
-  async open(): Promise<StoredState> {
-    const { state, segments } = await this.openWith(loadState);
+  async open(nodeName: string): Promise<StoredState> {
+    const { state, segments, deliveryRecords } = await this.openWith((databases) => loadState(databases, nodeName));
     this.lastMessageId = state.lastMessageId;
     this.lastSequence = state.lastSequence;
     this.segments = new SegmentIndex();
     for (const segment of segments) this.segments.add(segment);
+    this.deliveryRecords = deliveryRecords;
     return state;
   }
 
@@ -126,11 +164,11 @@ export class LmdbStore implements Store {
     return loaded;
   }
 
-  getRecord<T>(kind: RecordKind, key: string): T | undefined {
+  private getRecord<T>(kind: RecordKind, key: string): T | undefined {
     return this.db().records.get([kind, key]) as T | undefined;
   }
 
-  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
+  private listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
     const records: Array<[string, T]> = [];
     // Keys sort by kind then key; [kind] alone sorts before every [kind, key].
     for (const { key, value } of this.db().records.getRange({ start: [kind] })) {
@@ -140,19 +178,19 @@ export class LmdbStore implements Store {
     return records;
   }
 
-  saveRecord(kind: RecordKind, key: string, value: unknown): void {
+  private saveRecord(kind: RecordKind, key: string, value: unknown): void {
     this.queue(this.db().records, [kind, key], structuredClone(value)); // written at the end of the turn, as it is now
   }
 
-  deleteRecord(kind: RecordKind, key: string): void {
+  private deleteRecord(kind: RecordKind, key: string): void {
     this.queue(this.db().records, [kind, key], REMOVE);
   }
 
-  saveSession(session: StoredSession): void {
+  private saveSession(session: StoredSession): void {
     this.queue(this.db().sessions, session.clientId, structuredClone(session));
   }
 
-  deleteSession(clientId: string): void {
+  private deleteSession(clientId: string): void {
     const databases = this.db();
     // One transaction, in order with the other writes of the turn (strictAsyncOrder), so a delivery
     // saved just before is removed and one saved just after is kept. Ended-delivery markers stay:
@@ -168,7 +206,20 @@ export class LmdbStore implements Store {
     );
   }
 
-  saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
+  private async loadSession(clientId: string): Promise<LoadedSession | undefined> {
+    await this.committed();
+    return loadSession(this.db(), this.segments, clientId);
+  }
+
+  /** Resolves once every write made so far is committed, so that a read sees it. */
+  private async committed(): Promise<void> {
+    await this.flushed(); // sync: the latest turn is on disk
+    // batched: the turn's writes reach lmdb-js when it ends, and its commit follows within batchIntervalMs.
+    if (this.turnEndScheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.root?.committed;
+  }
+
+  private saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
     this.db();
     this.touch();
     let segment = this.openSegment;
@@ -194,11 +245,13 @@ export class LmdbStore implements Store {
     for (const delivery of deliveries) this.advanceSequence(delivery.sequence);
   }
 
-  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
+  private deleteMessage(messageId: number): void {
     const databases = this.db();
+    const records = this.deliveryRecords.get(messageId);
+    if (records !== undefined) this.deliveryRecords.delete(messageId);
     const segment = this.segments.find(messageId);
     if (segment === undefined || segment.isDead(messageId)) {
-      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
+      this.removeDeliveryRecords(records);
       return;
     }
     this.touch();
@@ -214,21 +267,30 @@ export class LmdbStore implements Store {
         this.queue(databases.segments, segment.id, REMOVE);
         if (segment.deadWritten) this.queue(databases.deadMessages, segment.id, REMOVE);
       }
-      for (const key of deliveryRecords) this.queue(databases.deliveries, key, REMOVE);
+      this.removeDeliveryRecords(records);
       return;
     }
     if (bitmapWasCurrent) this.deadChanged.push(segment);
-    for (const key of deliveryRecords) this.endedDeliveryRecords.push(key);
+    // Removed once the bitmap is written (endTurn): until then the segment still says they are owed.
+    if (records !== undefined) for (const [sequence, clientId] of records) this.endedDeliveryRecords.push([clientId, sequence]);
   }
 
-  saveDelivery(clientId: string, delivery: StoredDelivery): void {
+  private removeDeliveryRecords(records: Map<number, string> | undefined): void {
+    if (records === undefined) return;
+    const deliveries = this.db().deliveries;
+    for (const [sequence, clientId] of records) this.queue(deliveries, [clientId, sequence], REMOVE);
+  }
+
+  private saveDelivery(clientId: string, delivery: StoredDelivery): void {
     this.queue(this.db().deliveries, [clientId, delivery.sequence], delivery);
+    recordDelivery(this.deliveryRecords, delivery.messageId, clientId, delivery.sequence);
     this.advanceSequence(delivery.sequence);
   }
 
   // A marker, not a removal: the delivery may sit inside its message's record, which others still need.
-  deleteDelivery(clientId: string, sequence: number, messageId: number): void {
+  private deleteDelivery(clientId: string, sequence: number, messageId: number): void {
     this.queue(this.db().deliveries, [clientId, sequence], messageId);
+    recordDelivery(this.deliveryRecords, messageId, clientId, sequence);
   }
 
   private advanceSequence(sequence: number): void {
@@ -237,19 +299,19 @@ export class LmdbStore implements Store {
     this.queueHighWater();
   }
 
-  addIncomingQos2(clientId: string, packetId: number): void {
+  private addIncomingQos2(clientId: string, packetId: number): void {
     this.queue(this.db().incomingQos2, [clientId, packetId], true);
   }
 
-  deleteIncomingQos2(clientId: string, packetId: number): void {
+  private deleteIncomingQos2(clientId: string, packetId: number): void {
     this.queue(this.db().incomingQos2, [clientId, packetId], REMOVE);
   }
 
-  saveRetained(message: StoredMessage): void {
+  private saveRetained(message: StoredMessage): void {
     this.queue(this.db().retained, message.topic, message);
   }
 
-  deleteRetained(topic: string): void {
+  private deleteRetained(topic: string): void {
     this.queue(this.db().retained, topic, REMOVE);
   }
 

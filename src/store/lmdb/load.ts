@@ -3,9 +3,10 @@
 // (segments holding none are removed) and of delivery records whose message is gone.
 
 import { StoreError } from '../store.js';
-import type { DeliveryKey, StoredDelivery, StoredMessage, StoredState } from '../store.js';
+import type { StoredDelivery, StoredMessage, StoredState } from '../store.js';
+import { recordDelivery, type DeliveryRecordIndex } from './delivery-records.js';
 import { reviveMessage, reviveSession } from './buffers.js';
-import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY } from './layout.js';
+import { FORMAT_VERSION, MetaKey, READABLE_FORMATS, REMEDY, metaNumber } from './layout.js';
 import type { Databases } from './layout.js';
 import { moveMessagesIntoSegments } from './migrate.js';
 import { decodeSegment } from './segment-codec.js';
@@ -19,7 +20,7 @@ import { Segment } from './segments.js';
 export function checkFormat(databases: Databases, file: string, upgrade: boolean): void {
   const format = databases.meta.get(MetaKey.Format);
   if (format === FORMAT_VERSION) return;
-  if (format !== undefined && !READABLE_FORMATS.includes(format)) {
+  if (format !== undefined && (typeof format !== 'number' || !READABLE_FORMATS.includes(format))) {
     throw new StoreError(file, `${file} is in store format ${String(format)}, this Starling reads format ${FORMAT_VERSION}: ${REMEDY}`);
   }
   const holdsData =
@@ -36,33 +37,37 @@ export function checkFormat(databases: Databases, file: string, upgrade: boolean
   else if (upgrade) moveMessagesIntoSegments(databases);
 }
 
-/** The state, and the store's own index of the segments kept. */
+/** The state, and the store's own bookkeeping: the segments kept and the delivery records of their messages. */
 export interface LoadedState {
   state: StoredState;
   segments: Segment[];
+  deliveryRecords: DeliveryRecordIndex;
 }
 
 /**
- * Reads everything. A delivery lives inside its message's record unless a delivery record with its
- * key overrides it: a later state, or an ended-delivery marker. A message marked in its segment's
- * dead bitmap has ended. Queues the removal of segments no delivery needs, the bitmaps of messages
- * newly found ended, and the removal of delivery records whose message is gone.
+ * Reads everything, for node `nodeName`. A delivery lives inside its message's record unless a
+ * delivery record with its key overrides it: a later state, or an ended-delivery marker. A message
+ * marked in its segment's dead bitmap has ended. Queues the removal of segments no delivery needs, the
+ * bitmaps of messages newly found ended, and the removal of delivery records whose message is gone.
+ * A data directory holds the ids of one node: opened under another name (a renamed node, a new host
+ * name) it hands them on, and records the new owner.
  */
-export function loadState(databases: Databases): LoadedState {
-  let lastSequence = databases.meta.get(MetaKey.LastSequence) ?? 0;
-  let lastMessageId = databases.meta.get(MetaKey.LastMessageId) ?? 0;
+export function loadState(databases: Databases, nodeName: string): LoadedState {
+  let lastSequence = metaNumber(databases, MetaKey.LastSequence) ?? 0;
+  let lastMessageId = metaNumber(databases, MetaKey.LastMessageId) ?? 0;
+  if (databases.meta.get(MetaKey.NodeName) !== nodeName) void databases.meta.put(MetaKey.NodeName, nodeName);
 
   const sessions = [];
   for (const { value } of databases.sessions.getRange()) sessions.push(reviveSession(value));
 
   const deliveries = new Map<string, StoredDelivery[]>();
-  const deliveryRecords = new Map<number, DeliveryKey[]>();
+  const deliveryRecords: DeliveryRecordIndex = new Map();
   /** Keys of delivery records (states and end markers), by client then sequence: they win over message records. */
   const recorded = new Map<string, Set<number>>();
   for (const { key, value } of databases.deliveries.getRange()) {
     const [clientId, sequence] = key;
     const messageId = typeof value === 'number' ? value : value.messageId;
-    listIn(deliveryRecords, messageId).push([clientId, sequence]);
+    recordDelivery(deliveryRecords, messageId, clientId, sequence);
     setIn(recorded, clientId).add(sequence);
     if (typeof value !== 'number') listIn(deliveries, clientId).push(value);
     if (sequence > lastSequence) lastSequence = sequence;
@@ -127,7 +132,7 @@ export function loadState(databases: Databases): LoadedState {
   const retained = [];
   for (const { value } of databases.retained.getRange()) retained.push(reviveMessage(value));
 
-  return { state: { sessions, deliveries, messages, deliveryRecords, incomingQos2, retained, lastMessageId, lastSequence }, segments };
+  return { state: { sessions, deliveries, messages, incomingQos2, retained, nodeName, lastMessageId, lastSequence }, segments, deliveryRecords };
 }
 
 /**
@@ -152,12 +157,12 @@ function keepOrRemove(databases: Databases, segment: Segment, segments: Segment[
 function dropDangling(
   databases: Databases,
   deliveries: Map<string, StoredDelivery[]>,
-  deliveryRecords: Map<number, DeliveryKey[]>,
+  deliveryRecords: DeliveryRecordIndex,
   messages: Map<number, StoredMessage>,
 ): void {
-  for (const [messageId, keys] of deliveryRecords) {
+  for (const [messageId, records] of deliveryRecords) {
     if (messages.has(messageId)) continue;
-    for (const key of keys) void databases.deliveries.remove(key);
+    for (const [sequence, clientId] of records) void databases.deliveries.remove([clientId, sequence]);
     deliveryRecords.delete(messageId);
   }
   for (const [clientId, list] of deliveries) {

@@ -1,58 +1,80 @@
-// The in-memory Store: plain maps, nothing durable. Serves `durability: 'memory'` and tests.
-// open() may be called again at any time and returns a snapshot of what the maps hold.
+// The in-memory Store: plain maps, nothing durable. Serves tests and the user records of a broker
+// with `durability: 'memory'`. One small class per concern; open() may be called again at any time
+// and returns a snapshot of what the maps hold.
 
-import type { DeliveryKey, RecordKind, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import type { LoadedDelivery, LoadedSession, MessageStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import { MemoryRecords } from './memory-records.js';
 
 export class MemoryStore implements Store {
-  private readonly sessions = new Map<string, StoredSession>();
-  private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
-  // Messages are immutable once published, so they are kept by reference.
-  private readonly messages = new Map<number, StoredMessage>();
-  private readonly incomingQos2 = new Map<string, Set<number>>();
-  private readonly retained = new Map<string, StoredMessage>();
-  private readonly records = new Map<RecordKind, Map<string, unknown>>();
-  private lastMessageId = 0;
-  private lastSequence = 0;
+  readonly messages = new MemoryMessages();
+  readonly sessions = new MemorySessions(this.messages);
+  readonly retained = new MemoryRetained();
+  readonly records = new MemoryRecords();
 
-  open(): Promise<StoredState> {
-    const deliveries = new Map<string, StoredDelivery[]>();
-    const referenced = new Map<number, StoredMessage>();
-    for (const [clientId, bySequence] of this.deliveries) {
-      const list = [...bySequence.values()].map(copyDelivery).sort((a, b) => a.sequence - b.sequence);
-      if (list.length === 0) continue;
-      deliveries.set(clientId, list);
-      for (const delivery of list) {
-        const message = this.messages.get(delivery.messageId);
-        if (message !== undefined) referenced.set(delivery.messageId, message);
-      }
-    }
-    const incomingQos2 = new Map<string, number[]>();
-    for (const [clientId, packetIds] of this.incomingQos2) {
-      if (packetIds.size > 0) incomingQos2.set(clientId, [...packetIds].sort((a, b) => a - b));
-    }
+  // One node's: ids are not kept apart per node.
+  open(nodeName: string): Promise<StoredState> {
+    const { deliveries, messages, incomingQos2, lastMessageId, lastSequence } = this.messages.snapshot();
     return Promise.resolve({
-      sessions: [...this.sessions.values()].map(copySession),
+      nodeName,
+      sessions: this.sessions.snapshot(),
       deliveries,
-      messages: referenced,
-      deliveryRecords: new Map(), // deliveries are deleted at once, nothing is left to clean up
+      messages,
       incomingQos2,
-      retained: [...this.retained.values()],
-      lastMessageId: this.lastMessageId,
-      lastSequence: this.lastSequence,
+      retained: this.retained.snapshot(),
+      lastMessageId,
+      lastSequence,
     });
   }
 
-  // Sessions and deliveries are copied: callers keep mutating their own objects after saving,
-  // and the LMDB store (which serialises at the call) must not behave differently.
-  saveSession(session: StoredSession): void {
+  flushed(): undefined {
+    return undefined;
+  }
+
+  sizeBytes(): number {
+    return 0;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+// Sessions and deliveries are copied: callers keep mutating their own objects after saving,
+// and the LMDB store (which serialises at the call) must not behave differently.
+export class MemorySessions implements SessionStore {
+  private readonly sessions = new Map<string, StoredSession>();
+
+  constructor(private readonly messages: MemoryMessages) {}
+
+  save(session: StoredSession): void {
     this.sessions.set(session.clientId, copySession(session));
   }
 
-  deleteSession(clientId: string): void {
+  delete(clientId: string): void {
     this.sessions.delete(clientId);
-    this.deliveries.delete(clientId);
-    this.incomingQos2.delete(clientId);
+    this.messages.deleteClient(clientId);
   }
+
+  loadSession(clientId: string): Promise<LoadedSession | undefined> {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return Promise.resolve(undefined);
+    return Promise.resolve({ session: copySession(session), ...this.messages.ofClient(clientId) });
+  }
+
+  snapshot(): StoredSession[] {
+    return [...this.sessions.values()].map(copySession);
+  }
+}
+
+export class MemoryMessages implements MessageStore {
+  private readonly deliveries = new Map<string, Map<number, StoredDelivery>>();
+  // Messages are immutable once published, so they are kept by reference.
+  private readonly messages = new Map<number, StoredMessage>();
+  /** Per message id, the client and sequence of every delivery of it saved, so deleteMessage ends them all. */
+  private readonly deliveriesOf = new Map<number, Array<[clientId: string, sequence: number]>>();
+  private readonly incomingQos2 = new Map<string, Set<number>>();
+  private lastMessageId = 0;
+  private lastSequence = 0;
 
   saveMessage(messageId: number, message: StoredMessage, clientIds: readonly string[], deliveries: readonly StoredDelivery[]): void {
     this.messages.set(messageId, message);
@@ -60,9 +82,12 @@ export class MemoryStore implements Store {
     for (let index = 0; index < deliveries.length; index++) this.saveDelivery(clientIds[index]!, deliveries[index]!);
   }
 
-  deleteMessage(messageId: number, deliveryRecords: readonly DeliveryKey[]): void {
+  deleteMessage(messageId: number): void {
     this.messages.delete(messageId);
-    for (const [clientId, sequence] of deliveryRecords) this.deleteDelivery(clientId, sequence);
+    const keys = this.deliveriesOf.get(messageId);
+    if (keys === undefined) return;
+    this.deliveriesOf.delete(messageId);
+    for (const [clientId, sequence] of keys) this.deleteDelivery(clientId, sequence);
   }
 
   saveDelivery(clientId: string, delivery: StoredDelivery): void {
@@ -70,6 +95,11 @@ export class MemoryStore implements Store {
     if (bySequence === undefined) {
       bySequence = new Map();
       this.deliveries.set(clientId, bySequence);
+    }
+    if (!bySequence.has(delivery.sequence)) {
+      let keys = this.deliveriesOf.get(delivery.messageId);
+      if (keys === undefined) this.deliveriesOf.set(delivery.messageId, (keys = []));
+      keys.push([clientId, delivery.sequence]);
     }
     bySequence.set(delivery.sequence, copyDelivery(delivery));
     if (delivery.sequence > this.lastSequence) this.lastSequence = delivery.sequence;
@@ -92,48 +122,63 @@ export class MemoryStore implements Store {
     this.incomingQos2.get(clientId)?.delete(packetId);
   }
 
-  saveRetained(message: StoredMessage): void {
+  /** A deleted session's deliveries and inbound QoS 2 ids. */
+  deleteClient(clientId: string): void {
+    this.deliveries.delete(clientId);
+    this.incomingQos2.delete(clientId);
+  }
+
+  /** One client's deliveries with their messages, and its inbound QoS 2 ids. */
+  ofClient(clientId: string): Omit<LoadedSession, 'session'> {
+    const deliveries: LoadedDelivery[] = [];
+    for (const delivery of this.sorted(clientId)) {
+      const message = this.messages.get(delivery.messageId);
+      if (message !== undefined) deliveries.push({ delivery, message });
+    }
+    return { deliveries, incomingQos2: this.packetIds(clientId) };
+  }
+
+  private packetIds(clientId: string): number[] {
+    return [...(this.incomingQos2.get(clientId) ?? [])].sort((a, b) => a - b);
+  }
+
+  private sorted(clientId: string): StoredDelivery[] {
+    return [...(this.deliveries.get(clientId)?.values() ?? [])].map(copyDelivery).sort((a, b) => a.sequence - b.sequence);
+  }
+
+  snapshot(): Pick<StoredState, 'deliveries' | 'messages' | 'incomingQos2' | 'lastMessageId' | 'lastSequence'> {
+    const deliveries = new Map<string, StoredDelivery[]>();
+    const referenced = new Map<number, StoredMessage>();
+    for (const clientId of this.deliveries.keys()) {
+      const list = this.sorted(clientId);
+      if (list.length === 0) continue;
+      deliveries.set(clientId, list);
+      for (const delivery of list) {
+        const message = this.messages.get(delivery.messageId);
+        if (message !== undefined) referenced.set(delivery.messageId, message);
+      }
+    }
+    const incomingQos2 = new Map<string, number[]>();
+    for (const [clientId, packetIds] of this.incomingQos2) {
+      if (packetIds.size > 0) incomingQos2.set(clientId, this.packetIds(clientId));
+    }
+    return { deliveries, messages: referenced, incomingQos2, lastMessageId: this.lastMessageId, lastSequence: this.lastSequence };
+  }
+}
+
+export class MemoryRetained implements RetainedStore {
+  private readonly retained = new Map<string, StoredMessage>();
+
+  save(message: StoredMessage): void {
     this.retained.set(message.topic, message);
   }
 
-  deleteRetained(topic: string): void {
+  delete(topic: string): void {
     this.retained.delete(topic);
   }
 
-  getRecord<T>(kind: RecordKind, key: string): T | undefined {
-    return this.records.get(kind)?.get(key) as T | undefined;
-  }
-
-  listRecords<T>(kind: RecordKind): Array<[key: string, value: T]> {
-    const byKey = this.records.get(kind);
-    if (byKey === undefined) return [];
-    return [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as Array<[string, T]>;
-  }
-
-  // Copied through structuredClone so a caller mutating its object afterwards changes nothing, as with LMDB.
-  saveRecord(kind: RecordKind, key: string, value: unknown): void {
-    let byKey = this.records.get(kind);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.records.set(kind, byKey);
-    }
-    byKey.set(key, structuredClone(value));
-  }
-
-  deleteRecord(kind: RecordKind, key: string): void {
-    this.records.get(kind)?.delete(key);
-  }
-
-  flushed(): undefined {
-    return undefined;
-  }
-
-  sizeBytes(): number {
-    return 0;
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
+  snapshot(): StoredMessage[] {
+    return [...this.retained.values()];
   }
 }
 
