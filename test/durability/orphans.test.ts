@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
+import { LmdbStore } from '../../src/internal.js';
 import { delivery, message, session, NODE } from '../store/store-conformance.js';
 import { startBroker } from '../helpers/broker.js';
 

@@ -50,7 +50,7 @@ test('retained - retained messages survive a restart with QoS and properties; a 
 
 test('retained - 20k retained messages reload after a restart and a wildcard subscribe gets exactly its matches', async () => {
   const { Writable } = await import('node:stream');
-  const { createLogger } = await import('../../src/log.js');
+  const { createLogger } = await import('../../src/internal.js');
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger(
     { logLevel: 'info', logPretty: false },

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import type { StarlingBroker } from '../../src/instance.js';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
+import type { StarlingBroker } from '../../src/internal.js';
+import { LmdbStore } from '../../src/internal.js';
 import { startBroker } from '../helpers/broker.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
+import { decodeDeliveries } from '../../src/internal.js';
 import { encodeDeliveries } from './store-conformance.js';
-import type { OwedDelivery } from '../../src/store/store.js';
+import type { OwedDelivery } from '../../src/internal.js';
 
 const owedDelivery = (messageId: number): fc.Arbitrary<OwedDelivery> =>
   fc.record({

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
-import { SEGMENT_SPAN } from '../../src/store/lmdb/segments.js';
+import { LmdbStore } from '../../src/internal.js';
+import { SEGMENT_SPAN } from '../../src/internal.js';
 import { delivery, message, richMessage, StoreHarness, NODE } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));

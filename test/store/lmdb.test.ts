@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { LmdbStore } from '../../src/store/lmdb/lmdb-store.js';
-import { createStore } from '../../src/store/create-store.js';
-import { StoreError } from '../../src/store/store.js';
+import { LmdbStore } from '../../src/internal.js';
+import { createStore } from '../../src/internal.js';
+import { StoreError } from '../../src/internal.js';
 import { delivery, encodeDeliveries, message, owed, richMessage, session, storeConformance, StoreHarness, NODE } from './store-conformance.js';
 
 const makeSync = (dir: string) => Promise.resolve(new LmdbStore({ path: dir, durability: 'sync', batchIntervalMs: 10 }));

@@ -2,8 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStore } from '../../src/store/memory/memory-store.js';
-import { createStore } from '../../src/store/create-store.js';
+import { MemoryStore } from '../../src/internal.js';
+import { createStore } from '../../src/internal.js';
 import { storeConformance, NODE } from './store-conformance.js';
 
 storeConformance('memory', () => Promise.resolve(new MemoryStore()), false);

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/store/store.js';
-import { ByteWriter } from '../../src/store/lmdb/bytes.js';
-import { writeDeliveries } from '../../src/store/lmdb/delivery-codec.js';
+import type { OwedDelivery, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../../src/internal.js';
+import { ByteWriter } from '../../src/internal.js';
+import { writeDeliveries } from '../../src/internal.js';
 
 /** The node the suite opens stores for. */
 export const NODE = 'starling@conformance';
