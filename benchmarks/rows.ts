@@ -61,6 +61,9 @@ function probeRow(rate: number, qos: 0 | 1): ProbeRow {
       { name: 'p99 µs', higherIsBetter: false, read: (result) => result.latencyMicroseconds.p99 },
       { name: 'p99.9 µs', higherIsBetter: false, read: (result) => result.latencyMicroseconds.p999 },
       { name: 'lost (QoS 1) / dropped', higherIsBetter: false, read: (result) => result.lost },
+      // How far the figures above can be trusted: the probe's own lateness and the times it did not run.
+      { name: 'probe schedule lag p99 µs', higherIsBetter: false, read: (result) => result.scheduleLagMicroseconds.p99 },
+      { name: 'probe stalls > 1 ms', higherIsBetter: false, read: (result) => result.probeStalls.over1Millisecond },
     ],
     fallback: {
       kind: 'loadgen',

@@ -314,6 +314,13 @@ static uint8_t *received_bits;     // one bit per message: delivered at least on
 static histogram latency_scheduled, latency_actual, puback_latency, schedule_lag;
 static uint64_t sent_measured, received_measured, duplicates, received_all, sent_all, skipped;
 static uint64_t pubacks_outstanding;
+static int sending; // the schedule is running: handle_events sends what falls due between events
+
+// While sending: times the probe was not running when it meant to (a batch of events that took long, a wait
+// that returned late), longer than STALL_NANOSECONDS. Many of them point at the machine, not the broker.
+#define STALL_NANOSECONDS 100000
+static uint64_t stalls, stalls_over_millisecond;
+static int64_t stall_maximum, loop_resumed;
 
 static int64_t scheduled_time(uint64_t message) {
   return start_time + (int64_t)((double)message * 1e9 / opt.rate);
@@ -676,6 +683,8 @@ static void print_report(void) {
   else printf("\"pubackMicroseconds\":null");
   printf(",\"scheduleLagMicroseconds\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}", histogram_percentile(&schedule_lag, 50) / 1e3,
          histogram_percentile(&schedule_lag, 99) / 1e3, (double)schedule_lag.maximum / 1e3);
+  printf(",\"probeStalls\":{\"over100Microseconds\":%llu,\"over1Millisecond\":%llu,\"maxMicroseconds\":%.1f}",
+         (unsigned long long)stalls, (unsigned long long)stalls_over_millisecond, (double)stall_maximum / 1e3);
   printf(",\"settings\":{\"pairs\":%d,\"rate\":%g,\"qos\":%d,\"payload\":%d,\"duration\":%g,\"warmup\":%g,\"protocol\":%d,\"spinMicroseconds\":%g}",
          opt.pairs, opt.rate, opt.qos, opt.payload, opt.duration, opt.warmup, opt.protocol, opt.spin_microseconds);
   printf(",\"errors\":[");
@@ -700,17 +709,28 @@ static int64_t send_due(void) {
 // ---------------------------------------------------------------------------------------------------------
 // Main loop
 
-static int sending; // the schedule is running: handle_events sends what falls due between events
+
+
+static void note_stall(int64_t length) {
+  if (!sending || length <= STALL_NANOSECONDS) return;
+  stalls++;
+  if (length > 1000000) stalls_over_millisecond++;
+  if (length > stall_maximum) stall_maximum = length;
+}
 
 static void handle_events(int timeout_milliseconds, int64_t timeout_nanoseconds) {
   struct epoll_event events[256];
   int count;
+  int64_t entered = now_nanoseconds();
+  if (loop_resumed != 0) note_stall(entered - loop_resumed);
   if (timeout_nanoseconds >= 0) {
     struct timespec timeout = {.tv_sec = timeout_nanoseconds / 1000000000, .tv_nsec = timeout_nanoseconds % 1000000000};
     count = epoll_pwait2(epoll_fd, events, 256, &timeout, NULL);
   } else {
     count = epoll_wait(epoll_fd, events, 256, timeout_milliseconds);
   }
+  loop_resumed = now_nanoseconds();
+  if (count == 0 && timeout_nanoseconds >= 0) note_stall(loop_resumed - entered - timeout_nanoseconds);
   if (count < 0) {
     if (errno == EINTR) return;
     fatal("epoll_wait: %s", strerror(errno));

@@ -66,6 +66,8 @@ export interface ProbeResult {
   pubackMicroseconds: LatencyPercentiles | null;
   /** How late the probe itself sent against its schedule: its own jitter. */
   scheduleLagMicroseconds: { p50: number; p99: number; max: number };
+  /** While sending: how often the probe was busy or not running for over 100 µs (over 1 ms), and the longest. */
+  probeStalls: { over100Microseconds: number; over1Millisecond: number; maxMicroseconds: number };
   errors: string[];
 }
 
