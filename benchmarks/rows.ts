@@ -8,6 +8,8 @@ export interface Metric<Result = BenchResult> {
   name: string;
   /** Whether a bigger number is better, for reading the ratio column. */
   higherIsBetter: boolean;
+  /** About the measurement rather than the broker: no Starling/Mosquitto ratio. */
+  diagnostic?: boolean;
   read(result: Result): number | undefined;
 }
 
@@ -62,8 +64,8 @@ function probeRow(rate: number, qos: 0 | 1): ProbeRow {
       { name: 'p99.9 µs', higherIsBetter: false, read: (result) => result.latencyMicroseconds.p999 },
       { name: 'lost (QoS 1) / dropped', higherIsBetter: false, read: (result) => result.lost },
       // How far the figures above can be trusted: the probe's own lateness and the times it did not run.
-      { name: 'probe schedule lag p99 µs', higherIsBetter: false, read: (result) => result.scheduleLagMicroseconds.p99 },
-      { name: 'probe stalls > 1 ms', higherIsBetter: false, read: (result) => result.probeStalls.over1Millisecond },
+      { name: 'probe schedule lag p99 µs', higherIsBetter: false, diagnostic: true, read: (result) => result.scheduleLagMicroseconds.p99 },
+      { name: 'probe stalls > 1 ms', higherIsBetter: false, diagnostic: true, read: (result) => result.probeStalls.over1Millisecond },
     ],
     fallback: {
       kind: 'loadgen',

@@ -137,13 +137,19 @@ async function measureRow(row: AnyBenchRow, target: Target, noDelay: 'default' |
   return { result, values: row.metrics.map((metric) => metric.read(result)) };
 }
 
+/** A broker, or floor-server, on a free port pinned to the broker CPU. */
+async function startTarget(target: Target, noDelay: 'default' | 'on', tools: NativeTools): Promise<{ port: number; stop(): Promise<void> }> {
+  if (target === 'floor') return startFloorServer(tools, BROKER_CPU);
+  const port = await freePort();
+  const broker = await startBroker(target, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU });
+  return { port, stop: () => broker.stop() };
+}
+
 async function measureWithProbe(row: ProbeRow, target: Target, noDelay: 'default' | 'on', settings: RunSettings, tools: NativeTools): Promise<ProbeResult> {
-  const floor = target === 'floor' ? await startFloorServer(tools, BROKER_CPU) : undefined;
-  const port = floor?.port ?? (await freePort());
-  const running = target === 'floor' ? floor! : await startBroker(target, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU });
+  const running = await startTarget(target, noDelay, tools);
   try {
     const result = await runLatencyProbe(tools, {
-      port,
+      port: running.port,
       ...row.probe,
       duration: settings.duration,
       warmup: settings.warmup,
@@ -211,7 +217,8 @@ function printTable(settings: RunSettings, measurements: Measurement[]): Record<
         if (header.length > targets.length + 2) {
           const starling = values.get('starling');
           const mosquitto = values.get('mosquitto');
-          cells.push(starling === undefined || mosquitto === undefined || mosquitto === 0 ? '—' : `${(starling / mosquitto).toFixed(2)}×`);
+          const comparable = metric.diagnostic !== true && starling !== undefined && mosquitto !== undefined && mosquitto !== 0;
+          cells.push(comparable ? `${(starling / mosquitto).toFixed(2)}×` : '—');
         }
         const title = settings.noDelayModes.length > 1 ? `${row.title} (broker nodelay ${noDelay})` : row.title;
         lines.push(`| ${title} | ${metric.name}${metric.higherIsBetter ? ' ↑' : ' ↓'} | ${cells.join(' | ')} |`);
