@@ -1,20 +1,26 @@
 // `npm run bench`: Starling against Mosquitto and Aedes, side by side. Each broker runs pinned to CPU 0,
 // this load generator to CPU 1; brokers alternate run by run (A B C A B C ...), and the table shows medians.
+// The latency-*-q* rows run the native probe (src/loadgen/native-probe.ts) on CPU 1 and also against
+// floor-server on CPU 0: the "floor" column, what the probe and the kernel add on their own.
 //
 //   npm run bench -- [--quick] [--runs N] [--duration S] [--scenarios a,b] [--brokers mosquitto,aedes,starling]
 //                    [--nodelay default,on] [--settle-max S] [--settle-min S] [--json out.json]
 
 import { writeFileSync } from 'node:fs';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
+import { buildNativeTools, runLatencyProbe, startFloorServer, type NativeTools, type ProbeResult } from '../src/loadgen/native-probe.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
-import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type BenchRow } from './rows.js';
+import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type AnyBenchRow, type BenchRow, type ProbeRow } from './rows.js';
+
+/** The table's columns: the brokers, and for probe rows the trivial floor-server. */
+type Target = BrokerName | 'floor';
 
 interface RunSettings {
   quick: boolean;
   runs: number;
   duration: number;
   warmup: number;
-  rows: BenchRow[];
+  rows: AnyBenchRow[];
   brokers: BrokerName[];
   /** 'default': each broker's own socket setting (Nagle on for Mosquitto/Aedes); 'on': TCP_NODELAY on the broker too. */
   noDelayModes: ('default' | 'on')[];
@@ -23,10 +29,12 @@ interface RunSettings {
 
 interface Measurement {
   row: string;
-  broker: BrokerName;
+  broker: Target;
   noDelay: 'default' | 'on';
   run: number;
-  result?: BenchResult;
+  result?: BenchResult | ProbeResult;
+  /** One per metric of the row, in its order. */
+  values?: (number | undefined)[];
   error?: string;
 }
 
@@ -91,7 +99,7 @@ function parseSettings(argv: string[]): RunSettings | undefined {
 }
 
 function connectionRows(settings: RunSettings): BenchRow[] {
-  return settings.rows.filter((row) => row.options.scenario === 'conn');
+  return settings.rows.filter((row): row is BenchRow => row.kind === 'loadgen' && row.options.scenario === 'conn');
 }
 
 function seconds(flag: string, text: string): number {
@@ -111,6 +119,48 @@ function formatNumber(value: number | undefined): string {
   if (value === undefined) return '—';
   if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(value >= 10 ? 1 : 3);
+}
+
+interface RowMeasurement {
+  result: BenchResult | ProbeResult;
+  values: (number | undefined)[];
+}
+
+async function measureRow(row: AnyBenchRow, target: Target, noDelay: 'default' | 'on', settings: RunSettings, tools: NativeTools | undefined): Promise<RowMeasurement> {
+  if (row.kind === 'loadgen') {
+    if (target === 'floor') throw new Error('the floor is measured by probe rows only');
+    const result = await measure(row, target, noDelay, settings);
+    return { result, values: row.metrics.map((metric) => metric.read(result)) };
+  }
+  if (tools === undefined) throw new Error('probe row without native tools');
+  const result = await measureWithProbe(row, target, noDelay, settings, tools);
+  return { result, values: row.metrics.map((metric) => metric.read(result)) };
+}
+
+/** A broker, or floor-server, on a free port pinned to the broker CPU. */
+async function startTarget(target: Target, noDelay: 'default' | 'on', tools: NativeTools): Promise<{ port: number; stop(): Promise<void> }> {
+  if (target === 'floor') return startFloorServer(tools, BROKER_CPU);
+  const port = await freePort();
+  const broker = await startBroker(target, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU });
+  return { port, stop: () => broker.stop() };
+}
+
+async function measureWithProbe(row: ProbeRow, target: Target, noDelay: 'default' | 'on', settings: RunSettings, tools: NativeTools): Promise<ProbeResult> {
+  const running = await startTarget(target, noDelay, tools);
+  try {
+    const result = await runLatencyProbe(tools, {
+      port: running.port,
+      ...row.probe,
+      duration: settings.duration,
+      warmup: settings.warmup,
+      clientPrefix: `bench-${row.id}-${target}`,
+      cpu: LOAD_CPU,
+    });
+    if (result.errors.length > 0) throw new Error(`latency-probe: ${result.errors.join('; ')}`);
+    return result;
+  } finally {
+    await running.stop();
+  }
 }
 
 async function measure(row: BenchRow, broker: BrokerName, noDelay: 'default' | 'on', settings: RunSettings): Promise<BenchResult> {
@@ -133,19 +183,29 @@ async function measure(row: BenchRow, broker: BrokerName, noDelay: 'default' | '
   }
 }
 
+/** Who a row is measured on: the brokers, plus floor-server for probe rows. */
+function targetsOf(row: AnyBenchRow, settings: RunSettings): Target[] {
+  return row.kind === 'probe' ? [...settings.brokers, 'floor'] : settings.brokers;
+}
+
 function printTable(settings: RunSettings, measurements: Measurement[]): Record<string, unknown>[] {
   const medians: Record<string, unknown>[] = [];
-  const header = ['Scenario', 'Metric', ...settings.brokers, ...(settings.brokers.includes('starling') && settings.brokers.includes('mosquitto') ? ['Starling/Mosquitto'] : [])];
+  const targets: Target[] = settings.rows.some((row) => row.kind === 'probe') ? [...settings.brokers, 'floor'] : settings.brokers;
+  const header = ['Scenario', 'Metric', ...targets, ...(settings.brokers.includes('starling') && settings.brokers.includes('mosquitto') ? ['Starling/Mosquitto'] : [])];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const noDelay of settings.noDelayModes) {
     for (const row of settings.rows) {
-      for (const metric of row.metrics) {
+      for (const [metricIndex, metric] of row.metrics.entries()) {
         const cells: string[] = [];
-        const values = new Map<BrokerName, number | undefined>();
-        for (const broker of settings.brokers) {
+        const values = new Map<Target, number | undefined>();
+        for (const broker of targets) {
+          if (!targetsOf(row, settings).includes(broker)) {
+            cells.push('—');
+            continue;
+          }
           const mine = measurements.filter((entry) => entry.row === row.id && entry.broker === broker && entry.noDelay === noDelay);
           const numbers = mine.flatMap((entry) => {
-            const value = entry.result === undefined ? undefined : metric.read(entry.result);
+            const value = entry.values?.[metricIndex];
             return value === undefined ? [] : [value];
           });
           const value = median(numbers);
@@ -154,10 +214,11 @@ function printTable(settings: RunSettings, measurements: Measurement[]): Record<
           cells.push(value === undefined && failures > 0 ? 'failed' : formatNumber(value) + (failures > 0 ? ` (${failures} failed)` : ''));
           medians.push({ row: row.id, noDelay, metric: metric.name, broker, median: value, runs: numbers.length, failures });
         }
-        if (header.length > settings.brokers.length + 2) {
+        if (header.length > targets.length + 2) {
           const starling = values.get('starling');
           const mosquitto = values.get('mosquitto');
-          cells.push(starling === undefined || mosquitto === undefined || mosquitto === 0 ? '—' : `${(starling / mosquitto).toFixed(2)}×`);
+          const comparable = metric.diagnostic !== true && starling !== undefined && mosquitto !== undefined && mosquitto !== 0;
+          cells.push(comparable ? `${(starling / mosquitto).toFixed(2)}×` : '—');
         }
         const title = settings.noDelayModes.length > 1 ? `${row.title} (broker nodelay ${noDelay})` : row.title;
         lines.push(`| ${title} | ${metric.name}${metric.higherIsBetter ? ' ↑' : ' ↓'} | ${cells.join(' | ')} |`);
@@ -168,6 +229,16 @@ function printTable(settings: RunSettings, measurements: Measurement[]): Record<
   return medians;
 }
 
+/** Builds the native probe when a probe row is selected; without a C compiler those rows run their Node fallback. */
+function nativeToolsFor(settings: RunSettings): NativeTools | undefined {
+  if (!settings.rows.some((row) => row.kind === 'probe')) return undefined;
+  const built = buildNativeTools();
+  if (built.tools !== undefined) return built.tools;
+  process.stderr.write(`note: ${built.reason}; the latency-*-q* rows use the Node load path instead (no floor column)\n`);
+  settings.rows = settings.rows.map((row) => (row.kind === 'probe' ? row.fallback : row));
+  return undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const settings = parseSettings(argv);
   if (settings === undefined) {
@@ -175,17 +246,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   pinThisProcess(LOAD_CPU);
+  const tools = nativeToolsFor(settings);
   const measurements: Measurement[] = [];
   for (const noDelay of settings.noDelayModes) {
     for (const row of settings.rows) {
       for (let run = 1; run <= settings.runs; run++) {
-        for (const broker of settings.brokers) {
+        for (const broker of targetsOf(row, settings)) {
           const label = `${row.id} ${broker} nodelay=${noDelay} run ${run}/${settings.runs}`;
           process.stderr.write(`${label} ... `);
           try {
-            const result = await measure(row, broker, noDelay, settings);
-            measurements.push({ row: row.id, broker, noDelay, run, result });
-            const summary = row.metrics.map((metric) => `${metric.name} ${formatNumber(metric.read(result))}`).join(', ');
+            const { result, values } = await measureRow(row, broker, noDelay, settings, tools);
+            measurements.push({ row: row.id, broker, noDelay, run, result, values });
+            const summary = row.metrics.map((metric, index) => `${metric.name} ${formatNumber(values[index])}`).join(', ');
             process.stderr.write(`${summary}\n`);
           } catch (error) {
             const message = (error as Error).message;
