@@ -25,9 +25,8 @@ export class BrokerCore implements SessionObserver {
   /** Set when retained messages must survive restarts. */
   persistence: SessionPersistence | undefined;
 
-  private readonly deliverTo = (subscriber: Subscriber, qos: QoS, retain: boolean, ids: number[] | undefined, sharedGroup: string | undefined): void =>
-    subscriber.deliver(this.current!, qos, retain, ids, sharedGroup);
-  private current: Message | undefined;
+  private readonly deliverTo = (message: Message, subscriber: Subscriber, qos: QoS, retain: boolean, ids: number[] | undefined, sharedGroup: string | undefined): void =>
+    subscriber.deliver(message, qos, retain, ids, sharedGroup);
   /** Filters in the router that start with the level `$SYS`: the only ones a `$SYS/...` topic can match [MQTT-4.7.2-1]. */
   private sysFilters = 0;
   /** Called when the first `$SYS` subscription arrives (true) and when the last one goes (false). */
@@ -60,18 +59,11 @@ export class BrokerCore implements SessionObserver {
       message = folded;
     }
     if (message.retain) this.storeRetained(message);
-    const outer = this.current;
-    this.current = message;
-    let delivered: number;
-    try {
-      delivered = this.router.match(message, this.deliverTo);
-    } finally {
-      this.current = outer;
-    }
+    const delivered = this.router.match(message, this.deliverTo);
     if (delivered === 0) {
       this.droppedBeforeRouting(message, publisher, 'no_subscribers');
     }
-    if (this.events.listenerCount('message.published') > 0) this.events.emit('message.published', { message, publisher });
+    if (this.events.listens('message.published')) this.events.emit('message.published', { message, publisher });
     return delivered;
   }
 
@@ -80,7 +72,7 @@ export class BrokerCore implements SessionObserver {
     if (reason === 'no_subscribers') this.counters.droppedNoSubscribers++;
     else if (reason === 'not_authorized') this.counters.droppedNotAuthorized++;
     else this.counters.droppedByHook++;
-    if (this.events.listenerCount('message.dropped') > 0) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
+    if (this.events.listens('message.dropped')) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
   }
 
   subscribe(subscription: Subscription): void {
@@ -107,13 +99,13 @@ export class BrokerCore implements SessionObserver {
     else if (reason === 'too_large') this.counters.droppedTooLarge++;
     else if (reason === 'store_full') this.counters.droppedStoreFull++;
     else this.counters.droppedSlowConsumer++;
-    if (this.events.listenerCount('message.dropped') > 0) {
+    if (this.events.listens('message.dropped')) {
       this.events.emit('message.dropped', { message, clientId: session.clientId, reason });
     }
   }
 
   acked(session: Session, message: Message, qos: 1 | 2, packetId: number): void {
-    if (this.events.listenerCount('message.acked') > 0) this.events.emit('message.acked', { message, clientId: session.clientId, qos, packetId });
+    if (this.events.listens('message.acked')) this.events.emit('message.acked', { message, clientId: session.clientId, qos, packetId });
   }
 
   private storeRetained(message: Message): void {

@@ -9,6 +9,7 @@ import type { Subscription } from '../core/subscription.js';
 
 /** Called once per subscriber a message goes to, with the merged outcome of its matching subscriptions. */
 export type RouteVisitor = (
+  message: Message,
   subscriber: Subscriber,
   qos: QoS,
   retain: boolean,

@@ -96,7 +96,7 @@ export class Channel implements DeliverySink, LiveClient {
     const broker = this.context.broker;
     broker.counters.messagesSent++;
     this.outbox.send(packet);
-    if (broker.events.listenerCount('message.delivered') > 0) {
+    if (broker.events.listens('message.delivered')) {
       broker.events.emit('message.delivered', { message, clientId: this.clientId, qos, packetId, dup });
     }
     return true;
@@ -203,7 +203,7 @@ export class Channel implements DeliverySink, LiveClient {
   /** Reports a CONNACK sent (the reason code in MQTT 5 terms, also for a 3.x client). */
   connackSent(reasonCode: number, sessionPresent: boolean): void {
     const events = this.context.broker.events;
-    if (events.listenerCount('client.connack') === 0) return;
+    if (!events.listens('client.connack')) return;
     const clientId = this.clientId || this.requestedClientId;
     events.emit('client.connack', { clientId, peer: this.peer, reasonCode, sessionPresent, client: reasonCode < 0x80 ? this.client : undefined });
   }
@@ -249,7 +249,7 @@ export class Channel implements DeliverySink, LiveClient {
     broker.counters.clientsConnected--;
     this.context.registry.close(session, this, publishWill ? this.will : undefined);
     this.will = undefined;
-    if (broker.events.listenerCount('client.disconnected') > 0) {
+    if (broker.events.listens('client.disconnected')) {
       broker.events.emit('client.disconnected', { client: this.client!, reasonCode, reason });
     }
   }

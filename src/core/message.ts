@@ -32,12 +32,13 @@ export interface MessageInput {
 
 // Ids count up from the start time in microseconds: unique within a process, and a later start begins past
 // every id an earlier one used (unless it made more than a million messages a second on average). Stays
-// below 2^53 until the year 2255.
-let lastMessageId = Date.now() * 1000;
+// below 2^53 until the year 2255. Kept in a typed array: a module-level number past 2^31 would be a new
+// heap number on every increment.
+const lastMessageId = new Float64Array([Date.now() * 1000]);
 
 /** The next message id of this node. */
 export function nextMessageId(): number {
-  return ++lastMessageId;
+  return ++lastMessageId[0]!;
 }
 
 export function createMessage(input: MessageInput, from: string | undefined, origin: string, now = Date.now()): Message {

@@ -209,12 +209,12 @@ export class SessionRegistry {
     this.handOffSharedDeliveries(session);
     if (session.stored) this.unstore(session);
     const events = this.broker.events;
-    if (events.listenerCount(`session.${reason}`) > 0) events.emit(`session.${reason}`, { clientId: session.clientId, reason });
+    if (events.listens(`session.${reason}`)) events.emit(`session.${reason}`, { clientId: session.clientId, reason });
   }
 
   private emit(event: 'session.created' | 'session.resumed' | 'session.taken_over', clientId: string): void {
     const events = this.broker.events;
-    if (events.listenerCount(event) > 0) events.emit(event, { clientId });
+    if (events.listens(event)) events.emit(event, { clientId });
   }
 
   /** Stops expiry and will timers at shutdown; the store keeps what they would have acted on. */

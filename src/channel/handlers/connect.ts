@@ -263,15 +263,15 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
   }
   session.attach(channel);
   const events = broker.events;
-  if (events.listenerCount('client.connected') > 0) events.emit('client.connected', { client: channel.client, sessionPresent });
+  if (events.listens('client.connected')) events.emit('client.connected', { client: channel.client, sessionPresent });
   // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
-  if (events.listenerCount('client.disconnected') > 0) channel.resolvePeer();
+  if (events.listens('client.disconnected')) channel.resolvePeer();
 }
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
 function authenticationFailed(channel: Channel, clientId: string, username: string | undefined, anonymous: boolean, reasonCode: number): void {
   const events = channel.context.broker.events;
-  if (events.listenerCount('client.authenticationFailed') > 0) {
+  if (events.listens('client.authenticationFailed')) {
     events.emit('client.authenticationFailed', { clientId, username, anonymous, peer: channel.peer, reasonCode });
   }
 }

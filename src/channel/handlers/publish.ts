@@ -78,7 +78,7 @@ function authorizeThenRoute(channel: Channel, packet: PublishPacket, topic: stri
 /** A reporter for the `client.authorized` event, made only while someone listens for it. */
 export function decisionReport(channel: Channel, action: 'publish' | 'subscribe', topic: string): DecisionReport | undefined {
   const events = channel.context.broker.events;
-  if (events.listenerCount('client.authorized') === 0) return undefined;
+  if (!events.listens('client.authorized')) return undefined;
   return (source, answer) => {
     // A subscribe answer may be a granted QoS (allowed) or a failure reason code (0x80 and up).
     const allowed = answer === true || (typeof answer === 'number' && answer < 0x80);
@@ -91,7 +91,7 @@ function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, 
   if (allowed) return routePublish(channel, packet, topic);
   refusePublish(channel, packet, 'not authorized');
   const broker = channel.context.broker;
-  if (broker.events.listenerCount('message.dropped') > 0) {
+  if (broker.events.listens('message.dropped')) {
     const message = messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now());
     broker.droppedBeforeRouting(message, channel.client, 'not_authorized');
   }

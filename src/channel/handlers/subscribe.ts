@@ -71,7 +71,7 @@ function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[]
     if (subscription.group === undefined && (request.retainHandling === 0 || (request.retainHandling === 1 && existing === undefined))) {
       retainedToSend.push(subscription);
     }
-    if (broker.events.listenerCount('session.subscribed') > 0) {
+    if (broker.events.listens('session.subscribed')) {
       broker.events.emit('session.subscribed', { client: channel.client!, subscription: request, grantedQoS: code });
     }
   });

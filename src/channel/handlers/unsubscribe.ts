@@ -12,7 +12,7 @@ export function handleUnsubscribe(channel: Channel, packet: UnsubscribePacket): 
     if (subscription === undefined) return ReasonCode.NoSubscriptionExisted;
     session.subscriptions.delete(topicFilter);
     broker.unsubscribe(subscription);
-    if (broker.events.listenerCount('session.unsubscribed') > 0) {
+    if (broker.events.listens('session.unsubscribed')) {
       broker.events.emit('session.unsubscribed', { client: channel.client!, topicFilter });
     }
     return ReasonCode.Success;

@@ -57,12 +57,12 @@ export class ReferenceRouter implements Router {
       merged.set(s.subscriber, outcome);
     }
     for (const [subscriber, outcome] of merged) {
-      visit(subscriber, outcome.qos, outcome.retainAsPublished && message.retain, outcome.ids.length > 0 ? outcome.ids : undefined, undefined);
+      visit(message, subscriber, outcome.qos, outcome.retainAsPublished && message.retain, outcome.ids.length > 0 ? outcome.ids : undefined, undefined);
     }
     for (const [key, members] of groups) {
       const member = members.find((m) => m.subscriber.connected) ?? members[0]!;
       const ids = member.subscriptionIdentifier === undefined ? undefined : [member.subscriptionIdentifier];
-      visit(member.subscriber, Math.min(message.qos, member.qos) as QoS, false, ids, key);
+      visit(message, member.subscriber, Math.min(message.qos, member.qos) as QoS, false, ids, key);
     }
     return merged.size + groups.size;
   }

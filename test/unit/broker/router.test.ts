@@ -41,7 +41,7 @@ type Visit = { client: string | undefined; qos: QoS; retain: boolean; ids: strin
 function visits(router: Router, topic: string, qos: QoS, retain: boolean, from: string | undefined): { count: number; visits: Visit[] } {
   const seen: Visit[] = [];
   const message = createMessage({ topic, payload: 'x', qos, retain }, from, 'test');
-  const count = router.match(message, (subscriber, grantedQoS, retainFlag, ids, group) => {
+  const count = router.match(message, (_message, subscriber, grantedQoS, retainFlag, ids, group) => {
     // Which member of a shared group is picked is the strategy's business: compare the group, not the member
     // (nor what depends on the member: its QoS and identifier).
     if (group !== undefined) seen.push({ client: '(member)', qos: 0, retain: retainFlag, ids: '(member)', group });
@@ -119,9 +119,9 @@ test('router - a publish made while a match is visiting (a nested publish) route
   for (const [subscriber, topicFilter, qos] of [[first, 'o', 2], [second, 'o', 1], [second, '#', 0], [first, 'n', 1]] as const) {
     router.add(createSubscription(subscriber, { topicFilter, qos, noLocal: false, retainAsPublished: false, retainHandling: 0 }, undefined));
   }
-  router.match(outer, (subscriber, qos) => {
+  router.match(outer, (_message, subscriber, qos) => {
     got.push(`outer ${subscriber.clientId} ${qos}`);
-    if (subscriber === first) router.match(nested, (inner, innerQoS) => got.push(`nested ${inner.clientId} ${innerQoS}`));
+    if (subscriber === first) router.match(nested, (_inner, inner, innerQoS) => got.push(`nested ${inner.clientId} ${innerQoS}`));
   });
   assert.deepEqual(got.sort(), ['nested first 1', 'nested second 0', 'outer first 2', 'outer second 1']);
 });
