@@ -23,6 +23,7 @@ export type { LocalMessage } from './channel/local-client.js';
 export { LocalLink } from './channel/local-link.js';
 export { ChannelSupervisor, type ChannelLink } from './channel/supervisor.js';
 export { DropLog } from './session/drop-log.js';
+export { InflightWindow } from './session/inflight-window.js';
 export { ReferenceCounts } from './session/reference-counts.js';
 export { SessionRegistry, type SessionLoader, type LiveClient, type OpenedSession } from './session/registry.js';
 export { StoreSizeCap } from './session/store-size-cap.js';

@@ -12,6 +12,7 @@
 import type { QoS } from '../codec/types.js';
 import { isExpired, type Message } from '../core/message.js';
 import { Delivery } from './delivery.js';
+import { InflightWindow } from './inflight-window.js';
 import type { DeliverySink } from './sink.js';
 import type { Subscriber } from '../core/subscriber.js';
 import type { Subscription } from '../core/subscription.js';
@@ -56,7 +57,7 @@ export class Session implements Subscriber {
   private subscriptionsByFilter: Map<string, Subscription<Session>> | undefined;
   private incomingQos2Ids: Set<number> | undefined;
   /** Deliveries sent and not yet acknowledged, by packet id; created by the first one. */
-  private inflight: Map<number, Delivery> | undefined;
+  private inflight: InflightWindow<Delivery> | undefined;
   /** Deliveries waiting for the window, from queueHead on; undefined while empty. */
   private queue: Delivery[] | undefined;
   private queueHead = 0;
@@ -128,7 +129,7 @@ export class Session implements Subscriber {
 
   /** Puts a delivery loaded from the store back where it was: in flight (with its packet id) or queued. */
   restoreDelivery(delivery: Delivery): void {
-    if (delivery.packetId !== 0) (this.inflight ??= new Map()).set(delivery.packetId, delivery);
+    if (delivery.packetId !== 0) (this.inflight ??= new InflightWindow()).add(delivery);
     else (this.queue ??= []).push(delivery);
   }
 
@@ -206,7 +207,7 @@ export class Session implements Subscriber {
     this.drain();
   }
 
-  private resend(sink: DeliverySink, inflight: Map<number, Delivery>): void {
+  private resend(sink: DeliverySink, inflight: InflightWindow<Delivery>): void {
     for (const delivery of inflight.values()) {
       if (delivery.released) {
         sink.sendPubrel(delivery.packetId);
@@ -248,9 +249,9 @@ export class Session implements Subscriber {
     const taken: Delivery[] = [];
     const inflight = this.inflight;
     if (inflight !== undefined) {
-      for (const [packetId, delivery] of inflight) {
+      for (const delivery of inflight.values()) {
         if (!delivery.released && filter(delivery)) {
-          inflight.delete(packetId);
+          inflight.delete(delivery.packetId);
           taken.push(delivery);
         }
       }
@@ -292,9 +293,9 @@ export class Session implements Subscriber {
       this.observer.dropped(this, delivery.message, 'expired');
       return;
     }
-    const inflight = (this.inflight ??= new Map());
+    const inflight = (this.inflight ??= new InflightWindow());
     delivery.packetId = this.allocatePacketId(inflight);
-    inflight.set(delivery.packetId, delivery);
+    inflight.add(delivery);
     // Recorded before the PUBLISH is written: the connection holds it until the record is durable.
     this.persist(delivery);
     this.transmit(sink, delivery);
@@ -327,7 +328,7 @@ export class Session implements Subscriber {
     delivery.sent = true;
   }
 
-  private allocatePacketId(inflight: Map<number, Delivery>): number {
+  private allocatePacketId(inflight: InflightWindow<Delivery>): number {
     let id = this.nextPacketId;
     while (inflight.has(id)) {
       id = id === 65535 ? 1 : id + 1;
