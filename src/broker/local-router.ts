@@ -44,6 +44,9 @@ class Route {
 
 type TrieValue = Route | SharedGroup<Subscription>;
 
+/** Scratch slots kept between publishes (more are freed after the publish that needed them). */
+const MAX_KEPT_SCRATCH = 4096;
+
 export class LocalRouter implements Router {
   onFilterAdded: ((filter: string) => void) | undefined;
   onFilterRemoved: ((filter: string) => void) | undefined;
@@ -56,13 +59,17 @@ export class LocalRouter implements Router {
 
   // Per-publish state; the visitor is bound once so match() allocates no closure.
   #sequence = 0;
-  readonly #matchedEntries: SubscriberEntry[] = [];
-  readonly #matchedGroups: Array<SharedGroup<Subscription>> = [];
+  // Filled up to the counts and overwritten by the next publish: truncating an array frees its storage,
+  // and the next push would allocate it again.
+  readonly #matchedEntries: Array<SubscriberEntry | undefined> = [];
+  readonly #matchedGroups: Array<SharedGroup<Subscription> | undefined> = [];
+  #entryCount = 0;
+  #groupCount = 0;
   #message: Message | undefined;
   #matching = false;
   readonly #collect = (value: TrieValue): void => {
     if (value instanceof Route) this.#collectRoute(value);
-    else this.#matchedGroups.push(value);
+    else this.#matchedGroups[this.#groupCount++] = value;
   };
 
   constructor(private readonly sharedStrategy: SharedPickStrategy) {}
@@ -109,19 +116,26 @@ export class LocalRouter implements Router {
       this.#message = message;
       this.#trie.match(message.topic, this.#collect);
       this.#message = undefined;
-      const matched = entries.length + groups.length;
-      for (let i = 0; i < entries.length; i++) {
+      const entryCount = this.#entryCount;
+      const groupCount = this.#groupCount;
+      for (let i = 0; i < entryCount; i++) {
         const entry = entries[i]!;
         const ids = entry.subscriptionIdentifiers;
         entry.subscriptionIdentifiers = undefined;
         // [MQTT-3.3.1-12] without Retain As Published, forwarded messages carry RETAIN 0
         visit(message, entry.subscriber, entry.qos, entry.retainAsPublished && message.retain, ids, undefined);
       }
-      for (let i = 0; i < groups.length; i++) this.#visitShared(groups[i]!, message, visit);
-      return matched;
+      for (let i = 0; i < groupCount; i++) this.#visitShared(groups[i]!, message, visit);
+      return entryCount + groupCount;
     } finally {
-      entries.length = 0;
-      groups.length = 0;
+      // Dropped references, so the slots hold no subscriber or group past this publish.
+      for (let i = 0; i < this.#entryCount; i++) entries[i] = undefined;
+      for (let i = 0; i < this.#groupCount; i++) groups[i] = undefined;
+      this.#entryCount = 0;
+      this.#groupCount = 0;
+      // A publish that reached a great many subscribers does not keep its scratch storage for ever.
+      if (entries.length > MAX_KEPT_SCRATCH) entries.length = 0;
+      if (groups.length > MAX_KEPT_SCRATCH) groups.length = 0;
       this.#message = undefined;
       this.#matching = false;
     }
@@ -181,7 +195,7 @@ export class LocalRouter implements Router {
       entry.qos = qos;
       entry.retainAsPublished = route.retainAsPublished;
       entry.subscriptionIdentifiers = route.subscriptionIdentifier === undefined ? undefined : [route.subscriptionIdentifier];
-      this.#matchedEntries.push(entry);
+      this.#matchedEntries[this.#entryCount++] = entry;
       return;
     }
     if (qos > entry.qos) entry.qos = qos;

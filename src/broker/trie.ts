@@ -93,7 +93,7 @@ export class TopicTrie<T> {
   /** Calls visit(value) once per (matching filter, value) pair. No allocation per call beyond what is unavoidable. */
   match(topic: string, visit: (value: T) => void): void {
     const exactValues = this.#exact.get(topic);
-    if (exactValues !== undefined) for (const value of exactValues) visit(value);
+    if (exactValues !== undefined) exactValues.forEach(visit);
     if (this.#root.isEmpty()) return;
 
     // Levels are read in place: a stack entry holds the offset where its level starts, and a level is sliced out
@@ -116,10 +116,10 @@ export class TopicTrie<T> {
         const wildcardsAllowed = offset !== 0 || !skipRootWildcards;
         // MQTT 4.7.1.2: '#' matches the remaining levels, also when none remain ('a/#' matches 'a')
         if (wildcardsAllowed && node.multiLevel?.values !== undefined) {
-          for (const value of node.multiLevel.values) visit(value);
+          node.multiLevel.values.forEach(visit);
         }
         if (offset > topicLength) {
-          if (node.values !== undefined) for (const value of node.values) visit(value);
+          if (node.values !== undefined) node.values.forEach(visit);
           continue;
         }
         let levelEnd = topic.indexOf('/', offset);

@@ -71,7 +71,7 @@ export class Connection implements Outbox, ChannelLink {
 
   private readonly decoder: Decoder;
   /** Encoded packets waiting for this turn's flush; undefined when there are none. */
-  private pending: Buffer[] | undefined;
+  private pending: Buffer | Buffer[] | undefined;
   private pendingBytes = 0;
   private flushQueued = false;
   /** Bytes held behind durability barriers, oldest first; each batch leaves when its barrier is done. Undefined when none. */
@@ -142,8 +142,7 @@ export class Connection implements Outbox, ChannelLink {
       this.hold(barrier, buffer);
       return;
     }
-    (this.pending ??= []).push(buffer);
-    this.pendingBytes += buffer.length;
+    this.append(buffer);
     if (!this.flushQueued) {
       this.flushQueued = true;
       toFlush.push(this);
@@ -152,6 +151,15 @@ export class Connection implements Outbox, ChannelLink {
         queueMicrotask(flushAll);
       }
     }
+  }
+
+  /** Adds to this turn's write; a turn with one packet (the usual case at moderate rates) allocates no list. */
+  private append(buffer: Buffer): void {
+    const pending = this.pending;
+    if (pending === undefined) this.pending = buffer;
+    else if (!Array.isArray(pending)) this.pending = [pending, buffer];
+    else pending.push(buffer);
+    this.pendingBytes += buffer.length;
   }
 
   /** Keeps a packet back until the store writes made before it are durable (and everything held before it has left). */
@@ -175,11 +183,7 @@ export class Connection implements Outbox, ChannelLink {
       return;
     }
     while (held.length > 0 && held[0]!.barrier.done && !held[0]!.barrier.failed) {
-      const pending = (this.pending ??= []);
-      for (const buffer of held.shift()!.buffers) {
-        pending.push(buffer);
-        this.pendingBytes += buffer.length;
-      }
+      for (const buffer of held.shift()!.buffers) this.append(buffer);
     }
     if (held.length === 0) this.held = undefined;
     this.flush();
@@ -207,7 +211,7 @@ export class Connection implements Outbox, ChannelLink {
     this.pending = undefined;
     this.pendingBytes = 0;
     this.options.traffic.bytesSent += bytes;
-    this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes));
+    this.socket.write(Array.isArray(pending) ? Buffer.concat(pending, bytes) : pending);
     if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
   }
 
