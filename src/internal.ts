@@ -52,6 +52,7 @@ export { PendingConnections } from './auth/pending-connections.js';
 export { bumpGeneration } from './auth/records.js';
 export { UserDatabase, UserError } from './auth/users.js';
 export { MetricsRegistry, type MetricFamily } from './metrics/registry.js';
+export { AdminDatabase } from './admin/admins.js';
 export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';
 export { startFlags } from './cli/start.js';

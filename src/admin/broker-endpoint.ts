@@ -6,6 +6,7 @@ import { BanList, type Ban } from '../auth/bans.js';
 import type { UserDatabase } from '../auth/users.js';
 import { ReasonCode } from '../codec/constants.js';
 import type { StarlingBroker } from '../instance.js';
+import { AdminDatabase } from './admins.js';
 import { type AdminContext, type AdminEffects } from './operations.js';
 import { handleAdminRequest } from './routes.js';
 import { AdminEndpoint } from './server.js';
@@ -14,6 +15,7 @@ import { AdminEndpoint } from './server.js';
 export async function openAdminEndpoint(broker: StarlingBroker, path: string, users: UserDatabase): Promise<AdminEndpoint> {
   const context: AdminContext = {
     users,
+    admins: new AdminDatabase(broker.authorization!.records, () => broker.store?.flushed()),
     records: broker.authorization!.records,
     committed: (visible) => committed(broker, visible),
     effects: brokerEffects(broker),

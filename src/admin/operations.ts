@@ -1,4 +1,4 @@
-// The admin operations on built-in users, store ACL rules and store bans: the one implementation
+// The admin operations on built-in users, administrators, store ACL rules and store bans: the one implementation
 // that both the broker's admin endpoint (a running broker) and `starling ctl` on a stopped broker's
 // data directory run. Each checks its input and throws AdminError (with an HTTP status) when the
 // request cannot be done; `effects` lets a running broker apply a change at once.
@@ -13,6 +13,7 @@ import { bumpGeneration, listEntries, readGeneration, type RecordStore } from '.
 import { UserError, type UserDatabase, type UserOptions, type UserSummary } from '../auth/users.js';
 import type { PasswordHashAlgorithm } from '../auth/password-hash.js';
 import type { AclAction, AclPermission, AclRuleConfig } from '../config/types.js';
+import { AdminAccountError, type AdminDatabase, type AdminRole, type AdminSummary } from './admins.js';
 
 const RULE_PREFIX = 'rule:';
 const ID_DIGITS = 12;
@@ -43,6 +44,7 @@ export interface AdminEffects {
 
 export interface AdminContext {
   users: UserDatabase;
+  admins: AdminDatabase;
   records: RecordStore;
   /**
    * Resolves once the writes made so far are committed, so that reads (the broker's refresh, the
@@ -81,6 +83,42 @@ export interface NewBan {
   /** Seconds from now; absent: permanent. */
   duration?: number;
   reason?: string;
+}
+
+// --- administrators --------------------------------------------------------------------------
+// Refusals carry EMQX's codes (username_already_exists, username_not_found) or its messages.
+
+export function listAdmins(context: AdminContext): AdminSummary[] {
+  return context.admins.list();
+}
+
+export async function addAdmin(context: AdminContext, admin: { username: string; password: string; description?: string; role?: AdminRole }): Promise<AdminSummary> {
+  const added = await adminOperation(() => context.admins.add(admin.username, admin.password, admin.description, admin.role));
+  await context.committed?.(() => context.admins.get(admin.username) !== undefined);
+  return added;
+}
+
+export async function setAdminPassword(context: AdminContext, username: string, password: string): Promise<{ username: string }> {
+  const before = context.admins.get(username)?.passwordHash;
+  await adminOperation(() => context.admins.setPassword(username, password));
+  await context.committed?.(() => context.admins.get(username)?.passwordHash !== before);
+  return { username };
+}
+
+export async function deleteAdmin(context: AdminContext, username: string): Promise<{ username: string }> {
+  await adminOperation(() => context.admins.delete(username));
+  await context.committed?.(() => context.admins.get(username) === undefined);
+  return { username };
+}
+
+async function adminOperation<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof AdminAccountError)) throw error;
+    const status = error.code === 'username_not_found' ? 404 : error.code === 'username_already_exists' ? 409 : 400;
+    throw new AdminError(status, error.message);
+  }
 }
 
 // --- users -----------------------------------------------------------------------------------

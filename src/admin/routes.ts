@@ -7,6 +7,10 @@
 //   POST   /users                      {username, password, superuser?, clientId?, force?} -> 201 user
 //   PUT    /users/:username/password   {password, force?} -> 200 {username}
 //   DELETE /users/:username            -> 200 {username}
+//   GET    /admins                     -> 200 [{username, description, role, createdAt}]
+//   POST   /admins                     {username, password, description?, role?} -> 201 admin
+//   PUT    /admins/:username/password  {password} -> 200 {username}
+//   DELETE /admins/:username           -> 200 {username}
 //   GET    /acl/rules                  -> 200 [{id, permission, action, topic, username?, clientId?}]
 //   POST   /acl/rules                  {permission, action, topic, username?, clientId?, position?: first|last} -> 201 rule
 //   DELETE /acl/rules/:id              -> 200 {id}
@@ -17,17 +21,22 @@
 import type { BanKind } from '../auth/bans.js';
 import type { AclAction, AclPermission } from '../config/types.js';
 import { isPasswordHashAlgorithm, PASSWORD_HASH_ALGORITHMS, type PasswordHashAlgorithm } from '../auth/password-hash.js';
+import type { AdminRole } from './admins.js';
 import {
+  addAdmin,
   addBan,
   addRule,
   addUser,
   AdminError,
+  deleteAdmin,
   deleteBan,
   deleteRule,
   deleteUser,
+  listAdmins,
   listBans,
   listRules,
   listUsers,
+  setAdminPassword,
   setUserPassword,
   type AdminContext,
   type NewRule,
@@ -78,6 +87,21 @@ const routes: readonly Route[] = [
       setUserPassword(context, params['username']!, body.string('password'), { ...body.optional('force', 'boolean'), ...passwordHashOf(body) }),
   },
   { method: 'DELETE', pattern: ['users', ':username'], run: (context, params) => deleteUser(context, params['username']!) },
+  { method: 'GET', pattern: ['admins'], run: (context) => listAdmins(context) },
+  {
+    method: 'POST',
+    pattern: ['admins'],
+    status: 201,
+    run: (context, _params, body) =>
+      addAdmin(context, {
+        username: body.string('username'),
+        password: body.string('password'),
+        ...body.optional('description', 'string'),
+        ...(body.optional('role', 'string') as { role?: AdminRole }),
+      }),
+  },
+  { method: 'PUT', pattern: ['admins', ':username', 'password'], run: (context, params, body) => setAdminPassword(context, params['username']!, body.string('password')) },
+  { method: 'DELETE', pattern: ['admins', ':username'], run: (context, params) => deleteAdmin(context, params['username']!) },
   { method: 'GET', pattern: ['acl', 'rules'], run: (context) => listRules(context) },
   {
     method: 'POST',

@@ -14,6 +14,7 @@ import type { AdminRequest, AdminResponse } from '../admin/routes.js';
 import { handleAdminRequest } from '../admin/routes.js';
 import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
 import { UserDatabase } from '../auth/users.js';
+import { AdminDatabase } from '../admin/admins.js';
 import { readConfigFile } from '../config/load.js';
 import type { LmdbStore } from '../store/lmdb/lmdb-store.js';
 import { DATA_FILE } from '../store/lmdb/layout.js';
@@ -48,7 +49,9 @@ export async function runCtlCommand(command: CtlCommand, flags: Flags, env: Node
     }
   }
   if (target.dataDir instanceof CtlError) throw target.dataDir;
-  return withStore(target.dataDir, (store) => handleAdminRequest({ users: new UserDatabase(store), records: store.records, actor: 'ctl' }, command.request));
+  return withStore(target.dataDir, (store) =>
+    handleAdminRequest({ users: new UserDatabase(store), admins: new AdminDatabase(store.records, () => store.flushed()), records: store.records, actor: 'ctl' }, command.request),
+  );
 }
 
 function findTarget(flags: Flags, env: NodeJS.ProcessEnv): Target {

@@ -1,4 +1,4 @@
-// `starling ctl users|acl|banned ...`: manages the built-in users, ACL rules and bans of a broker,
+// `starling ctl users|admins|acl|banned ...`: manages the built-in users, administrators, ACL rules and bans of a broker,
 // through its admin socket while it runs (changes apply at once), or in its data directory while
 // it is stopped (ctl-target.ts decides). Every failure is one `starling ctl: ...` line.
 // Exit codes: 0 done, 1 failed (unknown user or rule, weak password, broker not reachable, no data
@@ -9,6 +9,7 @@ import { ConfigError } from '../config/config-error.js';
 import { StoreError } from '../store/store.js';
 import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand } from './ctl-records.js';
+import { adminsCommand, adminsUsage } from './ctl-admins.js';
 import { CtlError, runCtlCommand, type CtlCommand } from './ctl-target.js';
 import { hashAlgorithmFlag } from './passwd.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
@@ -34,6 +35,7 @@ Password options:
   --hash argon2id|scrypt  the hash for the new password (default: the running broker's password_hash;
                         argon2id when ctl writes the data directory itself)
 
+${adminsUsage}
 Usage: starling ctl acl <action> [options]
 
 Manages the ACL rules kept in the store (checked before the rules file and the config's rules,
@@ -67,7 +69,7 @@ config's admin_socket); when nothing listens there, it changes the data director
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'socket', 'password', 'client-id', 'username', 'duration', 'reason', 'hash'],
+  valued: ['data-dir', 'config', 'socket', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role'],
   boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first'],
 };
 
@@ -85,8 +87,15 @@ export async function ctlCommand(args: string[]): Promise<void> {
     if (group === 'acl') command = aclCommand(action, rest, flags);
     else if (group === 'banned') command = bannedCommand(action, rest, flags);
     else if (group === 'users') command = await usersCommand(action, rest, flags);
-    else throw new UsageError(`unknown ctl command "${group}" (expected: users, acl, banned)`, COMMAND);
+    else if (group === 'admins') command = await adminsCommand(action, rest, flags);
+    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, acl, banned)`, COMMAND);
     const response = await runCtlCommand(command, flags);
+    if (response.status >= 400 && group === 'admins') {
+      // emqx ctl admins answers `Error: <reason>` on standard output.
+      process.stdout.write(`Error: ${errorMessage(response.body, response.status)}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (response.status >= 400) throw new CtlError(errorMessage(response.body, response.status));
     process.stdout.write(command.print(response.body));
   } catch (error) {

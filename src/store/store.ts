@@ -99,8 +99,8 @@ export interface LoadedDelivery {
   message: StoredMessage;
 }
 
-/** Kinds of configuration record (users, ACL rules, bans), kept apart from the session state. */
-export type RecordKind = 'user' | 'acl' | 'ban';
+/** Kinds of configuration record (MQTT users, ACL rules, bans, administrators), kept apart from the session state. */
+export type RecordKind = 'user' | 'acl' | 'ban' | 'admin';
 
 // --- The four stores, by concern --------------------------------------------------------------
 // Each is a view of one Store: their writes join the same group commit, in call order across all
