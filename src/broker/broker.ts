@@ -48,7 +48,7 @@ export class BrokerCore implements SessionObserver {
    * `publisher` is the client that sent it, for hooks and events.
    */
   publish(input: Message, publisher?: ClientInfo): number {
-    this.counters.messagesReceived++;
+    this.counters.messagesReceived[input.qos]++;
     let message = input;
     if (this.hooks.has('message.publish')) {
       const folded = this.hooks.foldPublish(message, publisher);

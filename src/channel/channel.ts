@@ -94,7 +94,7 @@ export class Channel implements DeliverySink, LiveClient {
     const packet = buildOutgoingPublish(this, message, qos, packetId, dup, retain, subscriptionIdentifiers);
     if (packet === undefined) return false;
     const broker = this.context.broker;
-    broker.counters.messagesSent++;
+    broker.counters.messagesSent[qos]++;
     this.outbox.send(packet);
     if (broker.events.listens('message.delivered')) {
       broker.events.emit('message.delivered', { message, clientId: this.clientId, qos, packetId, dup });

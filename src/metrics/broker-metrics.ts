@@ -25,8 +25,12 @@ export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counte
 
   const value = (name: string, help: string, type: 'counter' | 'gauge', read: () => number): void =>
     metrics.register({ name, help, type }, (sample) => sample(read()));
-  value('messages.received', 'Messages routed: PUBLISH packets from clients and messages published in-process', 'counter', () => counters.messagesReceived);
-  value('messages.sent', 'PUBLISH packets sent to subscribers', 'counter', () => counters.messagesSent);
+  const byQoS = (name: string, help: string, perQoS: readonly number[]): void =>
+    metrics.register({ name, help, type: 'counter', labelNames: ['qos'] }, (sample) => {
+      for (let qos = 0; qos < 3; qos++) sample(perQoS[qos]!, { qos: String(qos) });
+    });
+  byQoS('messages.received', 'Messages routed: PUBLISH packets from clients and messages published in-process, by QoS', counters.messagesReceived);
+  byQoS('messages.sent', 'PUBLISH packets sent to subscribers, by the QoS they were sent at', counters.messagesSent);
   metrics.register(
     { name: 'messages.dropped', help: 'Messages dropped, by reason (before routing, or for one session)', type: 'counter', labelNames: ['reason'] },
     (sample) => {
@@ -46,6 +50,11 @@ export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counte
   value('sessions.disconnected', 'Persistent sessions whose client is not connected', 'gauge', () => sessions.size - sessions.connectedCount);
   value('subscriptions.count', 'Subscriptions held, shared ones included', 'gauge', () => counters.subscriptions);
   value('retained.count', 'Retained messages held', 'gauge', () => counters.retainedMessages);
+  value('authentication.success', 'CONNECTs that passed authentication (anonymous ones included)', 'counter', () => counters.authenticationSuccess);
+  value('authentication.success.anonymous', 'CONNECTs accepted without a username or password', 'counter', () => counters.authenticationAnonymous);
+  value('authentication.failure', 'CONNECTs and AUTH exchanges that authentication refused', 'counter', () => counters.authenticationFailure);
+  value('authorization.allow', 'PUBLISH and SUBSCRIBE requests the authorization hooks allowed (not counted while none is set)', 'counter', () => counters.authorizationAllow);
+  value('authorization.deny', 'PUBLISH and SUBSCRIBE requests the authorization hooks denied', 'counter', () => counters.authorizationDeny);
 }
 
 /** The abuse protections' counts (auth/authorization-setup.ts), registered once they are installed. */

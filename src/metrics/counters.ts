@@ -5,10 +5,17 @@
 export class Counters {
   clientsConnected = 0;
   clientsMaximum = 0;
-  /** Messages routed: PUBLISH packets from clients and messages published in-process. */
-  messagesReceived = 0;
-  /** PUBLISH packets sent to subscribers. */
-  messagesSent = 0;
+  /** Messages routed (PUBLISH packets from clients and messages published in-process), by QoS. */
+  readonly messagesReceived: [number, number, number] = [0, 0, 0];
+  /** PUBLISH packets sent to subscribers, by QoS. */
+  readonly messagesSent: [number, number, number] = [0, 0, 0];
+  /** CONNECTs that passed authentication; those without username and password also count as anonymous. */
+  authenticationSuccess = 0;
+  authenticationAnonymous = 0;
+  authenticationFailure = 0;
+  /** PUBLISH and SUBSCRIBE decisions of the authorization hooks (none counted while no hook is set). */
+  authorizationAllow = 0;
+  authorizationDeny = 0;
   droppedNoSubscribers = 0;
   droppedNotAuthorized = 0;
   droppedByHook = 0;

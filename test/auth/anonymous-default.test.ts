@@ -68,6 +68,8 @@ test('anonymous default - no authentication configured: loopback clients connect
     }
     assert.equal(listener.broker.metrics.value('auth.failures'), 0);
     assert.equal(listener.broker.metrics.value('connections.refused', { reason: 'locked_out' }), 0);
+    // Refused by authentication all the same.
+    assert.equal(listener.broker.metrics.value('authentication.failure'), 7);
 
     const logged = listener.lines.filter((line) => String(line['msg']).includes('only loopback clients may connect'));
     assert.equal(logged.length, 1, 'one line for the first refusal; the rest are counted into the next line');

@@ -37,6 +37,13 @@ describe('metrics', () => {
       assert.equal(metrics.value('subscriptions.count'), 1);
       assert.equal(metrics.value('retained.count'), 1);
       assert.equal(metrics.value('messages.sent'), 1);
+      assert.equal(metrics.value('messages.sent', { qos: '1' }), 1);
+      assert.equal(metrics.value('messages.received', { qos: '0' }), 2);
+      assert.equal(metrics.value('messages.received', { qos: '1' }), 1);
+      assert.equal(metrics.value('authentication.success'), 2);
+      assert.equal(metrics.value('authentication.success.anonymous'), 2);
+      assert.equal(metrics.value('authentication.failure'), 0);
+      assert.equal(metrics.value('authorization.allow') + metrics.value('authorization.deny'), 0, 'no authorization hook: nothing counted');
       assert.equal(metrics.value('messages.dropped', { reason: 'no_subscribers' }), 2, 'metrics/nobody and metrics/retained reached nobody');
       // Subscriber: CONNECT, SUBSCRIBE, PUBACK; publisher: CONNECT, PUBLISH x3.
       await waitFor(() => metrics.value('packets.received', { listener: 'tcp' }) >= 7, 'seven packets received', 3000);
@@ -64,6 +71,26 @@ describe('metrics', () => {
     } finally {
       await pool.closeAll();
       await sysServer.close();
+    }
+  });
+
+  test('metrics - authorization decisions of the hooks are counted, allowed and denied', async () => {
+    const aclServer = await startBroker();
+    aclServer.broker.addHook('authorizePublish', ({ topic }) => !topic.startsWith('secret/'));
+    aclServer.broker.addHook('authorizeSubscribe', ({ subscription }) => !subscription.topicFilter.startsWith('secret/'));
+    const pool = new ClientPool(aclServer.url);
+    try {
+      const client = await pool.connect({ protocolVersion: 5, clientId: 'metrics-acl' });
+      await client.subscribeAsync('open/#', { qos: 1 });
+      await client.subscribeAsync('secret/#', { qos: 1 }).catch(() => undefined); // MQTT.js rejects a refused grant
+      await client.publishAsync('open/x', 'ok', { qos: 1 });
+      await client.publishAsync('secret/x', 'no', { qos: 1 }).catch(() => undefined);
+      await waitFor(() => aclServer.broker.metrics.value('authorization.deny') === 2, 'two denials', 3000);
+      assert.equal(aclServer.broker.metrics.value('authorization.allow'), 2);
+      assert.equal(aclServer.broker.metrics.value('messages.dropped', { reason: 'not_authorized' }), 1);
+    } finally {
+      await pool.closeAll();
+      await aclServer.close();
     }
   });
 });

@@ -163,6 +163,8 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
   const config = broker.config;
   const v5 = channel.isV5;
   const connackProperties: Properties = authProperties ?? {};
+  broker.counters.authenticationSuccess++;
+  if (packet.username === undefined && packet.password === undefined) broker.counters.authenticationAnonymous++;
 
   let clientId = packet.clientId;
   if (clientId.length === 0) {
@@ -270,6 +272,7 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */
 function authenticationFailed(channel: Channel, clientId: string, username: string | undefined, anonymous: boolean, reasonCode: number): void {
+  channel.context.broker.counters.authenticationFailure++;
   const events = channel.context.broker.events;
   if (events.listens('client.authenticationFailed')) {
     events.emit('client.authenticationFailed', { clientId, username, anonymous, peer: channel.peer, reasonCode });

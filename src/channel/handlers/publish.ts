@@ -87,6 +87,9 @@ export function decisionReport(channel: Channel, action: 'publish' | 'subscribe'
 }
 
 function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, allowed: boolean): void {
+  const counters = channel.context.broker.counters;
+  if (allowed) counters.authorizationAllow++;
+  else counters.authorizationDeny++;
   if (channel.state !== 'connected') return;
   if (allowed) return routePublish(channel, packet, topic);
   refusePublish(channel, packet, 'not authorized');

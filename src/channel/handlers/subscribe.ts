@@ -32,6 +32,8 @@ async function authorizeThenSubscribe(channel: Channel, packet: SubscribePacket,
       const answer = await hooks.authorizeSubscribe({ client: channel.client!, subscription: request }, decisionReport(channel, 'subscribe', request.topicFilter));
       if (answer === false) code = ReasonCode.NotAuthorized;
       else if (typeof answer === 'number') code = answer < 0x80 ? Math.min(code, answer) : answer;
+      if (code < 0x80) channel.context.broker.counters.authorizationAllow++;
+      else channel.context.broker.counters.authorizationDeny++;
     }
     reasonCodes.push(code);
   }
