@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log.js';
 import { TrafficByListener, type Counters } from './metrics/counters.js';
 import { registerAbuseMetrics, registerBrokerMetrics } from './metrics/broker-metrics.js';
 import { MetricsRegistry } from './metrics/registry.js';
+import { EventLoopDelay } from './metrics/event-loop.js';
 import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
@@ -71,6 +72,7 @@ export class StarlingBroker {
   /** Every metric ($SYS, exporters and the API read it). */
   readonly metrics = new MetricsRegistry();
   private readonly traffic = new TrafficByListener();
+  private readonly eventLoop = new EventLoopDelay();
   // Shared by every connection of one listener; built on its first one (after start() has set up the store).
   private readonly connectionOptions = new Map<string, ConnectionOptions>();
   private channelContext: ChannelContext | undefined;
@@ -84,6 +86,7 @@ export class StarlingBroker {
     this.channels = new ChannelSupervisor(this.config);
     this.registry = new SessionRegistry(this.core);
     registerBrokerMetrics(this.metrics, this.core.counters, this.traffic, this.registry);
+    this.eventLoop.register(this.metrics);
     this.sys = new SysTopics(this.core, this.metrics);
     this.dropLog = new DropLog(this.logger);
     this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
@@ -164,6 +167,7 @@ export class StarlingBroker {
     this.authorization = installAuthorization(this, this.config);
     registerAbuseMetrics(this.metrics, this.authorization.stats, this.authorization.lockout.stats);
     this.sys.start();
+    this.eventLoop.start();
     this.channels.start();
   }
 
@@ -283,6 +287,7 @@ export class StarlingBroker {
     const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
     this.sys.stop();
+    this.eventLoop.stop();
     this.authorization?.close();
     this.registry.suspendTimers();
     this.dropLog.close();

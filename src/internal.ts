@@ -51,6 +51,7 @@ export { hashPassword, isPasswordHash, verifyPassword } from './auth/password-ha
 export { PendingConnections } from './auth/pending-connections.js';
 export { bumpGeneration } from './auth/records.js';
 export { UserDatabase, UserError } from './auth/users.js';
+export { EventLoopDelay } from './metrics/event-loop.js';
 export { MetricsRegistry, type MetricFamily } from './metrics/registry.js';
 export { AdminDatabase } from './admin/admins.js';
 export { configuredSocketPath } from './admin/socket-path.js';
