@@ -35,9 +35,11 @@ export class BrokerCore implements SessionObserver {
   constructor(readonly config: BrokerConfig, router?: Router) {
     this.router = router ?? new LocalRouter(config.sharedSubscriptionStrategy);
     this.router.onFilterAdded = (filter) => {
+      this.counters.topics++;
       if (isSysFilter(filter) && this.sysFilters++ === 0) this.onSysSubscribersChanged?.(true);
     };
     this.router.onFilterRemoved = (filter) => {
+      this.counters.topics--;
       if (isSysFilter(filter) && --this.sysFilters === 0) this.onSysSubscribersChanged?.(false);
     };
   }
@@ -76,11 +78,15 @@ export class BrokerCore implements SessionObserver {
   }
 
   subscribe(subscription: Subscription): void {
-    if (this.router.add(subscription)) this.counters.subscriptions = this.router.size;
+    if (!this.router.add(subscription)) return;
+    this.counters.subscriptions = this.router.size;
+    if (subscription.group !== undefined) this.counters.sharedSubscriptions++;
   }
 
   unsubscribe(subscription: Subscription): void {
-    if (this.router.remove(subscription)) this.counters.subscriptions = this.router.size;
+    if (!this.router.remove(subscription)) return;
+    this.counters.subscriptions = this.router.size;
+    if (subscription.group !== undefined) this.counters.sharedSubscriptions--;
   }
 
   /** Whether some subscription could match a `$SYS/...` topic; lets $SYS events be skipped when nobody listens. */

@@ -49,6 +49,8 @@ export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counte
   value('sessions.count', 'Sessions held: connected clients and persistent sessions waiting for theirs', 'gauge', () => sessions.size);
   value('sessions.disconnected', 'Persistent sessions whose client is not connected', 'gauge', () => sessions.size - sessions.connectedCount);
   value('subscriptions.count', 'Subscriptions held, shared ones included', 'gauge', () => counters.subscriptions);
+  value('subscriptions.shared.count', 'Subscriptions held in shared groups ($share/...)', 'gauge', () => counters.sharedSubscriptions);
+  value('topics.count', 'Distinct topic filters routed (a shared group counts once)', 'gauge', () => counters.topics);
   value('retained.count', 'Retained messages held', 'gauge', () => counters.retainedMessages);
   value('authentication.success', 'CONNECTs that passed authentication (anonymous ones included)', 'counter', () => counters.authenticationSuccess);
   value('authentication.success.anonymous', 'CONNECTs accepted without a username or password', 'counter', () => counters.authenticationAnonymous);

@@ -26,6 +26,10 @@ export class Counters {
   droppedStoreFull = 0;
   retainedMessages = 0;
   subscriptions = 0;
+  /** Of the subscriptions, those in shared groups ($share/...). */
+  sharedSubscriptions = 0;
+  /** Distinct topic filters routed (a shared group's filter counts once). */
+  topics = 0;
 }
 
 /** Traffic of one kind of listener (tcp, tls, ws, wss, local, custom): a connection holds its listener's. */

@@ -93,4 +93,27 @@ describe('metrics', () => {
       await aclServer.close();
     }
   });
+
+  test('metrics - topics count distinct filters, a shared group once; shared subscriptions count members', async () => {
+    const topicServer = await startBroker();
+    const metrics = topicServer.broker.metrics;
+    const pool = new ClientPool(topicServer.url);
+    try {
+      const first = await pool.connect({ protocolVersion: 5, clientId: 'metrics-share-1' });
+      const second = await pool.connect({ protocolVersion: 5, clientId: 'metrics-share-2' });
+      await first.subscribeAsync('plain/+', { qos: 0 });
+      await second.subscribeAsync('plain/+', { qos: 0 });
+      await first.subscribeAsync('$share/g/jobs', { qos: 1 });
+      await second.subscribeAsync('$share/g/jobs', { qos: 1 });
+      assert.deepEqual([metrics.value('topics.count'), metrics.value('subscriptions.count'), metrics.value('subscriptions.shared.count')], [2, 4, 2]);
+      await second.unsubscribeAsync('$share/g/jobs');
+      await second.unsubscribeAsync('plain/+');
+      assert.deepEqual([metrics.value('topics.count'), metrics.value('subscriptions.count'), metrics.value('subscriptions.shared.count')], [2, 2, 1]);
+      await first.unsubscribeAsync('$share/g/jobs');
+      assert.deepEqual([metrics.value('topics.count'), metrics.value('subscriptions.shared.count')], [1, 0]);
+    } finally {
+      await pool.closeAll();
+      await topicServer.close();
+    }
+  });
 });
