@@ -39,6 +39,13 @@ async function committed(broker: StarlingBroker, visible: () => boolean): Promis
 
 function brokerEffects(broker: StarlingBroker): AdminEffects {
   return {
+    stop: () => {
+      const events = broker.core.events;
+      if (!events.listens('broker.stop_requested')) return false;
+      // After the answer has gone out: closing stops this endpoint too.
+      setImmediate(() => events.emit('broker.stop_requested', { source: 'admin' }));
+      return true;
+    },
     aclChanged: () => broker.authorization?.refresh(),
     banRemoved: () => broker.authorization?.refresh(),
     banAdded: (ban: Ban) => {

@@ -37,6 +37,8 @@ export class AdminError extends Error {
 
 /** What a running broker does right after a change (nothing for `starling ctl` on a data directory). */
 export interface AdminEffects {
+  /** Asks whoever runs the broker to close it; false when nobody listens for that (an embedded broker). */
+  stop(): boolean;
   aclChanged(): void;
   banAdded(ban: Ban): void;
   banRemoved(): void;
@@ -83,6 +85,14 @@ export interface NewBan {
   /** Seconds from now; absent: permanent. */
   duration?: number;
   reason?: string;
+}
+
+// --- the broker itself ------------------------------------------------------------------------
+
+export function requestStop(context: AdminContext): { stopping: true } {
+  if (context.effects === undefined) throw new AdminError(409, 'no broker is running on this data directory');
+  if (!context.effects.stop()) throw new AdminError(409, 'this broker is embedded in another program, which decides when it stops');
+  return { stopping: true };
 }
 
 // --- administrators --------------------------------------------------------------------------

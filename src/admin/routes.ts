@@ -7,6 +7,7 @@
 //   POST   /users                      {username, password, superuser?, clientId?, force?} -> 201 user
 //   PUT    /users/:username/password   {password, force?} -> 200 {username}
 //   DELETE /users/:username            -> 200 {username}
+//   POST   /stop                       -> 202 {stopping: true}   (409 when no broker runs, or it is embedded)
 //   GET    /admins                     -> 200 [{username, description, role, createdAt}]
 //   POST   /admins                     {username, password, description?, role?} -> 201 admin
 //   PUT    /admins/:username/password  {password} -> 200 {username}
@@ -35,6 +36,7 @@ import {
   listAdmins,
   listBans,
   listRules,
+  requestStop,
   listUsers,
   setAdminPassword,
   setUserPassword,
@@ -87,6 +89,7 @@ const routes: readonly Route[] = [
       setUserPassword(context, params['username']!, body.string('password'), { ...body.optional('force', 'boolean'), ...passwordHashOf(body) }),
   },
   { method: 'DELETE', pattern: ['users', ':username'], run: (context, params) => deleteUser(context, params['username']!) },
+  { method: 'POST', pattern: ['stop'], status: 202, run: (context) => requestStop(context) },
   { method: 'GET', pattern: ['admins'], run: (context) => listAdmins(context) },
   {
     method: 'POST',

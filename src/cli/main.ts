@@ -5,13 +5,15 @@ import { UsageError } from './args.js';
 import { ctlCommand } from './ctl.js';
 import { passwdCommand } from './passwd.js';
 import { startCommand } from './start.js';
+import { stopCommand } from './stop.js';
 
 export const usage = `Usage: starling <command> [options]
 
 Commands:
   start        run the broker (starling start --help for its options)
+  stop         stop a running broker gracefully, through its admin socket (starling stop --help)
   bench        load-test a broker (starling bench --help)
-  ctl          manage users, ACL rules and bans: starling ctl users|acl|banned ... (starling ctl --help)
+  ctl          manage users, administrators, ACL rules and bans: starling ctl users|admins|acl|banned ... (starling ctl --help)
   passwd       write a passwords file: starling passwd FILE USERNAME (starling passwd --help)
 
 Options:
@@ -35,6 +37,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'start':
         await startCommand(rest);
+        return;
+      case 'stop':
+        await stopCommand(rest);
         return;
       case 'ctl':
         await ctlCommand(rest);

@@ -14,6 +14,7 @@ import { parseFlags, UsageError, type FlagSpec } from './args.js';
 interface StartableBroker {
   listen(): Promise<Array<{ type: string; host: string; port: number }>>;
   close(): Promise<void>;
+  on(event: 'broker.stop_requested', listener: () => void): unknown;
 }
 interface BrokerLibrary {
   createBroker(options?: Partial<BrokerConfig> & { logger?: Logger }): StartableBroker;
@@ -84,14 +85,15 @@ export async function startCommand(args: readonly string[]): Promise<void> {
 
 function stopOnSignals(broker: StartableBroker, logger: Logger): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  // `cause`: the signal, or `starling stop` (over the admin socket).
+  const shutDown = (cause: string): void => {
     if (stopping) {
       // The operator asked twice: do not wait for clients or the store any longer.
-      logger.warn({ signal }, 'second signal, exiting without waiting');
+      logger.warn({ cause }, 'asked again, exiting without waiting');
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ cause }, 'shutting down');
     broker.close().then(
       () => {
         logger.info('stopped');
@@ -103,6 +105,7 @@ function stopOnSignals(broker: StartableBroker, logger: Logger): void {
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', () => shutDown('SIGINT'));
+  process.on('SIGTERM', () => shutDown('SIGTERM'));
+  broker.on('broker.stop_requested', () => shutDown('starling stop'));
 }

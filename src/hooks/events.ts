@@ -195,6 +195,8 @@ export interface BrokerEvents {
   'client.connack': [event: ConnackEvent];
   'client.disconnected': [event: DisconnectedEvent];
   'client.authenticationFailed': [event: AuthenticationFailedEvent];
+  /** `starling stop` asked, over the admin socket; whoever runs the broker (starling start) closes it. */
+  'broker.stop_requested': [event: { source: 'admin' }];
   'client.authorized': [event: AuthorizedEvent];
   'session.created': [event: SessionEvent];
   'session.resumed': [event: SessionEvent];

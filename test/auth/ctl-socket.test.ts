@@ -343,3 +343,14 @@ test('ctl socket - bad requests to the endpoint get 4xx with a JSON {error} nami
     await b.close();
   }
 });
+
+test('ctl socket - starling stop refuses to stop a broker embedded in another program (exit 1), which keeps running', async () => {
+  const b = await brokerWithSocket();
+  try {
+    const stop = await starling(['stop', '--socket', b.socket]);
+    assert.deepEqual([stop.code, stop.stdout, stop.stderr], [1, '', 'starling stop: this broker is embedded in another program, which decides when it stops\n']);
+    assert.equal((await connackCode(b.url, { protocolVersion: 5, clientId: 'still-up' })).code, 0);
+  } finally {
+    await b.close();
+  }
+});

@@ -117,6 +117,26 @@ describe('starling start', () => {
     await client.endAsync(true);
   });
 
+  test('starling stop shuts the broker on that data directory down gracefully (0x8B to MQTT 5 clients, exit 0); with none running it exits 1', { skip: brokerMissing, timeout }, async () => {
+    const dataDir = await mkdtemp(join(directory, 'data-'));
+    const run = runStarling(startArgs(dataDir));
+    const { port } = await listening(run);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0 });
+    const disconnected = new Promise<number | undefined>((resolve) => {
+      client.on('disconnect', (packet) => resolve(packet.reasonCode));
+    });
+    const stop = await runStarling(['stop', '--data-dir', dataDir]).exited;
+    assert.deepEqual([stop.code, stop.stdout, stop.stderr], [0, 'stopping\n', '']);
+    assert.equal(await disconnected, 0x8b);
+    const exit = await run.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.match(exit.stdout, /"cause":"starling stop".*"msg":"shutting down"/);
+    await client.endAsync(true);
+
+    const again = await runStarling(['stop', '--data-dir', dataDir]).exited;
+    assert.deepEqual([again.code, again.stderr], [1, 'starling stop: no broker is running on this data directory\n']);
+  });
+
   test('a port already in use exits 1 with a one-line error', { skip: brokerMissing, timeout }, async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
