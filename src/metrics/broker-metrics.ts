@@ -23,8 +23,7 @@ export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counte
   perListener('bytes.received', 'Bytes received on MQTT connections', 'bytesReceived');
   perListener('bytes.sent', 'Bytes written to MQTT connections', 'bytesSent');
 
-  const value = (name: string, help: string, type: 'counter' | 'gauge', read: () => number): void =>
-    metrics.register({ name, help, type }, (sample) => sample(read()));
+  const value = (name: string, help: string, type: 'counter' | 'gauge', read: () => number): void => metrics.registerReading({ name, help, type }, read);
   const byQoS = (name: string, help: string, perQoS: readonly number[]): void =>
     metrics.register({ name, help, type: 'counter', labelNames: ['qos'] }, (sample) => {
       for (let qos = 0; qos < 3; qos++) sample(perQoS[qos]!, { qos: String(qos) });
@@ -70,7 +69,7 @@ export function registerAbuseMetrics(metrics: MetricsRegistry, stats: AbuseStats
       sample(stats.pendingEvicted, { reason: 'pending_evicted' });
     },
   );
-  const value = (name: string, help: string, read: () => number): void => metrics.register({ name, help, type: 'counter' }, (sample) => sample(read()));
+  const value = (name: string, help: string, read: () => number): void => metrics.registerReading({ name, help, type: 'counter' }, read);
   value('auth.failures', 'Failed authentications counted towards lockout', () => lockout.failures);
   value('auth.lockouts', 'Lockouts started (an address or username refused for a while)', () => lockout.locks);
   value('acl.denied', 'PUBLISH, SUBSCRIBE and retained deliveries the ACL denied', () => stats.aclDenied);

@@ -18,7 +18,7 @@ export class EventLoopDelay {
 
   register(metrics: MetricsRegistry): void {
     const gauge = (name: 'p50' | 'p99' | 'max', help: string): void =>
-      metrics.register({ name: `eventloop.delay.${name}`, help, type: 'gauge' }, (sample) => sample(this.window[name]));
+      metrics.registerReading({ name: `eventloop.delay.${name}`, help, type: 'gauge' }, () => this.window[name]);
     gauge('p50', `Median event-loop delay over the last ${this.windowMs / 1000} s, in milliseconds`);
     gauge('p99', `99th percentile event-loop delay over the last ${this.windowMs / 1000} s, in milliseconds`);
     gauge('max', `Longest event-loop delay over the last ${this.windowMs / 1000} s, in milliseconds`);

@@ -1,8 +1,7 @@
 // One registry of named metrics (counters and gauges, with help text and labels) that $SYS, the
 // Prometheus endpoint and the API read. The hot path never calls into it: counters live as plain
 // number fields on objects the code already holds (Counters, a listener's traffic, the abuse stats),
-// and a metric is registered with a collector that reads those fields when someone asks. Metrics
-// incremented off the hot path can use a registered Counter cell directly.
+// and a metric is registered with a collector that reads those fields when someone asks.
 
 export type MetricType = 'counter' | 'gauge';
 
@@ -32,11 +31,6 @@ export interface MetricFamily {
 
 /** Called once per collection; reports each sample through `sample` (labels as the definition names them). */
 export type Collector = (sample: (value: number, labels?: Labels) => void) => void;
-
-/** A counter cell incremented in place: `cell.value++`. */
-export interface CounterCell {
-  value: number;
-}
 
 const NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 const LABEL = /^[a-z_][a-z0-9_]*$/;
@@ -70,25 +64,9 @@ export class MetricsRegistry implements MetricsReader {
     this.metrics.set(definition.name, { definition: { ...definition, labelNames }, collect });
   }
 
-  /**
-   * Registers a counter kept here: one cell per label combination, made on first use (keep the cell
-   * and increment `value` where it counts).
-   */
-  counter(definition: Omit<MetricDefinition, 'type'>): (labels?: Labels) => CounterCell {
-    const cells = new Map<string, { labels: Labels; cell: CounterCell }>();
-    const labelNames = definition.labelNames ?? [];
-    this.register({ ...definition, type: 'counter' }, (sample) => {
-      for (const { labels, cell } of cells.values()) sample(cell.value, labels);
-    });
-    return (labels = {}) => {
-      const key = labelNames.map((name) => labels[name] ?? '').join('\u0000');
-      let entry = cells.get(key);
-      if (entry === undefined) {
-        entry = { labels: pick(labels, labelNames, definition.name), cell: { value: 0 } };
-        cells.set(key, entry);
-      }
-      return entry.cell;
-    };
+  /** Registers a metric of one unlabelled sample, read from state elsewhere. */
+  registerReading(definition: Omit<MetricDefinition, 'labelNames'>, read: () => number): void {
+    this.register(definition, (sample) => sample(read()));
   }
 
   collect(): MetricFamily[] {

@@ -97,8 +97,7 @@ function authenticateThenConnect(channel: Channel, packet: ConnectPacket): void 
 function connectAuthenticated(channel: Channel, packet: ConnectPacket, result: AuthenticateResult): void | Promise<void> {
   if (channel.state === 'closed') return;
   if (result?.result === 'deny') {
-    const anonymous = packet.username === undefined && packet.password === undefined;
-    authenticationFailed(channel, packet.clientId, packet.username, anonymous, result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
+    authenticationFailed(channel, packet.clientId, packet.username, sentNoCredentials(packet), result.reasonCode ?? ReasonCode.BadUserNameOrPassword);
     throw new ProtocolError(result.reasonCode ?? ReasonCode.BadUserNameOrPassword, result.reasonString ?? 'authentication failed');
   }
   return completeConnect(channel, packet, undefined, result);
@@ -164,7 +163,7 @@ function completeConnect(channel: Channel, packet: ConnectPacket, authProperties
   const v5 = channel.isV5;
   const connackProperties: Properties = authProperties ?? {};
   broker.counters.authenticationSuccess++;
-  if (packet.username === undefined && packet.password === undefined) broker.counters.authenticationAnonymous++;
+  if (sentNoCredentials(packet)) broker.counters.authenticationAnonymous++;
 
   let clientId = packet.clientId;
   if (clientId.length === 0) {
@@ -268,6 +267,11 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
   if (events.listens('client.connected')) events.emit('client.connected', { client: channel.client, sessionPresent });
   // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
   if (events.listens('client.disconnected')) channel.resolvePeer();
+}
+
+/** Neither a username nor a password: an anonymous client. */
+function sentNoCredentials(packet: ConnectPacket): boolean {
+  return packet.username === undefined && packet.password === undefined;
 }
 
 /** Tells listeners (the failed-authentication lockout) that authentication refused a client. */

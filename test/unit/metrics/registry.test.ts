@@ -53,14 +53,11 @@ test('metrics registry - bad names, duplicate names and bad labels are refused',
   assert.throws(() => metrics.family('y'), /labels beyond none/);
 });
 
-test('metrics registry - counter cells: one per label combination, incremented in place', () => {
+test('metrics registry - a reading registers one unlabelled sample, read at collection', () => {
   const metrics = new MetricsRegistry();
-  const refused = metrics.counter({ name: 'connections.refused', help: 'Refused', labelNames: ['reason'] });
-  const banned = refused({ reason: 'banned' });
-  banned.value++;
-  banned.value++;
-  refused({ reason: 'locked_out' }).value++;
-  assert.equal(refused({ reason: 'banned' }), banned, 'the same cell for the same labels');
-  assert.equal(metrics.value('connections.refused', { reason: 'banned' }), 2);
-  assert.equal(metrics.value('connections.refused'), 3);
+  let connected = 3;
+  metrics.registerReading({ name: 'clients.connected', help: 'Connected', type: 'gauge' }, () => connected);
+  assert.equal(metrics.value('clients.connected'), 3);
+  connected = 5;
+  assert.deepEqual(metrics.family('clients.connected')!.samples, [{ labels: {}, value: 5 }]);
 });
