@@ -58,3 +58,7 @@ export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';
 export { startFlags } from './cli/start.js';
 export { createLogger, type Logger } from './log.js';
+export { ReloadError, type ConfigSource, type ReloadReport } from './reload/reload.js';
+export { registerLiveSetting, type LiveSetting } from './reload/live-settings.js';
+export { shownConfig, MASK } from './reload/shown-config.js';
+export { formatPacketLine } from './trace/packet-line.js';

@@ -9,6 +9,7 @@ import type { ClientInfo } from '../core/client.js';
 import { EventBus } from '../hooks/event-bus.js';
 import type { DropReason as EventDropReason } from '../hooks/events.js';
 import { HookBus } from '../hooks/hooks.js';
+import { announcedLimits, type AnnouncedLimits } from '../channel/announced-limits.js';
 import { Counters } from '../metrics/counters.js';
 import type { SessionPersistence } from '../session/persistence.js';
 import type { Session, SessionObserver, DropReason } from '../session/session.js';
@@ -31,9 +32,12 @@ export class BrokerCore implements SessionObserver {
   private sysFilters = 0;
   /** Called when the first `$SYS` subscription arrives (true) and when the last one goes (false). */
   onSysSubscribersChanged: ((present: boolean) => void) | undefined;
+  /** What new connections are told at CONNACK (and held to); replaced, never changed, by a configuration reload. */
+  announced: AnnouncedLimits;
 
   constructor(readonly config: BrokerConfig, router?: Router) {
     this.router = router ?? new LocalRouter(config.sharedSubscriptionStrategy);
+    this.announced = announcedLimits(config);
     this.router.onFilterAdded = (filter) => {
       this.counters.topics++;
       if (isSysFilter(filter) && this.sysFilters++ === 0) this.onSysSubscribersChanged?.(true);

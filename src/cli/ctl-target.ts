@@ -28,6 +28,8 @@ import { DATA_FILE } from '../store/lmdb/layout.js';
 export interface CtlCommand {
   request: AdminRequest;
   print(body: unknown): string;
+  /** For answers in parts (a trace file read in chunks): the request for the next part, or undefined when done. */
+  next?(body: unknown): AdminRequest | undefined;
 }
 
 /** A ctl failure: printed as one `starling ctl: ...` line, exit code 1. */

@@ -7,8 +7,10 @@ import { administratorRoutes } from './administrators.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { bannedRoutes } from './banned.js';
 import { builtinUserRoutes } from './builtin-users.js';
+import { configRoutes } from './configs.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
+import { traceRoutes } from './trace.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -18,4 +20,6 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   aclRoutes(app, context);
   bannedRoutes(app, context);
   nodeRoutes(app, context);
+  traceRoutes(app, context);
+  configRoutes(app, context);
 }

@@ -53,7 +53,7 @@ function check(channel: Channel, request: SubscriptionRequest): number {
   if (shared !== undefined && request.noLocal && channel.isV5) {
     throw new ProtocolError(ReasonCode.ProtocolError, 'No Local on a shared subscription');
   }
-  return minQoS(request.qos, config.maxQoS);
+  return minQoS(request.qos, channel.announced.maxQoS);
 }
 
 function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[], subscriptionIdentifier: number | undefined): void {
