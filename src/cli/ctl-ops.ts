@@ -110,11 +110,12 @@ function startTrace(args: string[], flags: Flags): CtlCommand {
   const body: Record<string, unknown> = { name, type, [type]: value };
   const start = typeof flags['start'] === 'string' ? Date.parse(flags['start']) : Date.now();
   if (Number.isNaN(start)) throw new UsageError(`--start: expected an RFC 3339 date-time, got ${String(flags['start'])}`, COMMAND);
-  if (flags['start'] !== undefined) body['start_at'] = new Date(start).toISOString();
   if (seconds !== undefined) {
     if (!/^\d+$/.test(seconds) || Number(seconds) === 0) throw new UsageError(`SECONDS: expected a positive number of seconds, got ${seconds}`, COMMAND);
     body['end_at'] = new Date(start + Number(seconds) * 1000).toISOString();
   }
+  // With a duration, the start is this command's clock too, so the trace lasts exactly that long.
+  if (flags['start'] !== undefined || seconds !== undefined) body['start_at'] = new Date(start).toISOString();
   const maxBytes = flags['max-bytes'];
   if (maxBytes !== undefined) {
     if (typeof maxBytes !== 'string' || !/^\d+$/.test(maxBytes)) throw new UsageError('--max-bytes: expected a number of bytes', COMMAND);
