@@ -1,6 +1,6 @@
 // Implementation exports for tests, benchmarks and sibling packages: not the public API (src/index.ts).
 
-export { StarlingBroker, type BrokerOptions } from './instance.js';
+export { StarlingBroker, type BrokerOptions, type RunningListener } from './instance.js';
 export { attachListenerConfig, type PeerInfo } from './core/client.js';
 export { createMessage, nextMessageId, withChanges, type Message } from './core/message.js';
 export type { Subscriber } from './core/subscriber.js';

@@ -170,7 +170,9 @@ export function reloadCommand(args: string[], flags: Flags): CtlCommand {
 function describeReload(answer: ApiReload): string {
   const lines = [`${answer.dry_run ? 'dry run of a reload of' : 'reloaded'} ${answer.source}`];
   if (answer.changes.length === 0) lines.push('nothing changed');
-  for (const change of answer.changes) {
+  // What changes (or would) first, then what does not.
+  const changes = [...answer.changes.filter((change) => change.applied || (answer.dry_run && change.live)), ...answer.changes.filter((change) => !(change.applied || (answer.dry_run && change.live)))];
+  for (const change of changes) {
     const note = change.note === undefined || change.note === change.takes_effect ? '' : `: ${change.note}`;
     if (change.applied) lines.push(`applied: ${change.key} (${change.takes_effect})${note}`);
     else if (answer.dry_run && change.live) lines.push(`would apply: ${change.key} (${change.takes_effect})`);
