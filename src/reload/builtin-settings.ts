@@ -7,10 +7,10 @@
 // Size, Topic Alias Maximum, Server Keep Alive, Session Expiry) apply to connections accepted after
 // the reload: a connection is held to what it was told. Limits nobody was told apply at once.
 
-import { BanList, type Ban } from '../auth/bans.js';
+import { disconnectBanned } from '../admin/broker-endpoint.js';
+import type { Ban } from '../auth/bans.js';
 import { checkAclSettings, staticBans } from '../auth/authorization-setup.js';
 import { checkAuthenticationChain } from '../auth/setup.js';
-import { ReasonCode } from '../codec/constants.js';
 import { ConfigError } from '../config/config-error.js';
 import type { BrokerConfig } from '../config/types.js';
 import type { StarlingBroker } from '../instance.js';
@@ -83,7 +83,7 @@ export function registerBuiltinSettings(): void {
   registerLiveSetting('bans', {
     takesEffect: `${AT_ONCE}: new bans disconnect the clients they match`,
     check: (next) => void staticBans(next.bans, Date.now()),
-    apply: (next, _previous, broker) => disconnectBanned(broker, authorization(broker).applyBans(next.bans)),
+    apply: (next, _previous, broker) => disconnectBannedNote(broker, authorization(broker).applyBans(next.bans)),
   });
   registerLiveSetting('lockout', {
     takesEffect: `${AT_ONCE} (failures counted and locks in force are kept)`,
@@ -108,17 +108,8 @@ export function registerBuiltinSettings(): void {
   registerLiveSetting('traceDir', plain('traces started from now on'));
 }
 
-function disconnectBanned(broker: StarlingBroker, added: readonly Ban[]): string | undefined {
+function disconnectBannedNote(broker: StarlingBroker, added: readonly Ban[]): string | undefined {
   if (added.length === 0) return undefined;
-  const matcher = new BanList();
-  for (const ban of added) matcher.add(ban);
-  const now = Date.now();
-  // As for a ban made through the API: 0x98 Administrative action, and no will.
-  const count = broker.disconnectClients(
-    (client) => matcher.find({ clientId: client.clientId, username: client.username, address: client.peer.address }, now) !== undefined,
-    ReasonCode.AdministrativeAction,
-    'banned',
-    false,
-  );
+  const count = disconnectBanned(broker, added);
   return count > 0 ? `${count} banned client(s) disconnected` : undefined;
 }
