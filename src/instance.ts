@@ -96,10 +96,10 @@ export class StarlingBroker {
   readonly tracing: Tracing;
   private readonly configSource: ConfigSource | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
-  // SIGHUP: certificates are re-read (as before reloads existed), and the configuration when there is a source.
+  // SIGHUP: the configuration when there is a source (a reload also re-reads certificates), else the certificates.
   private readonly onSighup = (): void => {
-    this.reloadCertificates();
-    if (this.configSource !== undefined) this.reload({ cause: 'SIGHUP' }).catch(() => undefined);
+    if (this.configSource === undefined) this.reloadCertificates();
+    else this.reload({ cause: 'SIGHUP' }).catch(() => this.reloadCertificates());
   };
   /** Every metric ($SYS, exporters and the API read it). */
   readonly metrics = new MetricsRegistry();

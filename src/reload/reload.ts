@@ -1,6 +1,6 @@
 // A configuration reload: read the configuration again from where the broker got it, check it with the
 // config schema, compare it with the running one key by key, and apply what can change while running
-// (live-settings.ts); name the rest as needing a restart. A configuration that does not validate, or a
+// (live-settings.ts); name the rest as needing a restart. TLS certificates are read again as well. A configuration that does not validate, or a
 // changed key whose check fails (an unreadable rules file), changes nothing. Both the answer and the
 // log say what changed, what was applied and what was not, and why.
 
@@ -141,6 +141,8 @@ export async function reloadConfiguration(broker: StarlingBroker, source: Config
   for (const change of report.changes) {
     if (!change.applied) report.not_applied.push({ key: change.key, reason: change.note ?? RESTART_NEEDED });
   }
+  // Files the configuration names may have changed without it: TLS certificates are read again too.
+  broker.reloadCertificates();
   logReport(broker, report, cause);
   return report;
 }

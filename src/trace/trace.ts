@@ -5,6 +5,7 @@
 // then ends with one line saying why.
 
 import { open, type FileHandle } from 'node:fs/promises';
+import { DecisionCache } from '../auth/acl-cache.js';
 import type { Logger } from '../log.js';
 import { formatNoteLine, type PayloadEncode, type TraceFormatter } from './packet-line.js';
 
@@ -34,6 +35,9 @@ const stopNotes: Readonly<Record<StopReason, (trace: Trace) => string>> = {
   file_error: (trace) => `trace ${trace.name} stopped: its file could not be opened`,
 };
 
+/** Topics whose match against a topic trace's filter is remembered (most clients publish to few topics). */
+const TOPIC_DECISIONS = 1000;
+
 /** setTimeout takes at most 2^31-1 ms (24.8 days); longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -42,6 +46,8 @@ export class Trace {
   stopReason: StopReason | undefined;
   /** Bytes of packet lines accepted so far (written or about to be). */
   bytes = 0;
+  /** A topic trace's decisions: topic -> whether its filter matches. */
+  readonly topicDecisions = new DecisionCache(TOPIC_DECISIONS);
   private handle: FileHandle | undefined;
   private opening: Promise<void> | undefined;
   private pending: string[] = [];

@@ -246,11 +246,17 @@ function follows(trace: Trace, channel: Channel, connectingAs: string | undefine
 }
 
 /** A topic trace keeps the PUBLISH packets whose topic its filter matches and the (UN)SUBSCRIBE packets with a filter that meets it. */
-function concernsTopic(filter: string, packet: Packet | DecodeError, topic: string | undefined): boolean {
+function concernsTopic(trace: Trace, packet: Packet | DecodeError, topic: string | undefined): boolean {
   if (packet instanceof DecodeError) return false;
+  const filter = trace.definition.filter;
   switch (packet.type) {
-    case 'publish':
-      return topic !== undefined && topicMatches(filter, topic);
+    case 'publish': {
+      if (topic === undefined) return false;
+      const decisions = trace.topicDecisions;
+      let matches = decisions.get(topic);
+      if (matches === undefined) decisions.set(topic, (matches = topicMatches(filter, topic)));
+      return matches;
+    }
     case 'subscribe':
       return packet.subscriptions.some((request) => filtersMeet(filter, request.topicFilter));
     case 'unsubscribe':
@@ -284,16 +290,21 @@ export class ChannelTracer implements PacketTracer {
     this.record(packet, 'out', undefined);
   }
 
-  /** Writes the packet to each following trace (but those in `skip`). */
-  record(packet: Packet | DecodeError, direction: Direction, connectingAs: string | undefined, skip: readonly Trace[] = []): void {
+  /** Writes the packet to each following trace (but those in `skip`). Runs for every packet of a traced client: nothing is allocated unless a line is written. */
+  record(packet: Packet | DecodeError, direction: Direction, connectingAs: string | undefined, skip?: readonly Trace[]): void {
     const topic = packet instanceof DecodeError || packet.type !== 'publish' ? undefined : this.topicOf(packet, direction);
-    const now = Date.now();
+    const traces = this.traces;
+    let now = 0;
     let peer: string | undefined;
-    for (const trace of this.traces) {
-      if (!trace.running || skip.includes(trace)) continue;
-      const { type, filter, payloadEncode, formatter } = trace.definition;
-      if (type === 'topic' && !concernsTopic(filter, packet, topic)) continue;
-      peer ??= peerName(this.channel);
+    for (let index = 0; index < traces.length; index++) {
+      const trace = traces[index]!;
+      if (!trace.running || (skip !== undefined && skip.includes(trace))) continue;
+      if (trace.definition.type === 'topic' && !concernsTopic(trace, packet, topic)) continue;
+      if (peer === undefined) {
+        peer = peerName(this.channel);
+        now = Date.now();
+      }
+      const { payloadEncode, formatter } = trace.definition;
       const clientId = this.channel.clientId || connectingAs || this.channel.requestedClientId;
       trace.write(formatPacketLine(packet, { direction, clientId, peer, topic, payloadEncode, formatter }, now));
     }

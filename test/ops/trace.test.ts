@@ -116,6 +116,10 @@ test('trace - the size cap stops the trace, and the file and the API say so; the
   try {
     assert.equal((await server.call('POST', '/api/v5/trace', { token, body: { name: 'cap', type: 'clientid', clientid: 'capped', max_bytes: 1000 } })).status, 200);
     const endAt = new Date(Date.now() + 1500).toISOString();
+    // EMQX takes epoch seconds too.
+    const epoch = Math.floor(Date.now() / 1000) + 3600;
+    const inSeconds = await server.call('POST', '/api/v5/trace', { token, body: { name: 'epoch', type: 'clientid', clientid: 'nobody', start_at: epoch - 3600, end_at: epoch } });
+    assert.deepEqual([inSeconds.status, inSeconds.body.end_at], [200, new Date(epoch * 1000).toISOString()]);
     assert.equal((await server.call('POST', '/api/v5/trace', { token, body: { name: 'timed', type: 'clientid', clientid: 'timed', end_at: endAt } })).status, 200);
     // Each PUBLISH and its PUBACK take about 200 bytes of lines: the cap is reached within ten.
     for (let index = 0; index < 10; index++) await client.publishAsync('cap/t', `message ${index} ${'x'.repeat(40)}`, { qos: 1 });

@@ -55,7 +55,8 @@ export function traceShape(trace: Trace, node: string) {
 /** RFC 3339 or epoch seconds -> ms since the epoch. */
 function timeOf(value: string | number | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  // The body's validator may hand an integer over as its digits (the union's string side).
+  const ms = typeof value === 'number' || /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
   if (Number.isNaN(ms)) throw new AdminError(400, `${field}: expected an RFC 3339 date-time or seconds since the epoch, got ${JSON.stringify(value)}`, 'INVALID_PARAMS');
   return ms;
 }
