@@ -271,7 +271,7 @@ test('trace - stop, download (a zip holding the file, as EMQX), delete; refusals
   }
 });
 
-test('trace - starling ctl trace start, list (--json), log and stop over the admin socket', async () => {
+test('trace - starling ctl trace start, list (--json), log and stop over the admin socket; ctl trace and log level over the HTTP API with an API key', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'starling-trace-ctl-'));
   const socket = join(dataDir, 'admin.sock');
   const server = await startManagedBroker({ adminSocket: socket, dataDir });
@@ -303,6 +303,25 @@ test('trace - starling ctl trace start, list (--json), log and stop over the adm
     const usage = await ctl(['trace', 'start', 'x', 'planet', 'mars']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /unknown trace type "planet"/);
+
+    // Through the HTTP API with an API key (--url), as from another machine: a viewer key lists, only an administrator's changes.
+    const token = await server.adminToken();
+    const keyOf = async (name: string, role: string): Promise<string> => {
+      const made = await server.call('POST', '/api/v5/api_key', { token, body: { name, role } });
+      return `${made.body.api_key as string}:${made.body.api_secret as string}`;
+    };
+    const overHttp = (args: string[], apiKey: string) => starling(['ctl', ...args, '--url', server.api, '--api-key', apiKey]);
+    const viewer = await keyOf('viewer-key', 'viewer');
+    assert.match((await overHttp(['trace', 'list'], viewer)).stdout, /^ctl-trace {2}clientid from-ctl {2}stopped/);
+    // (The test broker's logger is silent, whatever its configuration says.)
+    assert.deepEqual(await overHttp(['log', 'level'], viewer), { code: 0, stdout: `${server.broker.logger.level}\n`, stderr: '' });
+    const refused = await overHttp(['log', 'level', 'debug'], viewer);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^starling ctl: /);
+    const administrator = await keyOf('admin-key', 'administrator');
+    assert.deepEqual(await overHttp(['log', 'level', 'debug'], administrator), { code: 0, stdout: 'log level: debug\n', stderr: '' });
+    assert.equal(server.broker.logger.level, 'debug');
+    assert.deepEqual(await overHttp(['trace', 'delete', 'ctl-trace'], administrator), { code: 0, stdout: 'trace ctl-trace deleted\n', stderr: '' });
   } finally {
     await client.endAsync();
     await server.close();
