@@ -44,8 +44,9 @@ export interface Broker {
   /**
    * Reads the configuration again from the `configSource` option and applies what can change while running
    * (limits, ACL, authentication, bans, rate limits, log level, listeners...); the answer names what changed,
-   * what was applied and what needs a restart. Rejects with a ReloadError naming the key when the new
-   * configuration is wrong (nothing is applied then), and when there is no config source.
+   * what was applied and what needs a restart. Rejects with an error named `ReloadError` (with `status`,
+   * `code` and, for a wrong configuration, the offending `key`) when the new configuration is wrong (nothing
+   * is applied then), and when there is no config source (status 409).
    */
   reload(options?: ReloadOptions): Promise<ReloadReport>;
 }
