@@ -63,13 +63,13 @@ export async function openPage(browser: Browser, options: { mobile?: boolean; co
   return { context, page, problems, close: () => context.close() };
 }
 
-/** Logs in through the form and waits for the navigation to appear. */
+/** Logs in through the form and waits for the page's frame (its top bar) to appear. */
 export async function logIn(page: Page, api: string, username: string, password: string, path = '/'): Promise<void> {
   await page.goto(`${api}${path}`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('navigation', { name: 'Pages' }).waitFor({ timeout: 10_000 });
+  await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 10_000 });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -81,6 +81,8 @@ ${stylesheets.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')
     "style-src 'self'",
     "img-src 'self' data:",
     "connect-src 'self' ws: wss:",
+    // MQTT.js keeps its keep-alive timer in a worker made from a blob (timers in hidden tabs are throttled).
+    "worker-src 'self' blob:",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action 'none'",

@@ -42,7 +42,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
         </button>
         <a class="brand" href="/">
           <img src="/assets/public/favicon.svg" alt="" width={22} height={22} />
-          Starling
+          <span class="brand-name">Starling</span>
           {current !== undefined ? <span class="version">{current.version}</span> : null}
         </a>
         <div class="topbar-right">
@@ -52,7 +52,8 @@ export function Layout({ children }: { children: ComponentChildren }) {
             aria-label={`Theme: ${chosenTheme}. Switch to ${shown === 'dark' ? 'light' : 'dark'}`}
             onClick={() => theme.set(shown === 'dark' ? 'light' : 'dark')}
           >
-            {shown === 'dark' ? '☀ Light' : '☾ Dark'}
+            <span aria-hidden="true">{shown === 'dark' ? '☀' : '☾'}</span>
+            <span class="theme-label">{shown === 'dark' ? 'Light' : 'Dark'}</span>
           </button>
           {current !== undefined ? (
             <span class="who">

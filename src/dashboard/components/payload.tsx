@@ -64,7 +64,7 @@ export function PayloadView({ bytes, label = 'Payload' }: { bytes: Uint8Array; l
         ))}
       </div>
       {shown.note !== undefined ? <p class="hint">{shown.note}</p> : null}
-      <pre class="payload-text" tabIndex={0} aria-label={`${label} as ${format}`}>
+      <pre class={`payload-text ${format}`} tabIndex={0} aria-label={`${label} as ${format}`}>
         {shown.text === '' ? '(empty)' : shown.text}
       </pre>
     </div>
