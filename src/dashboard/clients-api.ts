@@ -3,15 +3,16 @@
 export interface Client {
   clientid: string;
   username: string | null;
-  ip_address: string;
-  port: number;
+  /** null for a session loaded from the store and not connected since. */
+  ip_address: string | null;
+  port: number | null;
   proto_ver: number;
   proto_name?: string;
   clean_start: boolean;
   keepalive: number;
   expiry_interval: number;
   connected: boolean;
-  connected_at: string;
+  connected_at: string | null;
   created_at: string;
   disconnected_at?: string;
   listener?: string;
@@ -36,7 +37,7 @@ export type ClientSearchField = 'clientid' | 'username' | 'ip_address';
 export const SEARCH_PARAMETER: Record<ClientSearchField, string> = { clientid: 'like_clientid', username: 'like_username', ip_address: 'ip_address' };
 
 /** Columns the server can sort by, and the query that asks it to. */
-export const SORTABLE = ['clientid', 'username', 'ip_address', 'connected_at', 'inflight_cnt', 'mqueue_len', 'mqueue_dropped'] as const;
+export const SORTABLE = ['clientid', 'username', 'ip_address', 'proto_ver', 'keepalive', 'connected_at', 'created_at', 'inflight_cnt', 'mqueue_len', 'mqueue_dropped', 'subscriptions_cnt'] as const;
 
 export function sortQuery(key: string, order: 'asc' | 'desc'): Record<string, string> {
   return { order_by: key, order };

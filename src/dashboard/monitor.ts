@@ -2,7 +2,7 @@
 // counts since the previous sample) into chart series: gauges as they are, counts divided by the
 // time between samples, so a rate is right whatever the sampling interval of that age.
 
-export type Sample = { time_stamp: number } & Record<string, number | undefined>;
+export type Sample = { time_stamp: number; interval?: number; dropped_by_reason?: Record<string, number> } & Record<string, unknown>;
 
 export interface SeriesSpec {
   label: string;
@@ -16,14 +16,14 @@ export interface ChartSpec {
   title: string;
   unit: 'count' | 'rate' | 'bytes' | 'bytes-rate' | 'ms';
   series: SeriesSpec[];
-  /** Also chart every other field starting with this prefix (dropped.<reason>), as counts. */
-  prefix?: string;
+  /** Also chart each entry of this object field (dropped_by_reason: {reason: count}), as counts. */
+  breakdown?: string;
 }
 
 export const CHARTS: ChartSpec[] = [
   { id: 'connections', title: 'Connections', unit: 'count', series: [{ label: 'sessions', keys: ['connections'], kind: 'gauge' }, { label: 'connected', keys: ['live_connections'], kind: 'gauge' }] },
   { id: 'messages', title: 'Messages per second', unit: 'rate', series: [{ label: 'in', keys: ['received'], kind: 'count' }, { label: 'out', keys: ['sent'], kind: 'count' }] },
-  { id: 'dropped', title: 'Dropped per second', unit: 'rate', series: [{ label: 'all', keys: ['dropped'], kind: 'count' }], prefix: 'dropped.' },
+  { id: 'dropped', title: 'Dropped per second', unit: 'rate', series: [{ label: 'all', keys: ['dropped'], kind: 'count' }], breakdown: 'dropped_by_reason' },
   { id: 'bytes', title: 'Bytes per second', unit: 'bytes-rate', series: [{ label: 'in', keys: ['received_bytes', 'bytes_received', 'bytes.received'], kind: 'count' }, { label: 'out', keys: ['sent_bytes', 'bytes_sent', 'bytes.sent'], kind: 'count' }] },
   { id: 'subscriptions', title: 'Subscriptions and topics', unit: 'count', series: [{ label: 'subscriptions', keys: ['subscriptions'], kind: 'gauge' }, { label: 'topics', keys: ['topics'], kind: 'gauge' }, { label: 'shared', keys: ['shared_subscriptions', 'subscriptions_shared'], kind: 'gauge' }] },
   { id: 'retained', title: 'Retained messages', unit: 'count', series: [{ label: 'retained', keys: ['retained', 'retained_msg_count', 'retained_count'], kind: 'gauge' }] },
@@ -41,14 +41,21 @@ function firstKey(samples: readonly Sample[], keys: readonly string[]): string |
   return keys.find((key) => samples.some((sample) => typeof sample[key] === 'number'));
 }
 
-function rates(samples: readonly Sample[], key: string): Array<number | null> {
+/** Seconds a sample's counts cover: its `interval` (Starling says), else the time since the one before. */
+function secondsOf(samples: readonly Sample[], index: number): number {
+  const sample = samples[index]!;
+  if (typeof sample.interval === 'number' && sample.interval > 0) return sample.interval;
+  const previous = samples[index - 1];
+  const next = samples[index + 1];
+  if (previous !== undefined) return (sample.time_stamp - previous.time_stamp) / 1000;
+  return next !== undefined ? (next.time_stamp - sample.time_stamp) / 1000 : 10;
+}
+
+function rates(samples: readonly Sample[], read: (sample: Sample) => unknown): Array<number | null> {
   return samples.map((sample, index) => {
-    const value = sample[key];
+    const value = read(sample);
     if (typeof value !== 'number') return null;
-    const previous = samples[index - 1];
-    const next = samples[index + 1];
-    // The first sample's count covers the interval before it, as long as the one after it.
-    const seconds = previous !== undefined ? (sample.time_stamp - previous.time_stamp) / 1000 : next !== undefined ? (next.time_stamp - sample.time_stamp) / 1000 : 10;
+    const seconds = secondsOf(samples, index);
     return seconds > 0 ? value / seconds : null;
   });
 }
@@ -63,12 +70,13 @@ export function buildCharts(samples: readonly Sample[]): { charts: BuiltChart[];
     for (const entry of spec.series) {
       const key = firstKey(samples, entry.keys);
       if (key === undefined) continue;
-      series.push({ label: entry.label, values: entry.kind === 'count' ? rates(samples, key) : samples.map((sample) => sample[key] ?? null) });
+      series.push({ label: entry.label, values: entry.kind === 'count' ? rates(samples, (sample) => sample[key]) : samples.map((sample) => (typeof sample[key] === 'number' ? (sample[key] as number) : null)) });
     }
-    if (spec.prefix !== undefined) {
-      const extra = new Set<string>();
-      for (const sample of samples) for (const key of Object.keys(sample)) if (key.startsWith(spec.prefix)) extra.add(key);
-      for (const key of [...extra].sort()) series.push({ label: key.slice(spec.prefix.length), values: rates(samples, key) });
+    const breakdown = spec.breakdown;
+    if (breakdown !== undefined) {
+      const reasons = new Set<string>();
+      for (const sample of samples) for (const [reason, value] of Object.entries((sample[breakdown] as Record<string, number> | undefined) ?? {})) if (value > 0) reasons.add(reason);
+      for (const reason of [...reasons].sort()) series.push({ label: reason, values: rates(samples, (sample) => (sample[breakdown] as Record<string, number> | undefined)?.[reason] ?? 0) });
     }
     if (series.length === 0) missing.push(spec.title);
     else charts.push({ spec, times, series });

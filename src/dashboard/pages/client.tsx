@@ -57,8 +57,8 @@ export function ClientPage({ clientId }: { clientId: string }) {
               <dd>{data.username ?? '–'}</dd>
               <dt>Address</dt>
               <dd>
-                {data.ip_address}
-                {data.port ? `:${data.port}` : ''}
+                {data.ip_address ?? '–'}
+                {data.port !== null ? `:${data.port}` : ''}
               </dd>
               <dt>Listener</dt>
               <dd>{data.listener ?? '–'}</dd>

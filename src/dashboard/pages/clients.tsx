@@ -119,9 +119,9 @@ export function ClientsPage() {
         columns={[
           { key: 'clientid', label: 'Client id', sortable: sortable('clientid'), render: (client) => <a href={`/clients/${segment(client.clientid)}`}>{client.clientid}</a> },
           { key: 'username', label: 'Username', sortable: sortable('username'), render: (client) => client.username ?? '–' },
-          { key: 'ip_address', label: 'Address', sortable: sortable('ip_address'), render: (client) => (client.ip_address === undefined ? '–' : `${client.ip_address}${client.port ? `:${client.port}` : ''}`) },
-          { key: 'proto_ver', label: 'Protocol', render: (client) => protocolName(client.proto_ver) },
-          { key: 'keepalive', label: 'Keep-alive', numeric: true, render: (client) => `${client.keepalive} s` },
+          { key: 'ip_address', label: 'Address', sortable: sortable('ip_address'), render: (client) => (client.ip_address === null ? '–' : `${client.ip_address}${client.port !== null ? `:${client.port}` : ''}`) },
+          { key: 'proto_ver', label: 'Protocol', sortable: sortable('proto_ver'), render: (client) => protocolName(client.proto_ver) },
+          { key: 'keepalive', label: 'Keep-alive', numeric: true, sortable: sortable('keepalive'), render: (client) => `${client.keepalive} s` },
           { key: 'connected_at', label: 'Connected at', sortable: sortable('connected_at'), render: (client) => (client.connected ? dateTime(client.connected_at) : <span class="muted">disconnected {dateTime(client.disconnected_at)}</span>) },
           { key: 'inflight_cnt', label: 'Inflight', numeric: true, sortable: sortable('inflight_cnt'), render: (client) => count(client.inflight_cnt) },
           { key: 'mqueue_len', label: 'Queued', numeric: true, sortable: sortable('mqueue_len'), render: (client) => count(client.mqueue_len) },

@@ -23,6 +23,8 @@ interface NodeInfo {
   memory_total?: string | number;
   load1?: number;
   max_fds?: number;
+  node_version?: string;
+  process_rss?: number;
 }
 
 interface Listener {
@@ -34,7 +36,7 @@ interface Listener {
   max_connections?: number | string;
 }
 
-type Current = Record<string, number | undefined>;
+type Current = Record<string, number | null | undefined>;
 
 const RANGES = [
   { label: '15 min', seconds: 900 },
@@ -81,8 +83,12 @@ export function OverviewPage() {
         <Stat label="Messages in/s" value={count(now?.['received_msg_rate'])} />
         <Stat label="Messages out/s" value={count(now?.['sent_msg_rate'])} />
         <Stat label="Dropped/s" value={count(now?.['dropped_msg_rate'])} />
+        <Stat label="Bytes in/s" value={now?.['bytes_received_rate'] === undefined ? '–' : bytes(now['bytes_received_rate'])} />
+        <Stat label="Bytes out/s" value={now?.['bytes_sent_rate'] === undefined ? '–' : bytes(now['bytes_sent_rate'])} />
         <Stat label="Subscriptions" value={count(now?.['subscriptions'])} />
+        <Stat label="Topics" value={count(now?.['topics'])} />
         <Stat label="Retained" value={count(now?.['retained_msg_count'])} />
+        {now?.['store_bytes'] !== undefined && now['store_bytes'] !== null ? <Stat label="Store size" value={bytes(now['store_bytes'])} /> : null}
       </section>
       <ErrorNotice error={current.error} what="Current figures" />
 
@@ -142,6 +148,18 @@ export function OverviewPage() {
               <>
                 <dt>Load (1 min)</dt>
                 <dd>{node.load1}</dd>
+              </>
+            ) : null}
+            {node.node_version !== undefined ? (
+              <>
+                <dt>Node.js</dt>
+                <dd>{node.node_version}</dd>
+              </>
+            ) : null}
+            {node.process_rss !== undefined ? (
+              <>
+                <dt>Broker process memory</dt>
+                <dd>{bytes(node.process_rss)}</dd>
               </>
             ) : null}
             {node.max_fds !== undefined ? (

@@ -25,7 +25,7 @@ export function SharedGroupsPage() {
   const [typed, setTyped] = useState('');
   const [page, setPage] = useState(1);
   const group = useDebounced(typed.trim(), 250);
-  // Shared groups are routes named $share/<group>/<filter>: the routing table lists them.
+  // Shared groups are topics named $share/<group>/<filter>, which sort first in the (sorted) topic list.
   const routes = useRequest((signal) => api.get<Page<TopicRow>>('/topics', { page: 1, limit: 1000 }, signal), [], { every: 10_000 });
   const members = useRequest((signal) => (group === '' ? Promise.resolve(undefined) : api.get<Page<SubscriptionRow>>('/subscriptions', { share_group: group, page, limit: 100 }, signal)), [group, page]);
   const groups = (routes.data?.data ?? []).map((row) => parseShared(row.topic)).filter((entry) => entry !== undefined);
@@ -46,7 +46,7 @@ export function SharedGroupsPage() {
           { key: 'filter', label: 'Topic filter', render: (entry) => <code>{entry.filter}</code> },
         ]}
       />
-      {routes.data?.meta.hasnext === true ? <Note kind="warning">Only the groups among the first 1,000 routes are listed; look a group up by name below.</Note> : null}
+      {routes.data?.meta.hasnext === true && groups.length === routes.data.data.length ? <Note kind="warning">The first 1,000 are listed; look a group up by name below.</Note> : null}
       <h2>Members</h2>
       <form class="toolbar" role="search" onSubmit={(event) => event.preventDefault()}>
         <Field label="Group">
