@@ -78,3 +78,15 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: false });
   return path;
 }
+
+/**
+ * Waits until `expression` (JavaScript, evaluated in the page) is truthy. page.waitForFunction would
+ * evaluate it with eval, which the dashboard's Content-Security-Policy forbids, as it should.
+ */
+export async function waitForPage(page: Page, expression: string, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${expression})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Children, subscribedOrExited, subscriptionOf } from '../helpers/interop.js';
-import { launchBrowser, logIn, openPage, screenshot, startDashboardBroker, type DashboardBroker } from './dashboard-helpers.js';
+import { launchBrowser, logIn, openPage, screenshot, startDashboardBroker, waitForPage, type DashboardBroker } from './dashboard-helpers.js';
 
 let browser: Browser;
 let b: DashboardBroker;
@@ -31,7 +31,7 @@ test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, p
     await logIn(page, b.api, 'root', 'root@123++', '/mqtt');
     const form = page.getByRole('form', { name: 'New connection' });
     // The URL offered is the broker's own ws listener
-    await page.waitForFunction(`document.querySelector('input[name=url]').value === ${JSON.stringify(b.wsUrl)}`);
+    await waitForPage(page, `document.querySelector('input[name=url]').value === ${JSON.stringify(b.wsUrl)}`, 'the ws listener URL');
     await form.getByLabel('Client id').fill('dash-v5');
     await form.getByRole('button', { name: 'Connect' }).click();
     const panel = page.getByRole('region', { name: 'Connection dash-v5' });

@@ -49,7 +49,14 @@ export function Chart({ title, times, series, format }: ChartProps) {
       scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max <= 0 ? 1 : max * 1.1] } },
       axes: [
         { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour } },
-        { stroke: axisColour, grid: { stroke: gridColour, width: 1 }, ticks: { stroke: gridColour }, size: 60, values: (_u, ticks) => ticks.map((tick) => format(tick)) },
+        {
+          stroke: axisColour,
+          grid: { stroke: gridColour, width: 1 },
+          ticks: { stroke: gridColour },
+          values: (_u, ticks) => ticks.map((tick) => format(tick)),
+          // Wide enough for the longest label ("226.9 KiB/s").
+          size: (_u, values) => 18 + 7 * Math.max(3, ...(values ?? []).map((value) => String(value).length)),
+        },
       ],
       series: [
         {},

@@ -74,10 +74,15 @@ export function ClientPage({ clientId }: { clientId: string }) {
                   <dd>{dateTime(data.disconnected_at)}</dd>
                 </>
               ) : null}
-              <dt>Received / sent</dt>
-              <dd>
-                {count(data.recv_msg)} / {count(data.send_msg)} messages · {bytes(data.recv_oct)} / {bytes(data.send_oct)}
-              </dd>
+              {data.recv_msg !== undefined ? (
+                <>
+                  <dt>Received / sent</dt>
+                  <dd>
+                    {count(data.recv_msg)} / {count(data.send_msg)} messages
+                    {data.recv_oct !== undefined ? ` · ${bytes(data.recv_oct)} / ${bytes(data.send_oct)}` : ''}
+                  </dd>
+                </>
+              ) : null}
             </dl>
           </section>
           <section class="card" aria-labelledby="session-title">
@@ -92,7 +97,7 @@ export function ClientPage({ clientId }: { clientId: string }) {
               <dt>Subscriptions</dt>
               <dd>
                 {count(data.subscriptions_cnt)}
-                {data.subscriptions_max !== undefined ? ` of ${String(data.subscriptions_max)}` : ''}
+                {data.subscriptions_max !== undefined && data.subscriptions_max !== 'infinity' ? ` of ${String(data.subscriptions_max)}` : ''}
               </dd>
               <dt>Inflight</dt>
               <dd>
