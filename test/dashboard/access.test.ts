@@ -41,11 +41,20 @@ test('dashboard - served at / with an import map and a CSP; deep links answer th
     assert.equal(module.status, 200, url);
     assert.match(module.headers.get('content-type') ?? '', /javascript/, url);
   }
-  assert.equal((await fetch(`${b.api}/assets/app/main.js`)).status, 200);
-  assert.equal((await fetch(`${b.api}/assets/public/styles.css`)).status, 200);
-  assert.equal((await fetch(`${b.api}/assets/app/.tsbuildinfo`)).status, 404);
+  // The page's own modules live under a build id, cached for good; the page names them all up front
+  const entry = /<script type="module" src="([^"]+)"><\/script>/.exec(html)![1]!;
+  const base = /^(\/assets\/[0-9a-f]{12})\/app\/main\.js$/.exec(entry)![1]!;
+  const main = await fetch(`${b.api}${entry}`);
+  assert.equal(main.status, 200);
+  assert.match(main.headers.get('cache-control') ?? '', /immutable/);
+  assert.match(page.headers.get('cache-control') ?? '', /no-cache/);
+  const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((match) => match[1]!);
+  assert.ok(preloaded.includes(`${base}/app/pages/clients.js`) && !preloaded.includes(importMap.imports['mqtt']!), 'every module but MQTT.js preloaded');
+  assert.equal((await fetch(`${b.api}${base}/public/styles.css`)).status, 200);
+  assert.equal((await fetch(`${b.api}/assets/000000000000/app/main.js`)).status, 404, 'another build id');
+  assert.equal((await fetch(`${b.api}${base}/app/.tsbuildinfo`)).status, 404);
   // A path that climbs out of the files' directory (encoded, so that fetch does not resolve it first)
-  const climbing = await fetch(`${b.api}/assets/public/..%2F..%2F..%2Fpackage.json`);
+  const climbing = await fetch(`${b.api}${base}/public/..%2F..%2F..%2Fpackage.json`);
   assert.ok(climbing.status === 403 || climbing.status === 404, `climbing answered ${climbing.status}`);
   assert.doesNotMatch(await climbing.text(), /"name": "starling"/);
 

@@ -6,7 +6,7 @@
 // page itself, so that a deep link (/clients/abc) works after a reload.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,9 +53,35 @@ function vendorFile(packageName: string, file: string): VendorFile {
   return { url: `/assets/vendor/${packageName}@${version}/${file.split('/').pop()!}`, directory: dirname(path), name: file.split('/').pop()! };
 }
 
+/** The files under `directory` (relative paths, `/`-separated), recursively. */
+function filesUnder(directory: string, prefix = ''): string[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(directory, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+/** What this build of the dashboard is: its modules, and an id that changes whenever a file of it does. */
+function describeBuild(): { id: string; modules: string[] } {
+  const modules = filesUnder(APP_DIR).filter((file) => file.endsWith('.js')).sort();
+  const hash = createHash('sha256');
+  for (const file of modules) hash.update(file).update(readFileSync(join(APP_DIR, file)));
+  for (const file of filesUnder(PUBLIC_DIR).sort()) hash.update(file).update(readFileSync(join(PUBLIC_DIR, file)));
+  return { id: hash.digest('hex').slice(0, 12), modules };
+}
+
+interface PageParts {
+  imports: Record<string, string>;
+  stylesheets: string[];
+  /** Fetched at once instead of as the imports reveal them (a waterfall of round trips otherwise). */
+  preload: string[];
+  entry: string;
+  icon: string;
+}
+
 /** The page: an import map, the stylesheets and the entry module; its CSP allows that one inline script by hash. */
-function indexPage(imports: Record<string, string>, stylesheets: string[]): { html: string; csp: string } {
-  const importMap = JSON.stringify({ imports });
+function indexPage(parts: PageParts): { html: string; csp: string } {
+  const importMap = JSON.stringify({ imports: parts.imports });
   const hash = createHash('sha256').update(importMap).digest('base64');
   const html = `<!doctype html>
 <html lang="en">
@@ -64,10 +90,11 @@ function indexPage(imports: Record<string, string>, stylesheets: string[]): { ht
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>Starling</title>
-<link rel="icon" href="/assets/public/favicon.svg" type="image/svg+xml">
-${stylesheets.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')}
+<link rel="icon" href="${parts.icon}" type="image/svg+xml">
+${parts.stylesheets.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')}
 <script type="importmap">${importMap}</script>
-<script type="module" src="/assets/app/main.js"></script>
+${parts.preload.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n')}
+<script type="module" src="${parts.entry}"></script>
 </head>
 <body>
 <div id="app"><noscript>The Starling dashboard needs JavaScript.</noscript></div>
@@ -90,24 +117,41 @@ ${stylesheets.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')
   return { html, csp };
 }
 
+/** Versioned URLs (a package version, a build id) never change content: browsers keep them a year. */
+const IMMUTABLE = { maxAge: '365d', immutable: true } as const;
+
 export function dashboardRoutes(app: ApiApp): void {
-  const built = existsSync(join(APP_DIR, 'main.js'));
+  const build = describeBuild();
+  const built = build.modules.includes('main.js');
+  const base = `/assets/${build.id}`;
   const modules = VENDOR_MODULES.map((module) => ({ ...module, ...vendorFile(module.packageName, module.file) }));
   const stylesheets = VENDOR_STYLESHEETS.map((sheet) => vendorFile(sheet.packageName, sheet.file));
-  const page = indexPage(Object.fromEntries(modules.map((module) => [module.specifier, module.url])), [...stylesheets.map((sheet) => sheet.url), '/assets/public/styles.css']);
+  const page = indexPage({
+    imports: Object.fromEntries(modules.map((module) => [module.specifier, module.url])),
+    stylesheets: [...stylesheets.map((sheet) => sheet.url), `${base}/public/styles.css`],
+    // MQTT.js (340 kB) loads only when the MQTT client page is opened.
+    preload: [...modules.filter((module) => module.specifier !== 'mqtt').map((module) => module.url), ...build.modules.map((file) => `${base}/app/${file}`)],
+    entry: `${base}/app/main.js`,
+    icon: `${base}/public/favicon.svg`,
+  });
   const hidden = { schema: { hide: true }, config: { access: 'public' as const } };
+  type Wildcard = { Params: { build: string; '*': string } };
 
   // @fastify/static only lends replies sendFile() (which refuses paths outside the root it is given):
   // the routes are declared here, so that they carry the public access the authentication hook reads.
   void app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false });
-  app.get('/assets/public/*', hidden, (request, reply) => withSecurityHeaders(reply).sendFile((request.params as { '*': string })['*'], PUBLIC_DIR));
-  app.get('/assets/app/*', hidden, (request, reply) => {
-    const file = (request.params as { '*': string })['*'];
-    if (!built || !/^[\w./-]+\.js(\.map)?$/.test(file)) return reply.callNotFound();
-    return withSecurityHeaders(reply).sendFile(file, APP_DIR);
+  app.get<Wildcard>('/assets/:build/public/*', hidden, (request, reply) => {
+    if (request.params.build !== build.id) return reply.callNotFound();
+    return withSecurityHeaders(reply).sendFile(request.params['*'], PUBLIC_DIR, IMMUTABLE);
+  });
+  app.get<Wildcard>('/assets/:build/app/*', hidden, (request, reply) => {
+    const file = request.params['*'];
+    // A tab still on an older build asks for files this one does not have: 404, and its next load takes the new page.
+    if (!built || request.params.build !== build.id || !/^[\w./-]+\.js(\.map)?$/.test(file)) return reply.callNotFound();
+    return withSecurityHeaders(reply).sendFile(file, APP_DIR, IMMUTABLE);
   });
   for (const file of [...modules, ...stylesheets]) {
-    app.get(file.url, hidden, (_request, reply) => withSecurityHeaders(reply).sendFile(file.name, file.directory));
+    app.get(file.url, hidden, (_request, reply) => withSecurityHeaders(reply).sendFile(file.name, file.directory, IMMUTABLE));
   }
 
   const sendPage = (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
@@ -118,6 +162,7 @@ export function dashboardRoutes(app: ApiApp): void {
     if (!built) {
       return reply.code(503).type('text/plain').send('The dashboard is not built: run `npm run build` (it compiles src/dashboard into dist/dashboard).\n');
     }
+    // The page itself is asked for again on every load: it names the current build's files.
     return withSecurityHeaders(reply).header('content-security-policy', page.csp).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(page.html);
   };
   app.get('/', hidden, sendPage);

@@ -9,6 +9,9 @@ import { session } from '../session.js';
 import { useStore } from '../store.js';
 import { effectiveTheme, theme } from '../theme.js';
 
+/** The icon, beside this build's modules (their URLs carry the build id). */
+const ICON = new URL('../../public/favicon.svg', import.meta.url).pathname;
+
 interface NavItem {
   href: string;
   label: string;
@@ -41,7 +44,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           Menu
         </button>
         <a class="brand" href="/">
-          <img src="/assets/public/favicon.svg" alt="" width={22} height={22} />
+          <img src={ICON} alt="" width={22} height={22} />
           <span class="brand-name">Starling</span>
           {current !== undefined ? <span class="version">{current.version}</span> : null}
         </a>

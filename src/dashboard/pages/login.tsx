@@ -7,6 +7,9 @@ import { ErrorNotice, Note } from '../components/notice.js';
 import { sessionEnded } from '../session.js';
 import { useStore } from '../store.js';
 
+/** The icon, beside this build's modules (their URLs carry the build id). */
+const ICON = new URL('../../public/favicon.svg', import.meta.url).pathname;
+
 export function LoginPage() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -23,7 +26,7 @@ export function LoginPage() {
     <main class="login" id="main">
       <form class="login-card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">
-          <img src="/assets/public/favicon.svg" alt="" width={32} height={32} /> Starling
+          <img src={ICON} alt="" width={32} height={32} /> Starling
         </h1>
         <p class="hint">Log in with a management administrator (made with <code>starling ctl admins add</code>).</p>
         {ended !== undefined ? <Note kind="warning">{ended}</Note> : null}
