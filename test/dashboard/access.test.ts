@@ -239,3 +239,27 @@ test('dashboard - at phone width the navigation folds behind Menu and works from
     await close();
   }
 });
+
+test('dashboard - every page in the navigation opens from the keyboard, without a script error, and is screenshotted', async () => {
+  const { page, problems, close } = await openPage(browser);
+  try {
+    await logIn(page, b.api, 'root', 'root@123++', '/');
+    const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+    const labels = await links.allInnerTexts();
+    assert.ok(labels.length >= 14, `${labels.length} pages`);
+    for (const label of labels) {
+      const link = page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label, exact: true });
+      await link.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: new RegExp(`^${label.split(' ')[0]}`, 'i') }).waitFor();
+      assert.equal(await link.getAttribute('aria-current'), 'page', label);
+      await screenshot(page, `page-${label.toLowerCase().replaceAll(' ', '-')}`);
+    }
+    // A path that is no page says so (and offers the way back)
+    await page.goto(`${b.api}/no/such/page`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});

@@ -25,10 +25,11 @@ export interface TableProps<Row> {
   sort?: Sort | undefined;
   onSort?: (sort: Sort) => void;
   empty?: ComponentChildren;
+  /** Whether a request for the rows is on its way; rows still undefined once it is not: they could not be had. */
   loading?: boolean;
 }
 
-export function DataTable<Row>({ caption, columns, rows, rowKey, sort, onSort, empty = 'Nothing here.', loading = false }: TableProps<Row>) {
+export function DataTable<Row>({ caption, columns, rows, rowKey, sort, onSort, empty = 'Nothing here.', loading = true }: TableProps<Row>) {
   return (
     <div class="table-wrap" aria-busy={loading}>
       <table>
@@ -58,7 +59,7 @@ export function DataTable<Row>({ caption, columns, rows, rowKey, sort, onSort, e
           {rows === undefined ? (
             <tr>
               <td colSpan={columns.length} class="empty">
-                Loading…
+                {loading ? 'Loading…' : 'Not available.'}
               </td>
             </tr>
           ) : rows.length === 0 ? (

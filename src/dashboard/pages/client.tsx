@@ -129,6 +129,7 @@ export function ClientPage({ clientId }: { clientId: string }) {
           <DataTable
             caption="Subscriptions of this client"
             rows={subscriptions.data}
+            loading={subscriptions.loading}
             rowKey={(entry) => entry.topic}
             empty="No subscriptions."
             columns={[
@@ -239,6 +240,7 @@ function TraceSection({ clientId }: { clientId: string }) {
         <DataTable
           caption="Traces of this client"
           rows={mine}
+          loading={traces.loading}
           rowKey={(trace) => trace.name}
           empty="No trace of this client."
           columns={[

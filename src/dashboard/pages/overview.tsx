@@ -119,6 +119,7 @@ export function OverviewPage() {
         <DataTable
           caption="Listeners"
           rows={listeners.data}
+          loading={listeners.loading}
           rowKey={(listener) => listener.id}
           columns={[
             { key: 'id', label: 'Listener' },

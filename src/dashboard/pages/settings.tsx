@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { useAction } from '../components/controls.js';
 import { PageHeader } from '../components/layout.js';
 import { ErrorNotice, Note } from '../components/notice.js';
+import { DataTable } from '../components/table.js';
 import { useRequest } from '../hooks.js';
 import { useState } from 'preact/hooks';
 
@@ -41,12 +42,45 @@ export function SettingsPage() {
   );
 }
 
+interface ReloadChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+  live?: boolean;
+  takes_effect?: string;
+}
+
+function shown(value: unknown): string {
+  return value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 function ReloadPlan({ plan }: { plan: unknown }) {
-  const changes = (plan as { changes?: unknown[] }).changes;
-  if (Array.isArray(changes) && changes.length === 0) return <Note kind="success">The file matches the running configuration: a reload changes nothing.</Note>;
+  const { changes, source } = plan as { changes?: ReloadChange[]; source?: string };
+  if (!Array.isArray(changes)) {
+    return (
+      <pre class="payload-text" tabIndex={0}>
+        {JSON.stringify(plan, null, 2)}
+      </pre>
+    );
+  }
+  if (changes.length === 0) return <Note kind="success">{source ?? 'The file'} matches the running configuration: a reload changes nothing.</Note>;
   return (
-    <pre class="payload-text" tabIndex={0}>
-      {JSON.stringify(plan, null, 2)}
-    </pre>
+    <>
+      <p>
+        Reading {source ?? 'the file'}, a reload would change {changes.length === 1 ? 'one key' : `${changes.length} keys`}:
+      </p>
+      <DataTable
+        caption="What a reload would change"
+        rows={changes}
+        loading={false}
+        rowKey={(change) => change.key}
+        columns={[
+          { key: 'key', label: 'Key', render: (change) => <code>{change.key}</code> },
+          { key: 'from', label: 'Now', render: (change) => <code>{shown(change.from)}</code> },
+          { key: 'to', label: 'In the file', render: (change) => <code>{shown(change.to)}</code> },
+          { key: 'takes_effect', label: 'Takes effect', render: (change) => change.takes_effect ?? (change.live === false ? 'restart needed' : '–') },
+        ]}
+      />
+    </>
   );
 }

@@ -39,6 +39,7 @@ export function SharedGroupsPage() {
       <DataTable
         caption="Shared groups"
         rows={routes.data === undefined ? undefined : groups}
+          loading={routes.loading}
         rowKey={(entry) => `${entry.group}/${entry.filter}`}
         empty="No shared subscriptions."
         columns={[
