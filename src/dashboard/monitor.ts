@@ -41,13 +41,16 @@ function firstKey(samples: readonly Sample[], keys: readonly string[]): string |
   return keys.find((key) => samples.some((sample) => typeof sample[key] === 'number'));
 }
 
-/** Seconds a sample's counts cover: its `interval` (Starling says), else the time since the one before. */
+/**
+ * Seconds a sample's counts cover: the time since the sample before it (exact, also across the 10 s
+ * and 1 min rings), or for the first one its own `interval` (whole seconds, as Starling reports it).
+ */
 function secondsOf(samples: readonly Sample[], index: number): number {
   const sample = samples[index]!;
-  if (typeof sample.interval === 'number' && sample.interval > 0) return sample.interval;
   const previous = samples[index - 1];
-  const next = samples[index + 1];
   if (previous !== undefined) return (sample.time_stamp - previous.time_stamp) / 1000;
+  if (typeof sample.interval === 'number' && sample.interval > 0) return sample.interval;
+  const next = samples[index + 1];
   return next !== undefined ? (next.time_stamp - sample.time_stamp) / 1000 : 10;
 }
 
