@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Children } from '../helpers/interop.js';
-import { launchBrowser, logIn, openPage, screenshot, startDashboardBroker, type DashboardBroker } from './dashboard-helpers.js';
+import { launchBrowser, logIn, openPage, screenshot, startDashboardBroker, waitForPage, type DashboardBroker } from './dashboard-helpers.js';
 
 let browser: Browser;
 let b: DashboardBroker;
@@ -245,6 +245,7 @@ test('dashboard - every page in the navigation opens from the keyboard, without 
   try {
     await logIn(page, b.api, 'root', 'root@123++', '/');
     const links = page.getByRole('navigation', { name: 'Pages' }).getByRole('link');
+    await waitForPage(page, `(() => { const logo = document.querySelector('.brand img'); return logo.complete && logo.naturalWidth > 0; })()`, 'the logo to load');
     const labels = await links.allInnerTexts();
     assert.ok(labels.length >= 14, `${labels.length} pages`);
     for (const label of labels) {
