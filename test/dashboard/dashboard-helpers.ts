@@ -6,8 +6,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { BrokerOptions } from '../../src/internal.js';
+import { Children } from '../helpers/interop.js';
 import { startManagedBroker, type ManagedBroker } from '../helpers/management.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -89,4 +91,30 @@ export async function waitForPage(page: Page, expression: string, what: string, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${expression})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface DashboardFixture {
+  browser: Browser;
+  broker: DashboardBroker;
+  /** mosquitto_pub/sub runs, killed when the file ends. */
+  children: Children;
+}
+
+/**
+ * One browser and one broker (with an administrator root / root@123++) for a test file: started in
+ * its `before`, stopped in its `after`. The fields are there once `before` has run.
+ */
+export function dashboardFixture(options: BrokerOptions = {}): DashboardFixture {
+  const fixture = { children: new Children() } as DashboardFixture;
+  before(async () => {
+    fixture.browser = await launchBrowser();
+    fixture.broker = await startDashboardBroker(options);
+    await fixture.broker.adminToken('root', 'root@123++');
+  });
+  after(async () => {
+    await fixture.children.killAll();
+    await fixture.browser?.close();
+    await fixture.broker?.close();
+  });
+  return fixture;
 }

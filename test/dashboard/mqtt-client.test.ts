@@ -4,42 +4,27 @@
 // connection (MQTT 3.1.1) open at the same time.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { Children, subscribedOrExited, subscriptionOf } from '../helpers/interop.js';
-import { launchBrowser, logIn, openPage, screenshot, startDashboardBroker, waitForPage, type DashboardBroker } from './dashboard-helpers.js';
+import { test } from 'node:test';
+import { subscribedOrExited, subscriptionOf } from '../helpers/interop.js';
+import { dashboardFixture, logIn, openPage, screenshot, waitForPage } from './dashboard-helpers.js';
 
-let browser: Browser;
-let b: DashboardBroker;
-const children = new Children();
-
-before(async () => {
-  browser = await launchBrowser();
-  b = await startDashboardBroker({ allowAnonymous: true });
-  await b.adminToken('root', 'root@123++');
-});
-
-after(async () => {
-  await children.killAll();
-  await browser?.close();
-  await b?.close();
-});
+const fixture = dashboardFixture({ allowAnonymous: true });
 
 test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, publishes what mosquitto_sub receives; two connections at once', async () => {
-  const { page, problems, close } = await openPage(browser);
+  const { page, problems, close } = await openPage(fixture.browser);
   try {
-    await logIn(page, b.api, 'root', 'root@123++', '/mqtt');
+    await logIn(page, fixture.broker.api, 'root', 'root@123++', '/mqtt');
     const form = page.getByRole('form', { name: 'New connection' });
     // The URL offered is the broker's own ws listener
-    await waitForPage(page, `document.querySelector('input[name=url]').value === ${JSON.stringify(b.wsUrl)}`, 'the ws listener URL');
+    await waitForPage(page, `document.querySelector('input[name=url]').value === ${JSON.stringify(fixture.broker.wsUrl)}`, 'the ws listener URL');
     await form.getByLabel('Client id').fill('dash-v5');
     await form.getByRole('button', { name: 'Connect' }).click();
     const panel = page.getByRole('region', { name: 'Connection dash-v5' });
     await panel.locator('[data-state=connected]').waitFor();
-    assert.ok(b.broker.registry.get('dash-v5') !== undefined, 'the broker has the session');
+    assert.ok(fixture.broker.broker.registry.get('dash-v5') !== undefined, 'the broker has the session');
 
     // Subscribe in the page; the broker holds the subscription; mosquitto_pub's message shows up
-    const subscribed = subscriptionOf(b.broker, 'dash-v5');
+    const subscribed = subscriptionOf(fixture.broker.broker, 'dash-v5');
     const subscribe = panel.getByRole('form', { name: 'Subscribe' });
     await subscribe.getByLabel('Topic filter').fill('dash/in/#');
     await subscribe.getByLabel('QoS').selectOption('1');
@@ -48,7 +33,7 @@ test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, p
     assert.deepEqual([event.subscription.topicFilter, event.grantedQoS], ['dash/in/#', 1]);
     await panel.getByRole('list', { name: 'Subscriptions' }).getByText('dash/in/#').waitFor();
 
-    await children.start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(b.port), '-V', 'mqttv311', '-i', 'mpub', '-q', '1', '-t', 'dash/in/kitchen', '-m', '{"temperature":21.5}']).succeeded();
+    await fixture.children.start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(fixture.broker.port), '-V', 'mqttv311', '-i', 'mpub', '-q', '1', '-t', 'dash/in/kitchen', '-m', '{"temperature":21.5}']).succeeded();
     const received = panel.locator('li.message[data-direction=in][data-topic="dash/in/kitchen"]');
     await received.waitFor();
     assert.match(await received.innerText(), /QoS 1/);
@@ -60,8 +45,8 @@ test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, p
     assert.match(await received.locator('pre.payload-text').innerText(), /^00000000 {2}7b 22 74 65/);
 
     // Publish from the page with MQTT 5 properties; mosquitto_sub (MQTT 5) receives payload and content type
-    const sub = children.start('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(b.port), '-V', 'mqttv5', '-i', 'msub', '-q', '1', '-t', 'dash/out', '-C', '1', '-W', '10', '-F', '%t|%q|%p', '-v']);
-    await subscribedOrExited(b.broker, 'msub', sub);
+    const sub = fixture.children.start('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(fixture.broker.port), '-V', 'mqttv5', '-i', 'msub', '-q', '1', '-t', 'dash/out', '-C', '1', '-W', '10', '-F', '%t|%q|%p', '-v']);
+    await subscribedOrExited(fixture.broker.broker, 'msub', sub);
     const publish = panel.getByRole('form', { name: 'Publish' });
     await publish.getByLabel('Topic', { exact: true }).fill('dash/out');
     await publish.getByLabel('Payload', { exact: true }).fill('from the browser');
@@ -71,10 +56,10 @@ test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, p
     const published = new Promise<{ contentType: unknown }>((resolve) => {
       const listener = ({ message }: { message: { topic: string; properties: { contentType?: unknown } } }): void => {
         if (message.topic !== 'dash/out') return;
-        b.broker.off('message.published', listener);
+        fixture.broker.broker.off('message.published', listener);
         resolve({ contentType: message.properties.contentType });
       };
-      b.broker.on('message.published', listener);
+      fixture.broker.broker.on('message.published', listener);
     });
     await publish.getByRole('button', { name: 'Publish' }).click();
     assert.equal((await sub.succeeded()).stdout, 'dash/out|1|from the browser\n');
@@ -89,11 +74,11 @@ test('mqtt client page - connects over ws, shows what mosquitto_pub publishes, p
     await page.getByRole('region', { name: 'Connection dash-v311' }).locator('[data-state=connected]').waitFor();
     const tabs = page.getByRole('tablist', { name: 'Connections' }).getByRole('tab');
     assert.deepEqual((await tabs.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()), ['dash-v5 (connected)', 'dash-v311 (connected)']);
-    assert.ok(b.broker.registry.get('dash-v5') !== undefined && b.broker.registry.get('dash-v311') !== undefined);
+    assert.ok(fixture.broker.broker.registry.get('dash-v5') !== undefined && fixture.broker.broker.registry.get('dash-v311') !== undefined);
 
     // The first connection kept running meanwhile, and still receives
     await tabs.first().click();
-    await children.start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(b.port), '-i', 'mpub2', '-t', 'dash/in/hall', '-m', 'still here']).succeeded();
+    await fixture.children.start('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(fixture.broker.port), '-i', 'mpub2', '-t', 'dash/in/hall', '-m', 'still here']).succeeded();
     await panel.locator('li.message[data-topic="dash/in/hall"]').waitFor();
     assert.deepEqual(problems, []);
   } finally {
