@@ -1,6 +1,7 @@
 // The rule engine (EMQX's /api/v5/rules): list rules, edit a rule's SQL, description, actions and
 // state, test SQL against a sample input (POST /api/v5/rule_test), and read each rule's metrics.
 
+import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, segment, type Page } from '../api.js';
 import { checked, ConfirmButton, Field, inputValue, useAction, WriteButton } from '../components/controls.js';
@@ -204,10 +205,10 @@ function RuleMetrics({ id }: { id: string }) {
       <ErrorNotice error={metrics.error} />
       <dl class="facts metrics">
         {overall.map(([key, value]) => (
-          <>
-            <dt key={`${key}-term`}>{key}</dt>
-            <dd key={`${key}-value`}>{typeof value === 'number' ? count(value) : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? dateTime(value) : String(value)}</dd>
-          </>
+          <Fragment key={key}>
+            <dt>{key}</dt>
+            <dd>{typeof value === 'number' ? count(value) : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? dateTime(value) : String(value)}</dd>
+          </Fragment>
         ))}
       </dl>
     </section>
