@@ -154,7 +154,7 @@ export class StarlingBroker {
     return bound;
   }
 
-  /** The listeners running now. */
+  /** The MQTT listeners running now, with their bound addresses (real ports when configured with port 0; the API's /listeners). */
   get runningListeners(): readonly RunningListener[] {
     return this.listeners;
   }

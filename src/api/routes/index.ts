@@ -8,6 +8,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { bannedRoutes } from './banned.js';
 import { builtinUserRoutes } from './builtin-users.js';
 import { configRoutes } from './configs.js';
+import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
 import { traceRoutes } from './trace.js';
@@ -20,6 +21,7 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   aclRoutes(app, context);
   bannedRoutes(app, context);
   nodeRoutes(app, context);
+  listenerRoutes(app, context);
   traceRoutes(app, context);
   configRoutes(app, context);
 }
