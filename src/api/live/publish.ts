@@ -37,8 +37,6 @@ export interface PublishRefusal {
   message: string;
 }
 
-export type PublishOutcome = { id: string; delivered: true } | { id: string; delivered: false } | PublishRefusal;
-
 /** The message to publish, or why it cannot be; `field` names the request in refusals (e.g. body[2]). */
 export function checkPublish(live: LiveState, request: PublishRequest, field: string): Message | PublishRefusal {
   const config = live.broker.config;
@@ -58,7 +56,8 @@ export function checkPublish(live: LiveState, request: PublishRequest, field: st
     payload = Buffer.from(request.payload, 'utf8');
   }
   if (payload.length + Buffer.byteLength(topic) > config.maxPacketSize) {
-    return { reasonCode: ReasonCode.PacketTooLarge, message: `packet_too_large: ${field}: the message is larger than max_packet_size (${config.maxPacketSize} bytes)` };
+    // EMQX answers 151 (0x97 Quota exceeded) here, not 0x95 Packet too large; scripts check its number.
+    return { reasonCode: ReasonCode.QuotaExceeded, message: `packet_too_large: ${field}: the message is larger than max_packet_size (${config.maxPacketSize} bytes)` };
   }
   const qos = (request.qos ?? 0) as QoS;
   if (qos > config.maxQoS) return { reasonCode: ReasonCode.QoSNotSupported, message: `${field}.qos: this broker's max_qos is ${config.maxQoS}` };

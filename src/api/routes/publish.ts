@@ -39,6 +39,7 @@ const PublishBody = Type.Object(
 const Published = Type.Object({ id: Type.String() });
 const Outcome = Type.Object({
   id: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String({ description: 'A request the schema refuses (a missing field, a bad type): {code: BAD_REQUEST, message}' })),
   reason_code: Type.Optional(Type.Integer({ description: 'An MQTT reason code: 16 no matching subscribers, 144 topic name invalid, 151 packet too large, ...' })),
   message: Type.Optional(Type.String()),
 });
