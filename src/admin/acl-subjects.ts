@@ -47,10 +47,10 @@ export function rulesOf(context: AdminContext, subject: Subject): RuleEntry[] {
   return listRules(context).filter((rule) => isRuleOf(rule, subject));
 }
 
-/** Checks EMQX rules against what Starling's rules can say; `field` names them in refusals (e.g. body[0].rules). */
+/** Checks EMQX rules against what Starling's rules can say; `field` names them in refusals (e.g. body.0.rules). */
 export function checkSubjectRules(rules: readonly SubjectRule[], field: string): void {
   rules.forEach((rule, index) => {
-    const at = `${field}[${index}]`;
+    const at = `${field}.${index}`;
     if (rule.topic.startsWith('eq ')) throw new AdminError(400, `${at}.topic: EMQX's "eq <topic>" (a filter matched literally) is not supported by Starling's rules`);
     const qos = rule.qos === undefined ? [0, 1, 2] : [...new Set(rule.qos)].sort();
     if (qos.join() !== '0,1,2') throw new AdminError(400, `${at}.qos: Starling's rules apply to every QoS; only [0, 1, 2] (the default) is accepted`);
@@ -62,7 +62,7 @@ export function checkSubjectRules(rules: readonly SubjectRule[], field: string):
 
 /** Adds rules for subjects that have none yet (409 if one has); each subject's rules go to the end of the list, in order. */
 export async function addSubjects(context: AdminContext, kind: SubjectKind, subjects: ReadonlyArray<{ name: string; rules: readonly SubjectRule[] }>): Promise<void> {
-  subjects.forEach((subject, index) => checkSubjectRules(subject.rules, `body[${index}].rules`));
+  subjects.forEach((subject, index) => checkSubjectRules(subject.rules, `body.${index}.rules`));
   const existing = new Set(subjectsOf(context, kind).map((subject) => subject.name));
   for (const subject of subjects) {
     if (existing.has(subject.name)) throw new AdminError(409, `${kind === 'username' ? 'User' : 'Client'} '${subject.name}' already exist`, 'ALREADY_EXISTS');

@@ -78,7 +78,7 @@ export interface SubscribeRequest {
  * administrator decides); retained messages follow as Retain Handling asks. Every request is checked
  * before any is applied. Returns the subscriptions made (QoS capped by max_qos).
  */
-export function subscribeFor(live: LiveState, clientId: string, requests: readonly SubscribeRequest[], field = (index: number): string => `body[${index}]`): Array<Subscription<Session>> {
+export function subscribeFor(live: LiveState, clientId: string, requests: readonly SubscribeRequest[], field = (index: number): string => `body.${index}`): Array<Subscription<Session>> {
   const { session, record } = findClient(live, clientId);
   const config = live.broker.config;
   const granted: GrantedSubscription[] = requests.map((request, index) => {

@@ -37,7 +37,7 @@ export interface PublishRefusal {
   message: string;
 }
 
-/** The message to publish, or why it cannot be; `field` names the request in refusals (e.g. body[2]). */
+/** The message to publish, or why it cannot be; `field` names the request in refusals (e.g. body.2). */
 export function checkPublish(live: LiveState, request: PublishRequest, field: string): Message | PublishRefusal {
   const config = live.broker.config;
   const { topic } = request;

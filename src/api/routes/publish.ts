@@ -83,7 +83,7 @@ export function publishRoutes(app: ApiApp, context: ApiContext): void {
       const live = liveState(context);
       const messages: Message[] = [];
       for (const [index, item] of request.body.entries()) {
-        const checked = checkPublish(live, item as PublishRequest, `body[${index}]`);
+        const checked = checkPublish(live, item as PublishRequest, `body.${index}`);
         if (!isMessage(checked)) return reply.code(400).send(refusal(checked));
         messages.push(checked);
       }
