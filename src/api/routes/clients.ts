@@ -15,17 +15,19 @@ import { clientDetails, findClient, kickClient, kickClients, subscribeFor, subsc
 import type { LiveState } from '../live/live-state.js';
 import { NoContent, PageMeta, PageQuery, refusals, StringEnum } from '../schemas.js';
 
-const Nullable = (schema: TSchema): TSchema => Type.Union([schema, Type.Null()]);
+/** `type: [X, 'null']` rather than anyOf: the serializer writes it without trying each branch. */
+const NullableString = (options: { description?: string } = {}): TSchema => Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
+const NullableInteger = (): TSchema => Type.Unsafe<number | null>({ type: ['integer', 'null'] });
 
 /** EMQX's client object, with the fields Starling has (README: Management, differences from EMQX). */
 const ClientFields = {
   clientid: Type.String(),
-  username: Nullable(Type.String()),
+  username: NullableString(),
   node: Type.String(),
-  ip_address: Nullable(Type.String({ description: 'null for a session loaded from the store and not connected since' })),
-  port: Nullable(Type.Integer()),
-  peerport: Nullable(Type.Integer()),
-  listener: Nullable(Type.String({ description: 'tcp, tls, ws, wss or local' })),
+  ip_address: NullableString({ description: 'null for a session loaded from the store and not connected since' }),
+  port: NullableInteger(),
+  peerport: NullableInteger(),
+  listener: NullableString({ description: 'tcp, tls, ws, wss or local' }),
   proto_name: Type.String(),
   proto_ver: Type.Integer(),
   clean_start: Type.Boolean(),
@@ -33,7 +35,7 @@ const ClientFields = {
   expiry_interval: Type.Integer({ description: 'Session expiry interval, seconds' }),
   connected: Type.Boolean(),
   conn_state: StringEnum(['connected', 'disconnected'], { description: 'Starling addition (EMQX only filters on it)' }),
-  connected_at: Nullable(Type.String({ description: 'RFC 3339; null for a session loaded from the store and not connected since' })),
+  connected_at: NullableString({ description: 'RFC 3339; null for a session loaded from the store and not connected since' }),
   created_at: Type.String({ description: 'RFC 3339: when this broker created the session (or loaded it from the store)' }),
   disconnected_at: Type.Optional(Type.String({ description: 'RFC 3339, when not connected' })),
   is_bridge: Type.Boolean(),
