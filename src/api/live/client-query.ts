@@ -7,8 +7,8 @@
 //      the count is the ranges' length, O(log n + limit) (no filter, or one exact filter, in client id
 //      order or in that attribute's order);
 //   2. otherwise either walk the list of the requested order (restricted to its own ranges) testing the
-//      other filters, or gather the smallest range's matches and sort them, whichever visits fewer
-//      records: O(candidates), still no sort of the whole directory.
+//      other filters, or gather the smallest range's matches and pick the page's first records in order
+//      (a bounded selection, not a sort of them all), whichever visits fewer records: O(candidates).
 // `like_*` substring filters and sorts on counts that change with traffic (inflight, queue, drops) can
 // only be tested record by record, so they take plan 2. The count is always given (EMQX omits it with
 // `like_*` filters; the callers must accept either).
@@ -111,8 +111,30 @@ export function queryClients(index: ClientIndex, filters: ClientFilters, order: 
   } else {
     forEachInRanges(index.list(smallest.key), smallest.ranges, false, (record) => void (matches(record) && gathered.push(record)));
   }
-  gathered.sort(comparator(order));
-  return { records: gathered.slice(offset, offset + limit), count: gathered.length, hasNext: offset + limit < gathered.length };
+  const records = firstInOrder(gathered, offset + limit, comparator(order)).slice(offset);
+  return { records, count: gathered.length, hasNext: offset + limit < gathered.length };
+}
+
+/**
+ * The first `count` records in order: a full sort when that is most of them, else one pass keeping
+ * the best `count` in a sorted buffer (a record worse than the buffer's last costs one comparison).
+ */
+function firstInOrder(records: ClientRecord[], count: number, compare: (a: ClientRecord, b: ClientRecord) => number): ClientRecord[] {
+  if (count * 4 >= records.length) return records.sort(compare).slice(0, count);
+  const best: ClientRecord[] = [];
+  for (const record of records) {
+    if (best.length === count && compare(record, best[count - 1]!) >= 0) continue;
+    let low = 0;
+    let high = best.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compare(best[middle]!, record) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    best.splice(low, 0, record);
+    if (best.length > count) best.pop();
+  }
+  return best;
 }
 
 /** The ranges each exact or range filter on an indexed attribute selects. */

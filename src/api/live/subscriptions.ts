@@ -30,6 +30,7 @@ export function listSubscriptions(live: LiveState, filters: SubscriptionFilters,
   const test = subscriptionTest(filters);
   const offset = (page - 1) * limit;
   const items: Array<Subscription<Session>> = [];
+  const registry = live.broker.registry;
   let count = 0;
   const visit = (session: Session): void => {
     const held = session.subscriptionCount;
@@ -45,17 +46,27 @@ export function listSubscriptions(live: LiveState, filters: SubscriptionFilters,
       count++;
     }
   };
-  const registry = live.broker.registry;
   if (filters.clientId !== undefined) {
     const session = registry.get(filters.clientId);
     if (session !== undefined) visit(session);
-  } else {
-    const list = live.clients.list('clientid');
+    return { items, count, hasNext: offset + limit < count };
+  }
+  const list = live.clients.list('clientid');
+  if (test === undefined) {
+    // Unfiltered: the walk in client id order stops once the page is full; the count sums every session's.
     list.scan(0, list.size, false, (record) => {
       const session = registry.get(record.clientId);
       if (session !== undefined) visit(session);
+      return count < offset + limit;
     });
+    let total = 0;
+    for (const session of registry.all()) total += session.subscriptionCount;
+    return { items, count: total, hasNext: offset + limit < total };
   }
+  list.scan(0, list.size, false, (record) => {
+    const session = registry.get(record.clientId);
+    if (session !== undefined) visit(session);
+  });
   return { items, count, hasNext: offset + limit < count };
 }
 

@@ -51,6 +51,7 @@ export function publishRoutes(app: ApiApp, context: ApiContext): void {
   app.post(
     '/api/v5/publish',
     {
+      config: { concurrent: true },
       schema: {
         tags,
         summary: 'Publish a message (as the broker: no ACL), answered once the store has it',
@@ -72,6 +73,7 @@ export function publishRoutes(app: ApiApp, context: ApiContext): void {
   app.post(
     '/api/v5/publish/bulk',
     {
+      config: { concurrent: true },
       schema: {
         tags,
         summary: 'Publish several messages; all are checked before any is published',

@@ -166,3 +166,29 @@ test('client index - a takeover keeps the session record; a stale disconnection 
   index.sessionEnded('x');
   assert.equal(index.size, 0);
 });
+
+test('client query - a live metric order picks the page by bounded selection as a full sort would', () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(clientArbitrary, { selector: (client) => client.clientId, minLength: 1, maxLength: 120 }),
+      fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 120, maxLength: 120 }),
+      filtersArbitrary,
+      fc.boolean(),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 10 }),
+      (clients, values, filters, descending, page, limit) => {
+        const index = indexOf(clients);
+        const metric = new Map(clients.map((client, i) => [client.clientId, values[i]!]));
+        const read = (record: ClientRecord): number => metric.get(record.clientId)!;
+        const all: ClientRecord[] = [];
+        index.list('clientid').scan(0, index.size, false, (record) => void all.push(record));
+        const expected = reference(all, filters, 'clientid', false).sort((a, b) => (descending ? -1 : 1) * (read(a) - read(b) || compare(a.clientId, b.clientId)));
+        const answer = queryClients(index, filters, { by: { name: 'inflight_cnt', read }, descending }, page, limit);
+        const offset = (page - 1) * limit;
+        assert.deepEqual(answer.records.map((record) => record.clientId), expected.slice(offset, offset + limit).map((record) => record.clientId));
+        assert.equal(answer.count, expected.length);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
