@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { AdminError } from '../admin/operations.js';
 import { installAuthentication, type Principal } from './auth/authenticate.js';
 import type { ApiContext } from './context.js';
+import { lazyCompilers } from './lazy-compilers.js';
 import { registerOpenApi } from './openapi.js';
 import { registerRoutes } from './routes/index.js';
 import { serializeWrites } from './write-queue.js';
@@ -54,6 +55,7 @@ export async function createApiApp(context: ApiContext, options: ApiAppOptions):
     bodyLimit: BODY_LIMIT,
     ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
     ...(options.https === undefined ? {} : { https: options.https }),
+    schemaController: { compilersFactory: lazyCompilers() },
     ajv: {
       // Unknown fields are refused, not silently dropped: a typo gets a 400 naming it.
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
