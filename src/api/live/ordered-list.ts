@@ -35,11 +35,17 @@ export class OrderedList<T> {
       blocks.push([item]);
       return;
     }
-    const probe = (other: T): number => this.compare(other, item);
-    let b = this.#firstBlockReaching(probe);
-    if (b === blocks.length) b--; // after every item: into the last block
-    const block = blocks[b]!;
-    block.splice(lowerIndex(block, probe), 0, item);
+    let b = blocks.length - 1;
+    let block = blocks[b]!;
+    // Past the last item (a newer connection time, a larger id): one comparison, no search.
+    if (this.compare(block[block.length - 1]!, item) < 0) {
+      block.push(item);
+    } else {
+      const probe = (other: T): number => this.compare(other, item);
+      b = this.#firstBlockReaching(probe);
+      block = blocks[b]!;
+      block.splice(lowerIndex(block, probe), 0, item);
+    }
     if (block.length > BLOCK_MAX) blocks.splice(b + 1, 0, block.splice(BLOCK_MAX / 2));
   }
 
