@@ -61,6 +61,8 @@ test('authz built-in - users, clients and all map onto the ordered list; a clien
     const gone = await b.call('GET', `${PATH}/users/ursula`, { token });
     assert.deepEqual([gone.status, gone.body.code], [404, 'NOT_FOUND']);
     assert.deepEqual([(await b.call('DELETE', `${PATH}/users/ursula`, { token })).status, (await b.call('DELETE', `${PATH}/clients/nobody`, { token })).body.message], [404, 'ClientID Not Found']);
+    assert.equal((await b.call('PUT', `${PATH}/clients/dev-1`, { token, body: { clientid: 'dev-1', rules: [{ topic: 'dev/1/#', permission: 'allow', action: 'all' }] } })).status, 204);
+    assert.deepEqual((await b.call('GET', `${PATH}/clients/dev-1`, { token })).body, { clientid: 'dev-1', rules: [{ topic: 'dev/1/#', permission: 'allow', action: 'all', qos: [0, 1, 2], retain: 'all' }] });
     assert.equal((await b.call('DELETE', `${PATH}/clients/dev-1`, { token })).status, 204);
     assert.equal((await b.call('DELETE', `${PATH}/all`, { token })).status, 204);
     assert.deepEqual((await b.call('GET', '/api/v5/acl/rules', { token })).body, []);

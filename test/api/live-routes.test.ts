@@ -139,6 +139,8 @@ test('live routes - stats, metrics (EMQX names), nodes; per node and aggregate f
     assert.equal(metrics['messages.dropped.no_subscribers'], 2);
     assert.equal(metrics['authentication.success'], 2);
     assert.ok(metrics['bytes.received'] > 0 && metrics['packets.received'] > 0);
+    assert.equal((await b.call('GET', `/api/v5/nodes/${encodeURIComponent(node)}/metrics`, { token })).body['messages.qos1.sent'], 1);
+    assert.equal((await b.call('GET', '/api/v5/nodes/other@host/metrics', { token })).status, 404);
     const [perNode] = (await b.call('GET', '/api/v5/metrics', { token })).body;
     assert.equal(perNode.node, node);
     assert.deepEqual((await b.call('GET', '/api/v5/metrics?node=elsewhere', { token })).body, []);

@@ -81,7 +81,10 @@ export function queryClients(index: ClientIndex, filters: ClientFilters, order: 
     }
   }
 
-  const matches = (record: ClientRecord): boolean => indexed.every((ranged) => inRanges(record, ranged, filters)) && (test === undefined || test(record));
+  const matches = (record: ClientRecord): boolean => {
+    for (let i = 0; i < indexed.length; i++) if (!inRanges(record, indexed[i]!, filters)) return false;
+    return test === undefined || test(record);
+  };
   const smallest = indexed.reduce<IndexedRanges | undefined>((best, ranged) => (best === undefined || ranged.size < best.size ? ranged : best), undefined);
 
   // Plan 2a: walk the list of the requested order, restricted to its own ranges if it has any.
@@ -111,17 +114,35 @@ export function queryClients(index: ClientIndex, filters: ClientFilters, order: 
   } else {
     forEachInRanges(index.list(smallest.key), smallest.ranges, false, (record) => void (matches(record) && gathered.push(record)));
   }
-  const records = firstInOrder(gathered, offset + limit, comparator(order)).slice(offset);
+  const records = pageInOrder(gathered, order, offset, limit);
   return { records, count: gathered.length, hasNext: offset + limit < gathered.length };
+}
+
+/** Records [offset, offset + limit) of `records` in the requested order. */
+function pageInOrder(records: ClientRecord[], order: ClientOrder, offset: number, limit: number): ClientRecord[] {
+  const by = order.by;
+  if (typeof by === 'string') return firstInOrder(records, offset + limit, comparator({ by, descending: order.descending })).slice(offset);
+  // A live count: read once per record into an array, then order positions by it.
+  const sign = order.descending ? -1 : 1;
+  const values = new Float64Array(records.length);
+  const positions: number[] = [];
+  for (let i = 0; i < records.length; i++) {
+    values[i] = by.read(records[i]!);
+    positions.push(i);
+  }
+  const compare = (i: number, j: number): number => sign * (values[i]! - values[j]! || compareValues(records[i]!.clientId, records[j]!.clientId));
+  return firstInOrder(positions, offset + limit, compare)
+    .slice(offset)
+    .map((i) => records[i]!);
 }
 
 /**
  * The first `count` records in order: a full sort when that is most of them, else one pass keeping
  * the best `count` in a sorted buffer (a record worse than the buffer's last costs one comparison).
  */
-function firstInOrder(records: ClientRecord[], count: number, compare: (a: ClientRecord, b: ClientRecord) => number): ClientRecord[] {
+function firstInOrder<T>(records: T[], count: number, compare: (a: T, b: T) => number): T[] {
   if (count * 4 >= records.length) return records.sort(compare).slice(0, count);
-  const best: ClientRecord[] = [];
+  const best: T[] = [];
   for (const record of records) {
     if (best.length === count && compare(record, best[count - 1]!) >= 0) continue;
     let low = 0;
@@ -243,16 +264,8 @@ function forEachInRanges(list: OrderedList<ClientRecord>, ranges: readonly Range
   for (const range of descending ? [...ranges].reverse() : ranges) list.scan(range.from, range.to, descending, visit);
 }
 
-function comparator(order: ClientOrder): (a: ClientRecord, b: ClientRecord) => number {
+function comparator(order: ClientOrder & { by: IndexedKey }): (a: ClientRecord, b: ClientRecord) => number {
   const sign = order.descending ? -1 : 1;
   const by = order.by;
-  if (typeof by === 'string') return (a, b) => sign * (compareValues(indexValue(a, by), indexValue(b, by)) || compareValues(a.clientId, b.clientId));
-  // Read once per record, not once per comparison.
-  const values = new Map<ClientRecord, number>();
-  const read = (record: ClientRecord): number => {
-    let value = values.get(record);
-    if (value === undefined) values.set(record, (value = by.read(record)));
-    return value;
-  };
-  return (a, b) => sign * (read(a) - read(b) || compareValues(a.clientId, b.clientId));
+  return (a, b) => sign * (compareValues(indexValue(a, by), indexValue(b, by)) || compareValues(a.clientId, b.clientId));
 }
