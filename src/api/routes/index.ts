@@ -7,6 +7,7 @@ import { administratorRoutes } from './administrators.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { bannedRoutes } from './banned.js';
 import { builtinUserRoutes } from './builtin-users.js';
+import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
 import { authzBuiltInRoutes } from './authz-built-in.js';
@@ -32,4 +33,5 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   publishRoutes(app, context);
   statsRoutes(app, context);
   monitorRoutes(app, context);
+  listenerRoutes(app, context);
 }
