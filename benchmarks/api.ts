@@ -10,19 +10,15 @@
 //
 //   npm run bench:api -- [--clients N] [--requests N] [--runs N]
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sendAdminRequest } from '../src/admin/client.js';
 import { ClientIndex, type ClientInfo, type ClientSource, type Session } from '../src/internal.js';
 import { IdleConnections, defaultSourceAddresses } from '../src/loadgen/idle-connections.js';
 import { readCpuSeconds, readResidentBytes } from '../src/loadgen/broker-process.js';
-import { freePort, pinThisProcess, BROKER_CPU, LOAD_CPU } from './brokers.js';
+import { freePort, pinThisProcess, startBroker, BROKER_CPU, LOAD_CPU } from './brokers.js';
 
-const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
 const USERNAMES = 10;
 
 interface Settings {
@@ -53,54 +49,19 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/** `starling start` (benchmarks/brokers.ts, CPU 0) with the management plane on a free port and an admin socket, or with neither. */
 async function startStarling(directory: string, management: boolean): Promise<Running> {
   mkdirSync(directory, { recursive: true });
   const port = await freePort();
   const api = await freePort();
   const socket = path.join(directory, 'starling.sock');
-  const logPath = path.join(directory, 'broker.log');
   const config = path.join(directory, 'starling.json');
   writeFileSync(
     config,
-    JSON.stringify({
-      listeners: [{ type: 'tcp', host: '127.0.0.1', port }],
-      ...(management ? { management: { listeners: [{ host: '127.0.0.1', port: api }] }, admin_socket: socket } : { management: false, admin_socket: false }),
-    }),
+    JSON.stringify(management ? { management: { listeners: [{ host: '127.0.0.1', port: api }] }, admin_socket: socket } : { management: false, admin_socket: false }),
   );
-  const command = [
-    process.execPath, path.join(repositoryRoot, 'bin/starling.js'), 'start', '--config', config, '--data-dir', path.join(directory, 'data'),
-    '--durability', 'memory', '--log-level', 'warn', '--log-pretty', 'false', '--sys-interval', '0',
-  ];
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STARLING_')));
-  const log = openSync(logPath, 'a');
-  const child: ChildProcess = spawn('taskset', ['-c', String(BROKER_CPU), ...command], { cwd: directory, stdio: ['ignore', log, log], env });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  // Ready once a connection is accepted and answered.
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`broker exited: ${readFileSync(logPath, 'utf8').slice(-500)}`);
-    const probe = connections(port, 'probe', 0, 1, 0);
-    const report = await probe.openAll();
-    await probe.closeAll();
-    if (report.opened === 1) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`broker not ready after ${READY_TIMEOUT_MS} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    pid: child.pid!,
-    port,
-    api,
-    socket,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const broker = await startBroker('starling', { port, noDelay: true, cpu: BROKER_CPU, starlingArguments: ['--config', config, '--sys-interval', '0'] });
+  return { pid: broker.pid, port, api, socket, stop: () => broker.stop() };
 }
 
 function connections(port: number, prefix: string, group: number, count: number, firstIndex: number): IdleConnections {
