@@ -1,41 +1,32 @@
-// Route schemas compiled when a route first needs them rather than all at start. The management API
-// has some eighty routes, and compiling every validator (ajv) and serializer (fast-json-stringify) up
-// front was most of the time it took to build the application, which every `starling start` and every
-// `starling ctl` on a stopped broker's data directory (one request) pays. The compilers are fastify's
-// own defaults; only the moment changes. A schema mistake then shows at the route's first request,
-// which the route tests make.
+// Validators and serializers compiled on a route's first use instead of when the application starts.
+// Compiling every route's schemas up front costs about a second of CPU per application (ajv and
+// fast-json-stringify), paid by every broker start and every `starling ctl` run on a stopped broker,
+// which serves a single request; compiled lazily, each route pays a few milliseconds once.
 
 import AjvCompiler from '@fastify/ajv-compiler';
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import type { FastifyServerOptions } from 'fastify';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { ApiApp } from './app.js';
 
-type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
-type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+type Validate = ((this: unknown, data: unknown) => unknown) & { errors?: unknown };
+/** ajv's options (fastify's ajv compiler passes them on). */
+type AjvOptions = Record<string, unknown>;
 
-export function lazyCompilers(): CompilersFactory {
-  const buildValidator = AjvCompiler();
-  const buildSerializer = SerializerSelector();
-  return {
-    buildValidator: (externalSchemas, options) => {
-      const compile = buildValidator(externalSchemas as never, options as never);
-      return (route) => {
-        let validate: Validate | undefined;
-        // Fastify reads the errors of a failed validation from the function it was given.
-        const lazy: Validate = (data) => {
-          validate ??= compile(route as never) as unknown as Validate;
-          const result = validate(data);
-          lazy.errors = validate.errors;
-          return result;
-        };
-        return lazy as never;
-      };
-    },
-    buildSerializer: (externalSchemas, options) => {
-      const compile = buildSerializer(externalSchemas as never, options as never);
-      return (route) => {
-        let serialize: ((data: unknown) => string) | undefined;
-        return (data: unknown) => (serialize ??= compile(route as never) as (data: unknown) => string)(data);
-      };
-    },
-  };
+export function compileLazily(app: ApiApp, ajvOptions: AjvOptions): void {
+  const compileValidator = AjvCompiler()({}, { customOptions: ajvOptions });
+  const compileSerializer = SerializerSelector()();
+  app.setValidatorCompiler((route) => {
+    let validate: Validate | undefined;
+    const lazy = function (this: unknown, data: unknown): unknown {
+      validate ??= compileValidator(route as Parameters<typeof compileValidator>[0]) as Validate;
+      return validate.call(this, data);
+    };
+    // Fastify reads a failed validation's errors from the function it was given.
+    Object.defineProperty(lazy, 'errors', { get: () => validate?.errors });
+    return lazy as ReturnType<FastifySchemaCompiler<unknown>>;
+  });
+  app.setSerializerCompiler((route) => {
+    let serialize: ((data: unknown) => string) | undefined;
+    return (data: unknown) => (serialize ??= compileSerializer(route as Parameters<typeof compileSerializer>[0]))(data);
+  });
 }
