@@ -62,3 +62,9 @@ export { ReloadError, type ConfigSource, type ReloadReport } from './reload/relo
 export { registerLiveSetting, type LiveSetting } from './reload/live-settings.js';
 export { shownConfig, MASK } from './reload/shown-config.js';
 export { formatPacketLine } from './trace/packet-line.js';
+export { OrderedList } from './api/live/ordered-list.js';
+export { ClientIndex, INDEXED_KEYS, type ClientRecord, type ClientSource, type IndexedKey } from './api/live/client-index.js';
+export { queryClients, type ClientFilters, type ClientOrder } from './api/live/client-query.js';
+export { Monitor } from './api/live/monitor.js';
+export type { ClientInfo } from './core/client.js';
+export type { Session } from './session/session.js';

@@ -11,6 +11,9 @@ import { aclCommand, bannedCommand } from './ctl-records.js';
 import { adminsCommand, adminsUsage } from './ctl-admins.js';
 import { apiKeysCommand, apiKeysUsage } from './ctl-api-keys.js';
 import { logCommand, opsUsage, reloadCommand, traceCommand } from './ctl-ops.js';
+import { brokerCommand, brokerUsage, statusCommand } from './ctl-broker.js';
+import { clientsCommand, clientsUsage, subscriptionsCommand, topicsCommand } from './ctl-clients.js';
+import { retainedCommand, retainedUsage } from './ctl-retained.js';
 import { CtlError, runCtlCommand, type CtlCommand } from './ctl-target.js';
 import { hashAlgorithmFlag } from './passwd.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
@@ -38,6 +41,9 @@ Password options:
 
 ${adminsUsage}
 ${apiKeysUsage}
+${brokerUsage}
+${clientsUsage}
+${retainedUsage}
 Usage: starling ctl acl <action> [options]
 
 Manages the ACL rules kept in the store (checked before the rules file and the config's rules,
@@ -74,7 +80,10 @@ config's admin_socket); when nothing listens there, it changes the data director
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires', 'max-bytes', 'payload-encode', 'formatter', 'start'],
+  valued: [
+    'data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires',
+    'max-bytes', 'payload-encode', 'formatter', 'start', 'clientid', 'page', 'limit', 'topic',
+  ],
   boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first', 'dry-run'],
 };
 
@@ -97,8 +106,25 @@ export async function ctlCommand(args: string[]): Promise<void> {
     else if (group === 'trace') command = traceCommand(action, rest, flags);
     else if (group === 'log') command = logCommand(action, rest);
     else if (group === 'reload') command = reloadCommand(action === undefined ? rest : [action, ...rest], flags);
-    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned, trace, log, reload)`, COMMAND);
+    else if (group === 'status') command = statusCommand(action, flags);
+    else if (group === 'broker') command = brokerCommand(action, rest, flags);
+    else if (group === 'clients') command = clientsCommand(action, rest, flags);
+    else if (group === 'subscriptions') command = subscriptionsCommand(action, rest, flags);
+    else if (group === 'topics') command = topicsCommand(action, rest, flags);
+    else if (group === 'retained') command = retainedCommand(action, rest, flags);
+    else {
+      throw new UsageError(
+        `unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload)`,
+        COMMAND,
+      );
+    }
     let response = await runCtlCommand(command, flags);
+    const refusal = response.status >= 400 ? command.refused?.(response.status, response.body) : undefined;
+    if (refusal !== undefined) {
+      process.stdout.write(refusal);
+      process.exitCode = 1;
+      return;
+    }
     if (response.status >= 400 && group === 'admins') {
       // emqx ctl admins answers `Error: <reason>` on standard output.
       process.stdout.write(`Error: ${errorMessage(response.body, response.status)}\n`);

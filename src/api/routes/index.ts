@@ -12,6 +12,13 @@ import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
 import { traceRoutes } from './trace.js';
+import { authzBuiltInRoutes } from './authz-built-in.js';
+import { clientRoutes } from './clients.js';
+import { monitorRoutes } from './monitor.js';
+import { publishRoutes } from './publish.js';
+import { retainerRoutes } from './retainer.js';
+import { statsRoutes } from './stats.js';
+import { subscriptionRoutes } from './subscriptions.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -21,6 +28,13 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   aclRoutes(app, context);
   bannedRoutes(app, context);
   nodeRoutes(app, context);
+  authzBuiltInRoutes(app, context);
+  clientRoutes(app, context);
+  subscriptionRoutes(app, context);
+  retainerRoutes(app, context);
+  publishRoutes(app, context);
+  statsRoutes(app, context);
+  monitorRoutes(app, context);
   listenerRoutes(app, context);
   traceRoutes(app, context);
   configRoutes(app, context);
