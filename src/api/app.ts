@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { AdminError } from '../admin/operations.js';
 import { installAuthentication, type Principal } from './auth/authenticate.js';
 import type { ApiContext } from './context.js';
+import { lazyCompilers } from './lazy-compilers.js';
 import { registerOpenApi } from './openapi.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { registerRoutes } from './routes/index.js';
@@ -28,6 +29,8 @@ declare module 'fastify' {
     access?: Access;
     /** Only a login token will do, not an API key (EMQX: administrators, API keys and logout). */
     bearerOnly?: boolean;
+    /** A change that reads nothing it depends on (publishing): it does not wait for the other changes (write-queue.ts). */
+    concurrent?: boolean;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -53,6 +56,7 @@ export async function createApiApp(context: ApiContext, options: ApiAppOptions):
     bodyLimit: BODY_LIMIT,
     ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
     ...(options.https === undefined ? {} : { https: options.https }),
+    schemaController: { compilersFactory: lazyCompilers() },
     ajv: {
       // Unknown fields are refused, not silently dropped: a typo gets a 400 naming it.
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },

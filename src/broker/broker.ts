@@ -100,6 +100,7 @@ export class BrokerCore implements SessionObserver {
   }
 
   dropped(session: Session, message: Message, reason: DropReason): void {
+    session.droppedCount++;
     if (reason === 'queue_full') this.counters.droppedQueueFull++;
     else if (reason === 'expired') this.counters.droppedExpired++;
     else if (reason === 'too_large') this.counters.droppedTooLarge++;
@@ -114,13 +115,18 @@ export class BrokerCore implements SessionObserver {
     if (this.events.listens('message.acked')) this.events.emit('message.acked', { message, clientId: session.clientId, qos, packetId });
   }
 
+  /** Removes the retained message of a topic (and from the store); false when there was none. */
+  deleteRetained(topic: string): boolean {
+    if (!this.retained.delete(topic)) return false;
+    this.counters.retainedMessages--;
+    this.persistence?.deleteRetained(topic);
+    return true;
+  }
+
   private storeRetained(message: Message): void {
     // [MQTT-3.3.1-6] an empty retained message removes the retained message of its topic
     if (message.payload.length === 0) {
-      if (this.retained.delete(message.topic)) {
-        this.counters.retainedMessages--;
-        this.persistence?.deleteRetained(message.topic);
-      }
+      this.deleteRetained(message.topic);
       return;
     }
     if (this.retained.get(message.topic) === undefined) this.counters.retainedMessages++;

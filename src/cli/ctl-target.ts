@@ -28,6 +28,8 @@ import { DATA_FILE } from '../store/lmdb/layout.js';
 export interface CtlCommand {
   request: AdminRequest;
   print(body: unknown): string;
+  /** What to print (on standard output, exit code 1) for a refusal this command describes itself; undefined: the usual error line. */
+  refused?(status: number, body: unknown): string | undefined;
 }
 
 /** A ctl failure: printed as one `starling ctl: ...` line, exit code 1. */

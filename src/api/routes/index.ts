@@ -10,6 +10,13 @@ import { builtinUserRoutes } from './builtin-users.js';
 import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
+import { authzBuiltInRoutes } from './authz-built-in.js';
+import { clientRoutes } from './clients.js';
+import { monitorRoutes } from './monitor.js';
+import { publishRoutes } from './publish.js';
+import { retainerRoutes } from './retainer.js';
+import { statsRoutes } from './stats.js';
+import { subscriptionRoutes } from './subscriptions.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -20,4 +27,11 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   bannedRoutes(app, context);
   nodeRoutes(app, context);
   listenerRoutes(app, context);
+  authzBuiltInRoutes(app, context);
+  clientRoutes(app, context);
+  subscriptionRoutes(app, context);
+  retainerRoutes(app, context);
+  publishRoutes(app, context);
+  statsRoutes(app, context);
+  monitorRoutes(app, context);
 }
