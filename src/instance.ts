@@ -30,6 +30,7 @@ import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
 import { restoreState } from './session/restore.js';
+import { RuleService } from './rules/service.js';
 import { DropLog } from './session/drop-log.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/store.js';
@@ -68,6 +69,8 @@ export class StarlingBroker {
   private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
   authorization: Authorization | undefined;
+  /** The rule engine and its connectors (rules and connectors load at start()). */
+  readonly rules: RuleService;
   private readonly onSighup = (): void => this.reloadCertificates();
   /** Every metric ($SYS, exporters and the API read it). */
   readonly metrics = new MetricsRegistry();
@@ -88,6 +91,13 @@ export class StarlingBroker {
     registerBrokerMetrics(this.metrics, this.core.counters, this.traffic, this.registry);
     this.eventLoop.register(this.metrics);
     this.sys = new SysTopics(this.core, this.metrics);
+    this.rules = new RuleService({
+      core: this.core,
+      logger: this.logger,
+      nodeName: this.config.nodeName,
+      metrics: this.metrics,
+      connectedClients: () => this.connectedClients(),
+    });
     this.dropLog = new DropLog(this.logger);
     this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
     this.core.events.on('message.dropped', ({ clientId, reason }) => {
@@ -166,6 +176,7 @@ export class StarlingBroker {
     this.userDatabase = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
     this.authorization = installAuthorization(this, this.config);
     registerAbuseMetrics(this.metrics, this.authorization.stats, this.authorization.lockout.stats);
+    await this.rules.start(this.config.rules, this.config.connectors, this.authorization.records);
     this.sys.start();
     this.eventLoop.start();
     this.channels.start();
@@ -207,6 +218,13 @@ export class StarlingBroker {
     };
     this.connectionOptions.set(listener, options);
     return options;
+  }
+
+  private *connectedClients(): Iterable<ClientInfo> {
+    for (const link of this.channels.all()) {
+      const client = link.channel.client;
+      if (client !== undefined) yield client;
+    }
   }
 
   /**
@@ -286,6 +304,7 @@ export class StarlingBroker {
     process.off('SIGHUP', this.onSighup);
     const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
+    await this.rules.close();
     this.sys.stop();
     this.eventLoop.stop();
     this.authorization?.close();

@@ -1,6 +1,9 @@
 // The broker's resolved configuration. Config files and STARLING_* variables use the snake_case
 // form of these names (max_packet_size, STARLING_MAX_PACKET_SIZE); the library takes camelCase.
 
+import type { RuleDefinition } from '../rules/definitions.js';
+import type { ConnectorSettings } from '../rules/connectors/config.js';
+
 export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -257,4 +260,8 @@ export interface BrokerConfig {
    * library, `<dataDir>/starling.sock` with `starling start` (src/admin/socket-path.ts).
    */
   adminSocket?: string | false;
+  /** Rules by id: {sql, actions, enable, description} (see the README's Rule engine). */
+  rules: Record<string, RuleDefinition>;
+  /** Connectors by name: {type: webhook|postgresql|mysql|redis|influxdb|nats, ...}. */
+  connectors: Record<string, ConnectorSettings>;
 }
