@@ -48,11 +48,6 @@ export const mathFunctions: FunctionTable = {
     if (divisor === 0) failure('mod', 'division by zero');
     return integer('mod', x) % divisor;
   }),
-  div: fn(2, 2, (x: Value, y: Value) => {
-    const divisor = integer('div', y);
-    if (divisor === 0) failure('div', 'division by zero');
-    return Math.trunc(integer('div', x) / divisor);
-  }),
   eq: fn(2, 2, (x: Value, y: Value) => (typeof x === 'number' && typeof y === 'number' ? x === y : termEquals(x, y))),
   random: fn(0, 0, () => Math.random()),
 };

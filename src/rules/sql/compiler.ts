@@ -10,7 +10,7 @@
 // field is known here (aliases are fixed names), so most names compile to one property read.
 
 import { SqlSyntaxError } from './errors.js';
-import type { AliasNode, CallNode, ExpressionNode, FieldNode, PathNode, PathStep, Statement } from './ast.js';
+import type { AliasNode, CallNode, ExpressionNode, FieldNode, PathNode, PathStep, Statement, VarNode } from './ast.js';
 import type { EvaluationScope } from './scope.js';
 import * as values from './values.js';
 import type { FunctionTable } from '../functions/registry.js';
@@ -176,10 +176,25 @@ class Generator {
     const steps = this.constant(rest.map((step) => this.staticStep(step)));
     const kinds = this.constant(rest.map((step) => (step.kind === 'key' ? 0 : 1)));
     const dynamic = rest.some((step) => step.kind === 'indexBy');
-    const stepsCode = dynamic ? `h.resolveSteps(k[${steps}], [${rest.map((step) => (step.kind === 'indexBy' ? this.expression(step.index, lookup) : 'undefined')).join(', ')}])` : `k[${steps}]`;
+    // An index given by name is looked up in the map being assigned to, as EMQX's nested_put does.
+    const stepsCode = dynamic ? `h.resolveSteps(k[${steps}], [${rest.map((step) => (step.kind === 'indexBy' ? this.readIn(target, step.index) : 'undefined')).join(', ')}])` : `k[${steps}]`;
     // A payload being assigned into is decoded first, as EMQX does (ensure_decoded_payload).
     const current = rootOf(alias) === 'payload' ? `h.decodedInPlace(s, ${target}[${root}])` : `${target}[${root}]`;
-    return `${target}[${root}] = h.putPath(${current}, ${stepsCode}, k[${kinds}], ${value});\n`;
+    // The value first, then the path and the container (EMQX evaluates before it puts).
+    const temp = this.temp();
+    return `${temp} = ${value};\n${target}[${root}] = h.putPath(${current}, ${stepsCode}, k[${kinds}], ${temp});\n`;
+  }
+
+  /** A name or path read in the map variable `target` only. */
+  private readIn(target: string, node: VarNode | PathNode): string {
+    if (node.kind === 'var') return `h.getKey(${target}, ${JSON.stringify(node.name)})`;
+    let code = target;
+    for (const step of node.steps) {
+      if (step.kind === 'key') code = `h.getKey(${code}, ${JSON.stringify(step.key)})`;
+      else if (step.kind === 'index') code = `h.getIndex(${code}, ${typeof step.index === 'number' ? step.index : 0})`;
+      else code = `h.getIndex(${code}, ${this.readIn(target, step.index)})`;
+    }
+    return code;
   }
 
   private staticStep(step: PathStep): values.ResolvedStep {

@@ -87,7 +87,7 @@ class Run {
     const steps = rest.map((step): values.ResolvedStep => {
       if (step.kind === 'key') return step.key;
       if (step.kind === 'index') return step.index;
-      const index = this.evaluate(step.index, [target]);
+      const index = readIn(target, step.index);
       return index === undefined ? 0 : typeof index === 'number' ? index : Number.NaN;
     });
     const current = root === 'payload' && values.isBinary(target[root]) ? this.scope.decodePayload(target[root]) : target[root];
@@ -171,4 +171,17 @@ class Run {
     }
     return value;
   }
+}
+
+/** A name or path read in one map only (an alias's [index] names something in the map assigned to). */
+function readIn(target: ValueMap, node: ExpressionNode): Value {
+  if (node.kind === 'var') return values.getKey(target, node.name);
+  if (node.kind !== 'path') return undefined;
+  let value: Value = target;
+  for (const step of node.steps) {
+    if (step.kind === 'key') value = values.getKey(value, step.key);
+    else if (step.kind === 'index') value = values.getIndex(value, typeof step.index === 'number' ? step.index : 0);
+    else value = values.getIndex(value, readIn(target, step.index));
+  }
+  return value;
 }
