@@ -1,7 +1,7 @@
 // The broker's resolved configuration. Config files and STARLING_* variables use the snake_case
 // form of these names (max_packet_size, STARLING_MAX_PACKET_SIZE); the library takes camelCase.
 
-import type { RuleDefinition } from '../rules/definitions.js';
+import type { RuleConfig } from '../rules/definitions.js';
 import type { ConnectorSettings } from '../rules/connectors/config.js';
 
 export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
@@ -261,7 +261,7 @@ export interface BrokerConfig {
    */
   adminSocket?: string | false;
   /** Rules by id: {sql, actions, enable, description} (see the README's Rule engine). */
-  rules: Record<string, RuleDefinition>;
+  rules: Record<string, RuleConfig>;
   /** Connectors by name: {type: webhook|postgresql|mysql|redis|influxdb|nats, ...}. */
   connectors: Record<string, ConnectorSettings>;
 }

@@ -37,6 +37,15 @@ export interface RuleDefinition {
   updatedAt?: number;
 }
 
+/** A rule as given in options or JSON before it is checked: actions may be connector names, args partial, snake_case or camelCase. */
+export interface RuleConfig {
+  id?: string;
+  sql: string;
+  actions?: Array<ActionDefinition | string | { function: string; args?: Record<string, unknown> } | { connector: string }>;
+  enable?: boolean;
+  description?: string;
+}
+
 /** Where a rule comes from: the config file (read-only through the API) or the store. */
 export type RuleOrigin = 'config' | 'store';
 

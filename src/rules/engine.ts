@@ -17,7 +17,7 @@ import type { RuleAction } from './actions/action.js';
 import { ConsoleAction } from './actions/console.js';
 import { RepublishAction } from './actions/republish.js';
 import type { Connector } from './connectors/connector.js';
-import { checkRuleDefinition, type ActionDefinition, type RuleDefinition, type RuleOrigin } from './definitions.js';
+import { checkRuleDefinition, type ActionDefinition, type RuleConfig, type RuleDefinition, type RuleOrigin } from './definitions.js';
 import { columnNames, eventColumns, eventsMatching, messageColumns, type EventSource } from './events.js';
 import { RuleMetrics, registerRuleMetrics } from './metrics.js';
 import { RuleEvaluationError, SqlSyntaxError } from './sql/errors.js';
@@ -99,10 +99,10 @@ export class RuleEngine {
   }
 
   /** Adds or replaces a rule (checked again here; throws DefinitionError). A replaced rule keeps its metrics. */
-  upsert(input: RuleDefinition, origin: RuleOrigin): LoadedRule {
+  upsert(input: RuleConfig & { id: string; createdAt?: number; updatedAt?: number }, origin: RuleOrigin): LoadedRule {
     const definition = checkRuleDefinition(input.id, input, (name) => this.context.connector(name) !== undefined);
-    definition.createdAt = input.createdAt;
-    definition.updatedAt = input.updatedAt;
+    if (input.createdAt !== undefined) definition.createdAt = input.createdAt;
+    if (input.updatedAt !== undefined) definition.updatedAt = input.updatedAt;
     const compiled = compileSql(definition.sql, definition.id);
     const filters = compiled.from.filter((source) => !source.startsWith('$events/'));
     const events = [...new Set(compiled.from.filter((source) => source.startsWith('$events/')).flatMap(eventsMatching))];

@@ -12,7 +12,7 @@ import type { RecordStore } from '../store/store.js';
 import type { ConnectorSettings } from './connectors/config.js';
 import { checkConnectorDefinition } from './connectors/config.js';
 import { ConnectorManager } from './connectors/manager.js';
-import { DefinitionError, type RuleDefinition } from './definitions.js';
+import { DefinitionError, type RuleConfig, type RuleDefinition } from './definitions.js';
 import { RuleEngine } from './engine.js';
 
 export interface RuleServiceContext {
@@ -52,7 +52,7 @@ export class RuleService {
     return this.records;
   }
 
-  async start(rules: Record<string, RuleDefinition>, connectors: Record<string, ConnectorSettings>, records: RecordStore | undefined): Promise<void> {
+  async start(rules: Record<string, RuleConfig>, connectors: Record<string, ConnectorSettings>, records: RecordStore | undefined): Promise<void> {
     this.records = records;
     const manager = this.connectors;
     for (const [name, settings] of Object.entries(connectors)) {
@@ -76,7 +76,7 @@ export class RuleService {
     }
     for (const [id, rule] of Object.entries(rules)) {
       try {
-        this.engine.upsert(rule, 'config');
+        this.engine.upsert({ ...rule, id }, 'config');
       } catch (error) {
         if (error instanceof DefinitionError) throw new ConfigError(`rules.${id}`, `rules.${id}.${error.message}`, { cause: error });
         throw error;

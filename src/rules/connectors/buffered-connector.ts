@@ -51,6 +51,8 @@ export interface DurableBuffer<Item> {
 }
 
 interface Entry<Item> {
+  /** Order of arrival, kept when a failed batch goes back into the buffer. */
+  sequence: number;
   item: Item;
   metrics: RuleMetrics;
   attempts: number;
@@ -77,6 +79,7 @@ export abstract class BufferedConnector<Item> implements Connector {
   private reconnectDelay = RECONNECT_INITIAL_MS;
   private stopped = false;
   private sequence = 0;
+  private arrivals = 0;
   private lastDropLog = 0;
 
   constructor(
@@ -109,7 +112,7 @@ export abstract class BufferedConnector<Item> implements Connector {
   async start(): Promise<void> {
     if (this.durable !== undefined) {
       for (const [key, item] of this.durable.load()) {
-        this.buffer.push({ item, metrics: orphanMetrics, attempts: 0, key });
+        this.buffer.push({ sequence: this.arrivals++, item, metrics: orphanMetrics, attempts: 0, key });
         const sequence = Number(key.slice(key.lastIndexOf(':') + 1));
         if (Number.isSafeInteger(sequence) && sequence >= this.sequence) this.sequence = sequence + 1;
       }
@@ -154,7 +157,7 @@ export abstract class BufferedConnector<Item> implements Connector {
       key = `${this.name}:${String(this.sequence++).padStart(15, '0')}`;
       this.durable.save(key, item);
     }
-    this.buffer.push({ item, metrics, attempts: 0, key });
+    this.buffer.push({ sequence: this.arrivals++, item, metrics, attempts: 0, key });
     this.scheduleFlush();
   }
 
@@ -276,10 +279,17 @@ export abstract class BufferedConnector<Item> implements Connector {
     }
   }
 
-  /** Puts a batch back at the front, in its order. */
+  /** Puts a batch back, in order of arrival among what is buffered (batches in flight may fail in any order). */
   private requeue(batch: Array<Entry<Item>>): void {
     const rest = this.buffer.slice(this.head);
-    this.buffer = [...batch, ...rest];
+    const merged: Array<Entry<Item>> = [];
+    let left = 0;
+    let right = 0;
+    while (left < batch.length || right < rest.length) {
+      if (right >= rest.length || (left < batch.length && batch[left]!.sequence < rest[right]!.sequence)) merged.push(batch[left++]!);
+      else merged.push(rest[right++]!);
+    }
+    this.buffer = merged;
     this.head = 0;
     while (this.buffer.length > this.options.bufferSize) this.dropOldest();
   }
