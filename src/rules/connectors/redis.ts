@@ -74,7 +74,10 @@ export class RedisConnector extends BufferedConnector<Argument[]> {
     if (client === undefined || client.status !== 'ready') throw new WriteError('disconnected', 'redis: not connected');
     let results: Array<[Error | null, unknown]> | null;
     try {
-      results = await client.pipeline(items.map(([name, ...args]) => [String(name), ...args])).exec();
+      const pipeline = client.pipeline();
+      // call(): any command by name, also ones ioredis has no method for.
+      for (const [name, ...args] of items) void pipeline.call(String(name), ...args);
+      results = await pipeline.exec();
     } catch (error) {
       throw new WriteError(client.status === 'ready' ? 'retry' : 'disconnected', `redis: ${(error as Error).message}`, { cause: error });
     }
