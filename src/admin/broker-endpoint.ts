@@ -20,6 +20,7 @@ export async function openAdminEndpoint(broker: StarlingBroker, path: string, us
     committed: (visible) => committed(broker, visible),
     effects: brokerEffects(broker),
     actor: 'ctl',
+    ruleEngine: { service: broker.rules, nodeName: broker.config.nodeName },
   };
   const endpoint = new AdminEndpoint(path, (request) => handleAdminRequest(context, request), broker.logger);
   await endpoint.start();

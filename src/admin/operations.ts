@@ -14,6 +14,7 @@ import { UserError, type UserDatabase, type UserOptions, type UserSummary } from
 import type { PasswordHashAlgorithm } from '../auth/password-hash.js';
 import type { AclAction, AclPermission, AclRuleConfig } from '../config/types.js';
 import { AdminAccountError, type AdminDatabase, type AdminRole, type AdminSummary } from './admins.js';
+import type { RuleEngineAdmin } from './rule-engine-operations.js';
 
 const RULE_PREFIX = 'rule:';
 const ID_DIGITS = 12;
@@ -24,11 +25,13 @@ const FIRST_ID = 10 ** (ID_DIGITS - 1);
 export const ACL_PERMISSIONS: readonly AclPermission[] = ['allow', 'deny'];
 export const ACL_ACTIONS: readonly AclAction[] = ['publish', 'subscribe', 'all'];
 
-/** A refused admin request: 400 bad input, 404 unknown user/rule/ban, 409 already exists. */
+/** A refused admin request: 400 bad input, 404 unknown user/rule/ban, 409 already exists, 412 a tested rule did not match. */
 export class AdminError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 412,
     message: string,
+    /** EMQX's error code where it has one (NOT_MATCH). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'AdminError';
@@ -56,6 +59,8 @@ export interface AdminContext {
   effects?: AdminEffects;
   /** Recorded in bans as `by`. */
   actor: string;
+  /** The running broker's rule engine and node name (absent on a data directory). */
+  ruleEngine?: RuleEngineAdmin;
 }
 
 export interface NewUser {

@@ -18,11 +18,36 @@
 //   GET    /bans                       -> 200 [{kind, value, until?, reason?, createdAt, by}]
 //   POST   /bans                       {kind, value, duration? (seconds), reason?} -> 201 ban
 //   DELETE /bans/:kind/:value          -> 200 {kind, value}   (value URL-encoded: 10.0.0.0%2F8)
+//   GET    /rules                      -> 200 [rule]   (rule engine rules, EMQX's JSON)
+//   POST   /rules                      {id?, sql, actions?, enable?, description?} -> 201 rule
+//   GET    /rules/:id                  -> 200 rule
+//   PUT    /rules/:id                  {sql?, actions?, enable?, description?} -> 200 rule
+//   DELETE /rules/:id                  -> 200 {id}
+//   GET    /rules/:id/metrics          -> 200 {id, metrics, node_metrics}   (409 on a stopped broker)
+//   POST   /rule_test                  {sql, context?} -> 200 output   (412 when the SQL does not match)
+//   GET    /connectors                 -> 200 [connector]
+//   POST   /connectors                 {name, type, ...} -> 201 connector
+//   GET    /connectors/:name           -> 200 connector
+//   DELETE /connectors/:name           -> 200 {name}
 
 import type { BanKind } from '../auth/bans.js';
 import type { AclAction, AclPermission } from '../config/types.js';
 import { isPasswordHashAlgorithm, PASSWORD_HASH_ALGORITHMS, type PasswordHashAlgorithm } from '../auth/password-hash.js';
 import type { AdminRole } from './admins.js';
+import {
+  createConnector,
+  createEngineRule,
+  deleteConnector,
+  deleteEngineRule,
+  engineRuleMetrics,
+  listConnectors,
+  listEngineRules,
+  showConnector,
+  showEngineRule,
+  testEngineSql,
+  updateEngineRule,
+  type RuleEngineAdmin,
+} from './rule-engine-operations.js';
 import {
   addAdmin,
   addBan,
@@ -64,6 +89,11 @@ interface Route {
   pattern: readonly string[];
   status?: number;
   run(context: AdminContext, params: Params, body: Body): unknown;
+}
+
+/** The rule engine side of a request: the running broker's engine, or the data directory alone. */
+function ruleEngine(context: AdminContext): RuleEngineAdmin {
+  return context.ruleEngine ?? { service: undefined, nodeName: 'starling' };
 }
 
 const routes: readonly Route[] = [
@@ -139,6 +169,17 @@ const routes: readonly Route[] = [
       }),
   },
   { method: 'DELETE', pattern: ['bans', ':kind', ':value'], run: (context, params) => deleteBan(context, params['kind']!, params['value']!) },
+  { method: 'GET', pattern: ['rules'], run: (context) => listEngineRules(context, ruleEngine(context)) },
+  { method: 'POST', pattern: ['rules'], status: 201, run: (context, _params, body) => createEngineRule(context, ruleEngine(context), body.raw) },
+  { method: 'GET', pattern: ['rules', ':id'], run: (context, params) => showEngineRule(context, ruleEngine(context), params['id']!) },
+  { method: 'PUT', pattern: ['rules', ':id'], run: (context, params, body) => updateEngineRule(context, ruleEngine(context), params['id']!, body.raw) },
+  { method: 'DELETE', pattern: ['rules', ':id'], run: (context, params) => deleteEngineRule(context, ruleEngine(context), params['id']!) },
+  { method: 'GET', pattern: ['rules', ':id', 'metrics'], run: (context, params) => engineRuleMetrics(context, ruleEngine(context), params['id']!) },
+  { method: 'POST', pattern: ['rule_test'], run: (context, _params, body) => testEngineSql(context, ruleEngine(context), body.raw) },
+  { method: 'GET', pattern: ['connectors'], run: (context) => listConnectors(context, ruleEngine(context)) },
+  { method: 'POST', pattern: ['connectors'], status: 201, run: (context, _params, body) => createConnector(context, ruleEngine(context), body.raw) },
+  { method: 'GET', pattern: ['connectors', ':name'], run: (context, params) => showConnector(context, ruleEngine(context), params['name']!) },
+  { method: 'DELETE', pattern: ['connectors', ':name'], run: (context, params) => deleteConnector(context, ruleEngine(context), params['name']!) },
 ];
 
 /** Runs one admin request; refusals (bad input, unknown names) come back as 4xx, never thrown. */
@@ -155,7 +196,7 @@ export async function handleAdminRequest(context: AdminContext, request: AdminRe
     const result = await route.run(context, matchPattern(route.pattern, segments)!, body);
     return { status: route.status ?? 200, body: result };
   } catch (error) {
-    if (error instanceof AdminError) return refusal(error.status, error.message);
+    if (error instanceof AdminError) return { status: error.status, body: error.code === undefined ? { error: error.message } : { error: error.message, code: error.code } };
     throw error;
   }
 }
@@ -197,6 +238,11 @@ class Body {
   constructor(body: unknown) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError(400, 'the request body must be a JSON object');
     this.fields = body as Record<string, unknown>;
+  }
+
+  /** The whole body, for operations that check nested JSON themselves (rules, connectors). */
+  get raw(): Record<string, unknown> {
+    return this.fields;
   }
 
   string(name: string): string {

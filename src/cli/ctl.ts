@@ -1,4 +1,5 @@
-// `starling ctl users|admins|acl|banned ...`: manages the built-in users, administrators, ACL rules and bans of a broker,
+// `starling ctl users|admins|acl|banned|rules|connectors ...`: manages the built-in users, administrators, ACL rules, bans,
+// rule-engine rules and connectors of a broker,
 // through its admin socket while it runs (changes apply at once), or in its data directory while
 // it is stopped (ctl-target.ts decides). Every failure is one `starling ctl: ...` line.
 // Exit codes: 0 done, 1 failed (unknown user or rule, weak password, broker not reachable, no data
@@ -10,6 +11,7 @@ import { StoreError } from '../store/store.js';
 import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand } from './ctl-records.js';
 import { adminsCommand, adminsUsage } from './ctl-admins.js';
+import { connectorsCommand, rulesCommand, rulesUsage } from './ctl-rules.js';
 import { CtlError, runCtlCommand, type CtlCommand } from './ctl-target.js';
 import { hashAlgorithmFlag } from './passwd.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
@@ -58,6 +60,7 @@ Actions:
   del KIND VALUE    lift a ban
   list              list bans   [--json]
 
+${rulesUsage}
 Which broker:
   --data-dir DIR        the broker's data directory (default ./data)
   --config FILE         read data_dir (and admin_socket) from the broker's config file
@@ -69,8 +72,8 @@ config's admin_socket); when nothing listens there, it changes the data director
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'socket', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role'],
-  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first'],
+  valued: ['data-dir', 'config', 'socket', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'sql', 'actions', 'description', 'context', 'file'],
+  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first', 'disabled'],
 };
 
 type Flags = Record<string, string | boolean>;
@@ -88,7 +91,9 @@ export async function ctlCommand(args: string[]): Promise<void> {
     else if (group === 'banned') command = bannedCommand(action, rest, flags);
     else if (group === 'users') command = await usersCommand(action, rest, flags);
     else if (group === 'admins') command = await adminsCommand(action, rest, flags);
-    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, acl, banned)`, COMMAND);
+    else if (group === 'rules') command = rulesCommand(action, rest, flags);
+    else if (group === 'connectors') command = connectorsCommand(action, rest, flags);
+    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, acl, banned, rules, connectors)`, COMMAND);
     const response = await runCtlCommand(command, flags);
     if (response.status >= 400 && group === 'admins') {
       // emqx ctl admins answers `Error: <reason>` on standard output.

@@ -135,25 +135,7 @@ export class RuleEngine {
 
   /** Runs SQL on a sample input, with no action and no metric (POST /rule_test). */
   test(sql: string, context: Record<string, unknown>): TestResult {
-    const event = eventOfTestContext(context);
-    if (event === undefined) return { ok: false, status: 400, code: 'BAD_REQUEST', message: `context.event_type: unknown event type ${JSON.stringify(context['event_type'] ?? context['event'])}` };
-    let compiled: CompiledSql;
-    try {
-      compiled = compileSql(sql, `sql_tester:${Date.now().toString(36)}`);
-    } catch (error) {
-      if (error instanceof SqlSyntaxError) return { ok: false, status: 400, code: 'BAD_REQUEST', message: error.message };
-      throw error;
-    }
-    const { columns, names } = testColumns(event, context, this.context.nodeName);
-    const topics = topicsOfTestInput(event, columns);
-    if (!compiled.from.some((from) => topics.some((topic) => topicMatches(from, topic)))) return { ok: false, status: 412, code: 'NOT_MATCH', message: 'SQL Not Match' };
-    try {
-      const output = compiled.evaluate(new EvaluationScope(columns, names));
-      if (output === undefined) return { ok: false, status: 412, code: 'NOT_MATCH', message: 'SQL Not Match' };
-      return { ok: true, output };
-    } catch (error) {
-      return { ok: false, status: 400, code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) };
-    }
+    return testSql(sql, context, this.context.nodeName);
   }
 
   private buildAction(action: ActionDefinition): RuleAction {
@@ -334,3 +316,26 @@ function isSys(message: Message): boolean {
   return message.topic.startsWith('$SYS/');
 }
 
+
+/** Runs SQL on a sample input (EMQX's rule_test): the output, or why there is none (400 bad SQL or input, 412 no match). */
+export function testSql(sql: string, context: Record<string, unknown>, nodeName: string): TestResult {
+  const event = eventOfTestContext(context);
+  if (event === undefined) return { ok: false, status: 400, code: 'BAD_REQUEST', message: `context.event_type: unknown event type ${JSON.stringify(context['event_type'] ?? context['event'])}` };
+  let compiled: CompiledSql;
+  try {
+    compiled = compileSql(sql, `sql_tester:${Date.now().toString(36)}`);
+  } catch (error) {
+    if (error instanceof SqlSyntaxError) return { ok: false, status: 400, code: 'BAD_REQUEST', message: error.message };
+    throw error;
+  }
+  const { columns, names } = testColumns(event, context, nodeName);
+  const topics = topicsOfTestInput(event, columns);
+  if (!compiled.from.some((from) => topics.some((topic) => topicMatches(from, topic)))) return { ok: false, status: 412, code: 'NOT_MATCH', message: 'SQL Not Match' };
+  try {
+    const output = compiled.evaluate(new EvaluationScope(columns, names));
+    if (output === undefined) return { ok: false, status: 412, code: 'NOT_MATCH', message: 'SQL Not Match' };
+    return { ok: true, output };
+  } catch (error) {
+    return { ok: false, status: 400, code: 'BAD_REQUEST', message: error instanceof Error ? error.message : String(error) };
+  }
+}
