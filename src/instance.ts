@@ -2,8 +2,9 @@
 // supervises connections (connect timeout, keep-alive, drain timeout) and shuts down gracefully.
 
 import type { Duplex } from 'node:stream';
-import { openAdminEndpoint } from './admin/broker-endpoint.js';
-import { refuseIfAnswered, type AdminEndpoint } from './admin/server.js';
+import { refuseIfAnswered } from './admin/server.js';
+import type { ApiContext } from './api/context.js';
+import { ManagementPlane } from './api/management.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
@@ -63,8 +64,8 @@ export class StarlingBroker {
   readonly channels: ChannelSupervisor;
   private listeners: Listener[] = [];
   private closing = false;
-  /** The local admin endpoint for `starling ctl` (config `adminSocket`). */
-  private admin: AdminEndpoint | undefined;
+  /** The management API over the admin socket (`starling ctl`, config `adminSocket`) and the HTTP listeners (config `management`). */
+  private management: ManagementPlane | undefined;
   /** Address-level admission checks run on every new socket before any byte is read (auth/authorization-setup.ts). */
   private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
@@ -141,7 +142,24 @@ export class StarlingBroker {
     if (adminSocket !== undefined) await refuseIfAnswered(adminSocket);
     await this.loadState();
     // close() during start: nothing may be left listening after it.
-    if (adminSocket !== undefined && !this.closing) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
+    if ((adminSocket !== undefined || this.config.management) && !this.closing) {
+      this.management = await ManagementPlane.open(this, this.userDatabase!, adminSocket, this.config.management);
+    }
+  }
+
+  /** Started and not closing. */
+  isRunning(): boolean {
+    return this.starting !== undefined && !this.closing;
+  }
+
+  /** The management API's HTTP(S) listeners, as bound (real ports when configured with port 0). */
+  get managementAddresses(): BoundAddress[] {
+    return this.management?.addresses ?? [];
+  }
+
+  /** What the management API's routes work with (administrators, API keys, tokens); undefined without a management plane. */
+  get managementContext(): ApiContext | undefined {
+    return this.management?.context;
   }
 
   private async loadState(): Promise<void> {
@@ -302,7 +320,7 @@ export class StarlingBroker {
     if (this.closing) return;
     this.closing = true;
     process.off('SIGHUP', this.onSighup);
-    const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
+    const stopping = [...this.listeners.map((listener) => listener.stop()), this.management?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
     await this.rules.close();
     this.sys.stop();

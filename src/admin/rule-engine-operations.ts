@@ -173,7 +173,7 @@ export async function deleteEngineRule(context: AdminContext, admin: RuleEngineA
 }
 
 /** GET /rules/{id}/metrics: EMQX's {id, metrics, node_metrics}; the counters of the running broker. */
-export function engineRuleMetrics(context: AdminContext, admin: RuleEngineAdmin, id: string): Record<string, unknown> {
+export function engineRuleMetrics(context: AdminContext, admin: RuleEngineAdmin, id: string): { id: string; metrics: Record<string, number>; node_metrics: Array<{ node: string; metrics: Record<string, number> }> } {
   if (admin.service === undefined) {
     if (records(context).get('rule', id) === undefined) throw new AdminError(404, `Rule Id Not Found: ${id}`);
     throw new AdminError(409, 'no broker is running on this data directory: metrics exist only while it runs');

@@ -1,8 +1,8 @@
 // `starling ctl rules list|show|create|update|enable|disable|delete|test|metrics` and
 // `starling ctl connectors list|show|create|delete`: the rule engine's management commands (EMQX has
 // `emqx ctl rules list|show`; the rest are the API's operations). Arguments are checked here
-// (usage errors exit 2 before anything is contacted) and turned into admin requests
-// (src/admin/routes.ts), which ctl.ts sends to the running broker or runs on the data directory.
+// (usage errors exit 2 before anything is contacted) and turned into management API requests
+// (src/api/routes/rules.ts), which ctl.ts sends to the running broker or runs on the data directory.
 
 import { readFileSync } from 'node:fs';
 import type { RuleJson } from '../admin/rule-engine-operations.js';
@@ -74,11 +74,17 @@ function describeRule(rule: RuleJson): string {
 const json = (body: unknown): string => `${JSON.stringify(body, null, 2)}\n`;
 
 export function rulesCommand(action: string | undefined, args: string[], flags: Flags): CtlCommand {
-  const path = (id: string): string => `/rules/${encodeURIComponent(id)}`;
+  const path = (id: string): string => `/api/v5/rules/${encodeURIComponent(id)}`;
   switch (action) {
     case 'list':
       expectArgs(args, 0, 'rules list takes no arguments');
-      return { request: { method: 'GET', path: '/rules' }, print: (rules) => (flags['json'] === true ? `${JSON.stringify(rules)}\n` : (rules as RuleJson[]).map(describeRule).join('')) };
+      return {
+        request: { method: 'GET', path: '/api/v5/rules?limit=10000' },
+        print: (page) => {
+          const rules = (page as { data: RuleJson[] }).data;
+          return flags['json'] === true ? `${JSON.stringify(rules)}\n` : rules.map(describeRule).join('');
+        },
+      };
     case 'show':
       expectArgs(args, 1, 'rules show takes exactly one rule ID');
       return { request: { method: 'GET', path: path(args[0]!) }, print: json };
@@ -96,7 +102,7 @@ export function rulesCommand(action: string | undefined, args: string[], flags: 
         if (flags['actions'] !== undefined) body['actions'] = parseJson('actions', flags['actions']);
         if (typeof flags['description'] === 'string') body['description'] = flags['description'];
       }
-      return { request: { method: 'POST', path: '/rules', body }, print: (rule) => `rule ${(rule as RuleJson).id} created\n` };
+      return { request: { method: 'POST', path: '/api/v5/rules', body }, print: (rule) => `rule ${(rule as RuleJson).id} created\n` };
     }
     case 'update': {
       expectArgs(args, 1, 'rules update takes exactly one rule ID');
@@ -119,7 +125,7 @@ export function rulesCommand(action: string | undefined, args: string[], flags: 
       if (typeof flags['sql'] !== 'string') throw new UsageError('rules test needs --sql SQL', COMMAND);
       const body: Record<string, unknown> = { sql: flags['sql'] };
       if (flags['context'] !== undefined) body['context'] = parseJson('context', flags['context']);
-      return { request: { method: 'POST', path: '/rule_test', body }, print: json };
+      return { request: { method: 'POST', path: '/api/v5/rule_test', body }, print: json };
     }
     case 'metrics':
       expectArgs(args, 1, 'rules metrics takes exactly one rule ID');
@@ -132,12 +138,12 @@ export function rulesCommand(action: string | undefined, args: string[], flags: 
 }
 
 export function connectorsCommand(action: string | undefined, args: string[], flags: Flags): CtlCommand {
-  const path = (name: string): string => `/connectors/${encodeURIComponent(name)}`;
+  const path = (name: string): string => `/api/v5/connectors/${encodeURIComponent(name)}`;
   switch (action) {
     case 'list':
       expectArgs(args, 0, 'connectors list takes no arguments');
       return {
-        request: { method: 'GET', path: '/connectors' },
+        request: { method: 'GET', path: '/api/v5/connectors' },
         print: (connectors) =>
           flags['json'] === true
             ? `${JSON.stringify(connectors)}\n`
@@ -149,7 +155,7 @@ export function connectorsCommand(action: string | undefined, args: string[], fl
     case 'create': {
       expectArgs(args, 0, 'connectors create takes --file CONNECTOR.json');
       const body = readJsonFile(flags['file']);
-      return { request: { method: 'POST', path: '/connectors', body }, print: (connector) => `connector ${String((connector as Record<string, unknown>)['name'])} created\n` };
+      return { request: { method: 'POST', path: '/api/v5/connectors', body }, print: (connector) => `connector ${String((connector as Record<string, unknown>)['name'])} created\n` };
     }
     case 'delete':
       expectArgs(args, 1, 'connectors delete takes exactly one NAME');

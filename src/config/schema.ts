@@ -6,6 +6,7 @@ import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
 import { checkConnectors, checkRules } from './rules-schema.js';
+import { checkManagement } from './management-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
 export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners' | 'section';
@@ -200,6 +201,17 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     defaultText: '`<data_dir>/starling.sock` with `starling start`, none with `durability: memory` or in the library',
     optional: true,
     check: (value, label, origin) => checkAdminSocket(value, label, origin),
+  },
+  management: {
+    type: 'section',
+    typeText: 'object or `false`',
+    description:
+      'The management plane: `{listeners: [{host, port, cert_file?, key_file?, ca_file?, ...}], allow_insecure_http, bootstrap_admin, token_ttl, metrics_auth}` ' +
+      'serving the HTTP API (`/api/v5`), its OpenAPI document (`/api-docs`) and Prometheus (`/metrics`); `false` turns it off. ' +
+      'A listener without TLS may bind only a loopback address unless `allow_insecure_http` is true. See Management.',
+    defaultText: 'one HTTP listener on `127.0.0.1:18083` with `starling start`; off in the library',
+    optional: true,
+    check: (value, label, origin, style) => checkManagement(value, label, origin, style),
   },
   rules: {
     type: 'section',

@@ -100,11 +100,11 @@ export interface LoadedDelivery {
 }
 
 /**
- * Kinds of configuration record (MQTT users, ACL rules, bans, administrators, rule-engine rules and
- * connectors, and the outputs a connector with a durable buffer has not written yet), kept apart from
- * the session state.
+ * Kinds of configuration record (MQTT users, ACL rules, bans, administrators, API keys, rule-engine
+ * rules and connectors, and the outputs a connector with a durable buffer has not written yet), kept
+ * apart from the session state.
  */
-export type RecordKind = 'user' | 'acl' | 'ban' | 'admin' | 'rule' | 'connector' | 'connector_buffer';
+export type RecordKind = 'user' | 'acl' | 'ban' | 'admin' | 'api_key' | 'api' | 'rule' | 'connector' | 'connector_buffer';
 
 // --- The four stores, by concern --------------------------------------------------------------
 // Each is a view of one Store: their writes join the same group commit, in call order across all

@@ -19,11 +19,11 @@ process.once('exit', () => {
   if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
 });
 
-/** A config file with one TCP listener only, whatever the defaults list; --port/--host set its address. */
+/** A config file with one TCP listener only, whatever the defaults list (--port/--host set its address), and the management listener on a free port. */
 function configFile(): string {
   configDir ??= mkdtempSync(join(tmpdir(), 'starling-durability-config-'));
   const file = join(configDir, 'starling.json');
-  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] }));
+  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }], management: { listeners: [{ host: '127.0.0.1', port: 0 }] } }));
   return file;
 }
 
