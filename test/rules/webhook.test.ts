@@ -180,3 +180,29 @@ test('webhook - batch_size > 1 sends the bodies of a batch as one JSON array; a 
     await hook.stop();
   }
 });
+
+test('webhook - a durable buffer keeps outputs waiting for a down server across a broker restart', async () => {
+  const port = await freePort();
+  const hook = new HookServer(port);
+  let server = await startBroker({
+    durability: 'sync',
+    connectors: { hook: { type: 'webhook', enable: true, description: '', url: `http://127.0.0.1:${port}/in`, method: 'post', body: '${payload.n}', durable_buffer: true, pool_size: 1 } },
+    rules: { forward: { sql: 'SELECT payload FROM "hook/#"', actions: ['hook'] } },
+  });
+  try {
+    const connector = server.broker.rules.connectors.get('hook')!.connector!;
+    await waitFor(() => connector.status === 'disconnected', 'the connector to find no server');
+    await publishNumbers(server, 1, 5);
+    await waitFor(() => connector.queued === 5, 'five buffered');
+    server = await server.restart();
+    const restored = server.broker.rules.connectors.get('hook')!.connector!;
+    assert.equal(restored.queued, 5, 'the five came back from the store');
+    await hook.start();
+    await waitFor(() => hook.received.length === 5, 'the five after the restart', 15_000);
+    assert.deepEqual(hook.received.map((request) => request.body), ['1', '2', '3', '4', '5']);
+    await waitFor(() => server.broker.authorization!.records.list('connector_buffer').length === 0, 'the store to let them go');
+  } finally {
+    await server.close();
+    await hook.stop();
+  }
+});
