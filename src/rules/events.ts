@@ -3,6 +3,8 @@
 // as EMQX fills them (emqx_rule_events): clientid, peername, pub_props, reason, ... A message's
 // costly columns (payload text, properties, flags) are computed on first read.
 
+import { Buffer } from 'node:buffer';
+
 import { binaryFromBytes, type Value, type ValueMap } from './sql/values.js';
 import { newMap } from './functions/registry.js';
 import { topicMatches } from '../core/topic.js';
@@ -129,11 +131,15 @@ const NODE = Symbol('node');
 const NOW = Symbol('now');
 const CACHE = Symbol('cache');
 
+const PAYLOAD = Symbol('payload');
+
 interface MessageColumnState {
   [MESSAGE]: Message;
   [PUBLISHER]: ClientInfo | undefined;
   [NODE]: string;
   [NOW]: number;
+  /** The payload as a rule value, once read (most rules read it, so it has its own slot). */
+  [PAYLOAD]: string | Buffer | undefined;
   [CACHE]: ValueMap | undefined;
 }
 
@@ -161,7 +167,7 @@ const messagePrototype: object = Object.create(null, {
   id: { get(this: MessageColumnState) { return cached(this, 'id', () => messageId(this[MESSAGE])); } },
   clientid: { get(this: MessageColumnState) { return this[MESSAGE].from; } },
   username: { get(this: MessageColumnState) { return this[PUBLISHER]?.username; } },
-  payload: { get(this: MessageColumnState) { return cached(this, 'payload', () => binaryFromBytes(this[MESSAGE].payload)); } },
+  payload: { get(this: MessageColumnState) { return (this[PAYLOAD] ??= binaryFromBytes(this[MESSAGE].payload)); } },
   peerhost: { get(this: MessageColumnState) { const address = this[PUBLISHER]?.peer.address; return address === '' ? undefined : address; } },
   peername: { get(this: MessageColumnState) { return peername(this[PUBLISHER]?.peer); } },
   topic: { get(this: MessageColumnState) { return this[MESSAGE].topic; } },
@@ -193,6 +199,7 @@ export function messageColumns(message: Message, publisher: ClientInfo | undefin
   columns[PUBLISHER] = publisher;
   columns[NODE] = node;
   columns[NOW] = now;
+  columns[PAYLOAD] = undefined;
   columns[CACHE] = undefined;
   return columns as unknown as Columns;
 }

@@ -2,6 +2,8 @@
 // a nested field of the rule's output (a JSON string on the way is decoded once), `${.}` is the whole
 // output as JSON, `${$}` a literal `$`. A missing field renders as `undefined`; maps and lists as JSON.
 
+import { Buffer } from 'node:buffer';
+
 import { getKey, isBinary, jsonDecode, toText, type Value } from './sql/values.js';
 
 const PLACEHOLDER = /\$\{([.]?[a-zA-Z0-9._]*)\}|\$\{\$\}/g;

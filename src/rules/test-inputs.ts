@@ -3,6 +3,8 @@
 // what the caller gives. The caller names the event by EMQX's event_type (message_publish,
 // client_connected, ...) or its event name (client.connected); the default is a published message.
 
+import { Buffer } from 'node:buffer';
+
 import { newMap } from './functions/registry.js';
 import { eventTopics, type EventSource, type RuleEventName } from './events.js';
 import type { Value, ValueMap } from './sql/values.js';

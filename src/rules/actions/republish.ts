@@ -3,6 +3,8 @@
 // `rule:<id>`. Loops are cut as EMQX cuts them, and then some: a rule never republishes a message it
 // republished itself, and a chain of republishes between rules stops after MAX_REPUBLISH_DEPTH hops.
 
+import { Buffer } from 'node:buffer';
+
 import { isValidTopicName } from '../../codec/validate.js';
 import type { Properties, QoS, UserProperties } from '../../codec/types.js';
 import { createMessage, type Message } from '../../core/message.js';

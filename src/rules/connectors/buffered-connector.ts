@@ -10,6 +10,8 @@
 // When the buffer is full the oldest output is dropped (counted). With a durable buffer the items
 // are also kept in the store until written, so they survive a restart.
 
+import { Buffer } from 'node:buffer';
+
 import type { Logger } from '../../log.js';
 import { RuleMetrics } from '../metrics.js';
 import type { ValueMap } from '../sql/values.js';

@@ -3,6 +3,8 @@
 // EMQX's where it has them (url, method, headers, body, server, database, username, password, sql,
 // command_template as `command`, write_syntax, precision, pool_size, batch_size, request_timeout).
 
+import { Buffer } from 'node:buffer';
+
 import { DefinitionError } from '../definitions.js';
 import { connectorTypes, type ConnectorType } from './connector.js';
 import type { BufferOptions } from './buffered-connector.js';
@@ -17,7 +19,7 @@ interface FieldSpec {
 
 const commonFields: Record<string, FieldSpec> = {
   type: { type: { kind: 'string', enum: connectorTypes }, required: true, description: `One of ${connectorTypes.join(', ')}.` },
-  enable: { type: { kind: 'boolean' }, description: 'false keeps the connector defined but stopped (rules that use it count their actions as discarded... failed).' },
+  enable: { type: { kind: 'boolean' }, description: 'false keeps the connector defined but not running (actions that use it are counted as discarded).' },
   description: { type: { kind: 'string' }, description: 'Free text.' },
   buffer_size: { type: { kind: 'integer', min: 1, max: 10_000_000 }, description: 'Outputs kept while the server is slow or down (default 10000); past it the oldest is dropped and counted.' },
   durable_buffer: { type: { kind: 'boolean' }, description: 'Keep buffered outputs in the store until written, so they survive a restart (default false).' },
@@ -151,10 +153,15 @@ export function bufferOptions(settings: ConnectorSettings): BufferOptions {
   };
 }
 
-/** Settings for the API: secrets hidden. */
+/** Settings for the API: passwords, tokens and credential headers hidden (unless given as ${env:...} or ${file:...} references). */
 export function publicSettings(settings: ConnectorSettings): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...settings };
-  for (const key of ['password', 'token']) if (typeof shown[key] === 'string' && !(shown[key] as string).startsWith('${')) shown[key] = '******';
+  const hidden = (value: unknown): boolean => typeof value === 'string' && !value.startsWith('${');
+  for (const key of ['password', 'token']) if (hidden(shown[key])) shown[key] = '******';
+  const headers = shown['headers'];
+  if (typeof headers === 'object' && headers !== null) {
+    shown['headers'] = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, /^(authorization|x-api-key|cookie)$/i.test(name) && hidden(value) ? '******' : value]));
+  }
   return shown;
 }
 

@@ -4,6 +4,8 @@
 // escaped as line protocol requires. 204 is success; 4xx (a bad line) fails the batch's outputs;
 // 5xx is retried; a refused connection buffers until /ping answers again.
 
+import { Buffer } from 'node:buffer';
+
 import { Pool } from 'undici';
 import type { Logger } from '../../log.js';
 import { jsonEncode, textOf, toJsString, type Value, type ValueMap } from '../sql/values.js';

@@ -2,6 +2,8 @@
 // rule actions, reported in the metrics registry (connectors.* with a `connector` label), stopped
 // at shutdown. A connector type's client library is loaded only when a connector of that type exists.
 
+import { Buffer } from 'node:buffer';
+
 import type { Logger } from '../../log.js';
 import type { MetricsRegistry } from '../../metrics/registry.js';
 import type { RecordStore } from '../../store/store.js';

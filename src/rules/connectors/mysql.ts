@@ -3,6 +3,8 @@
 // refused connections mark it disconnected and buffer; deadlocks and lock timeouts are retried; other
 // SQL errors fail the output.
 
+import { Buffer } from 'node:buffer';
+
 import { createPool, type Pool, type PoolOptions } from 'mysql2/promise';
 import type { Logger } from '../../log.js';
 import type { ValueMap } from '../sql/values.js';

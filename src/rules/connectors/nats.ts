@@ -3,6 +3,8 @@
 // round trip to the server), so success means the server has the messages. A closed connection
 // marks it disconnected and buffers until it can connect again.
 
+import { Buffer } from 'node:buffer';
+
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../log.js';
 import type { ValueMap } from '../sql/values.js';

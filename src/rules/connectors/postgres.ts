@@ -3,6 +3,8 @@
 // shutting down, SQLSTATE class 08 and 57P0x) mark it disconnected and buffer; a serialization
 // failure or deadlock is retried; other SQL errors (syntax, constraint) fail the output.
 
+import { Buffer } from 'node:buffer';
+
 import pg from 'pg';
 import type { Logger } from '../../log.js';
 import type { ValueMap } from '../sql/values.js';

@@ -3,6 +3,8 @@
 // argument that is a single placeholder whose value is a list (map_to_redis_hset_args) is spread into
 // several arguments. A command the server refuses fails that output only; a lost connection buffers.
 
+import { Buffer } from 'node:buffer';
+
 import { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
 import { bytesOf, type ValueMap } from '../sql/values.js';

@@ -4,6 +4,8 @@
 // connection marks the connector disconnected and buffers until the server answers again.
 // With batch_size > 1 the rendered bodies of a batch go as one JSON array.
 
+import { Buffer } from 'node:buffer';
+
 import { Pool } from 'undici';
 import type { Logger } from '../../log.js';
 import { jsonDecode, type Value, type ValueMap } from '../sql/values.js';

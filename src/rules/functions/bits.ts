@@ -1,6 +1,8 @@
 // Bitwise operations on integers and bit extraction from binary data (EMQX bitand ... bitsr,
 // bitsize, bytesize, subbits). Integers are read as BigInt so shifts and sign work past 32 bits.
 
+import { Buffer } from 'node:buffer';
+
 import { bytesOf, type Value } from '../sql/values.js';
 import { badArgument, binary, failure, fn, integer, text, type FunctionTable } from './registry.js';
 

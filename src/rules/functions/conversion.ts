@@ -1,6 +1,8 @@
 // Type conversion (EMQX str, str_utf8, str_utf16_le, bool, int, float, float2str, map,
 // bin2hexstr, hexstr2bin) and type checks (is_null ... is_empty, null, coalesce, coalesce_ne).
 
+import { Buffer } from 'node:buffer';
+
 import { binaryFromBytes, bytesOf, isBinary, isMap, jsonDecode, textOf, toText, type Value, type ValueMap } from '../sql/values.js';
 import { badArgument, binary, failure, fn, integer, list, newMap, number, text, type FunctionTable } from './registry.js';
 

@@ -2,6 +2,8 @@
 // deflate), zip_compress/zip_uncompress (zlib), base64_encode/decode with urlsafe and no_padding,
 // json_encode/json_decode). Byte results that are valid UTF-8 are strings, other bytes binary data.
 
+import { Buffer } from 'node:buffer';
+
 import { createHash, getHashes } from 'node:crypto';
 import { deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { binaryFromBytes, bytesOf, jsonDecode, jsonEncode, type Value } from '../sql/values.js';

@@ -2,6 +2,8 @@
 // ~f ~e ~g ~c ~i ~n ~~, with field width, precision and pad character (~10.2f, ~2..0B, ~-8s).
 // ~p and ~w print values the way Erlang prints the terms EMQX would hold (<<"text">> for strings).
 
+import { Buffer } from 'node:buffer';
+
 import { isMap, numberToString, textOf, toText, type Value } from '../sql/values.js';
 import { failure } from './registry.js';
 

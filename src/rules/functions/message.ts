@@ -3,6 +3,8 @@
 // (contains_topic, contains_topic_match, and Starling's topic_match, topic_split, topic_join),
 // system functions (getenv, uuid_v4) and a broker-wide key-value store (kv_store_*).
 
+import { Buffer } from 'node:buffer';
+
 import { randomUUID } from 'node:crypto';
 import { topicMatches } from '../../core/topic.js';
 import { getKey, isMap, jsonDecode, termEquals, textOf, toJsString, type Value } from '../sql/values.js';

@@ -2,6 +2,8 @@
 // (clientid(), topic(), payload('a.b')), and its implementation. Argument checks live here so every
 // family reports a bad argument the same way (EMQX's bad_sql_function_argument).
 
+import { Buffer } from 'node:buffer';
+
 import { RuleEvaluationError } from '../sql/errors.js';
 import { describeValue, isBinary, isMap, textOf, type Value, type ValueMap } from '../sql/values.js';
 import type { EvaluationScope } from '../sql/scope.js';

@@ -2,6 +2,8 @@
 // regular expressions (PCRE in EMQX, JavaScript RegExp here: the common syntax is the same; each
 // pattern is compiled once and cached). Positions and lengths count characters, not bytes.
 
+import { Buffer } from 'node:buffer';
+
 import { bytesOf, concatenate, isMap, jsonEncode, toJsString, type Value } from '../sql/values.js';
 import { erlangFormat } from './erlang-format.js';
 import { floatToString, toMap } from './conversion.js';

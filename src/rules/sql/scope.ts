@@ -23,8 +23,8 @@ export class EvaluationScope {
    * not JSON fails the rule (EMQX decode_json_failed); a map or list is read as it is.
    */
   decodePayload(payload: Value): Value {
+    if (payload === this.decodedFrom && payload !== undefined) return this.decoded;
     if (!isBinary(payload)) return payload;
-    if (payload === this.decodedFrom && this.decodedFrom !== undefined) return this.decoded;
     let decoded: Value;
     try {
       decoded = jsonDecode(payload);

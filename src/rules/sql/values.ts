@@ -8,7 +8,7 @@
 // copies the containers along its path, so a decoded payload can be shared by every rule that reads it.
 // Numbers are JavaScript numbers: an integer is a number with no fraction (EMQX keeps 1.0 a float).
 
-import { isUtf8 } from 'node:buffer';
+import { isUtf8, Buffer } from 'node:buffer';
 import { topicMatches } from '../../core/topic.js';
 import { evaluationError } from './errors.js';
 
@@ -18,12 +18,12 @@ export interface ValueMap {
 }
 
 export function isMap(value: Value): value is ValueMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
 /** A string or binary data (EMQX's binary). */
 export function isBinary(value: Value): value is string | Buffer {
-  return typeof value === 'string' || Buffer.isBuffer(value);
+  return typeof value === 'string' || value instanceof Uint8Array;
 }
 
 /** Bytes as a rule value: a string when they are valid UTF-8, else the Buffer. */
@@ -300,9 +300,13 @@ function decodedOrUndefined(value: string | Buffer): Value {
 }
 
 export function getKey(container: Value, key: string): Value {
-  if (isBinary(container)) container = decodedOrUndefined(container);
-  if (!isMap(container)) return undefined;
-  return Object.hasOwn(container, key) ? container[key] : undefined;
+  // The common case first: a decoded JSON object.
+  if (typeof container === 'object' && container !== null && !Array.isArray(container) && !(container instanceof Uint8Array)) {
+    return Object.hasOwn(container, key) ? container[key] : undefined;
+  }
+  if (!isBinary(container)) return undefined;
+  const decoded = decodedOrUndefined(container);
+  return isMap(decoded) && Object.hasOwn(decoded, key) ? decoded[key] : undefined;
 }
 
 export function getIndex(container: Value, index: Value): Value {
