@@ -94,7 +94,7 @@ interface Pair {
 }
 
 /** QoS 0 deliveries per second through the broker on `port` over `seconds`, after `warmup` seconds. */
-async function measureThroughput(port: number, seconds: number, warmup: number): Promise<number> {
+export async function measureThroughput(port: number, seconds: number, warmup: number): Promise<number> {
   const pairs: Pair[] = [];
   for (let index = 0; index < PAIRS; index++) {
     const topic = `bench/${String(index).padStart(2, '0')}`;

@@ -96,10 +96,10 @@ export const messageFunctions: FunctionTable = {
     const value = keyValueStore.get(kvKey(key));
     return value === undefined ? fallback : value;
   }),
-  kv_store_put: fn(2, 2, (key: Value, value: Value) => {
+  kv_store_put: { ...fn(2, 2, (key: Value, value: Value) => {
     if (keyValueStore.size >= MAX_KV_ENTRIES && !keyValueStore.has(kvKey(key))) failure('kv_store_put', `the store holds ${MAX_KV_ENTRIES} keys already`);
     keyValueStore.set(kvKey(key), value);
     return true;
-  }),
-  kv_store_del: fn(1, 1, (key: Value) => keyValueStore.delete(kvKey(key))),
+  }), sideEffects: true },
+  kv_store_del: { ...fn(1, 1, (key: Value) => keyValueStore.delete(kvKey(key))), sideEffects: true },
 };

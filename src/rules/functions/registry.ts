@@ -14,6 +14,8 @@ export interface SqlFunction {
   readonly max: number;
   /** Called with the evaluation scope before its arguments. */
   readonly contextual?: boolean;
+  /** Changes state outside the rule (kv_store_put): keeps EMQX's order of SELECT before WHERE. */
+  readonly sideEffects?: boolean;
   readonly call: (...args: never[]) => Value;
 }
 

@@ -73,6 +73,87 @@ export function implicitAlias(expression: ExpressionNode, position: number): Ali
   }
 }
 
+/**
+ * Whether WHERE can run before SELECT: it reads no name the SELECT defines, and the SELECT calls no
+ * function with a side effect (kv_store_put). The outputs are the same as EMQX's order gives; an input
+ * that WHERE rejects then skips the SELECT, so a SELECT that would have failed on it is not counted as
+ * failed.exception but as failed.no_result. Most rules (a WHERE on payload fields) pay only the WHERE
+ * for the inputs they reject.
+ */
+export function whereFirst(statement: Statement, functions: FunctionTable): boolean {
+  if (statement.kind !== 'select' || statement.where === undefined) return false;
+  const read = new Set<string>();
+  collectNames(statement.where, read);
+  for (const [position, field] of statement.fields.entries()) {
+    if (field.kind === 'all') continue;
+    const root = field.alias === undefined ? rootOfImplicit(field.expression, position) : rootOf(field.alias);
+    if (read.has(root)) return false;
+    if (callsWithSideEffects(field.expression, functions)) return false;
+  }
+  return true;
+}
+
+/** The roots of every name and path an expression reads. */
+export function collectNames(node: ExpressionNode, into: Set<string>): void {
+  visit(node, (each) => {
+    if (each.kind === 'var') into.add(each.name);
+    else if (each.kind === 'path') into.add((each.steps[0] as { key: string }).key);
+  });
+}
+
+function callsWithSideEffects(node: ExpressionNode, functions: FunctionTable): boolean {
+  let found = false;
+  visit(node, (each) => {
+    if (each.kind === 'call' && functions[functionName(each)]?.sideEffects === true) found = true;
+  });
+  return found;
+}
+
+/** Calls `see` on the node and every node below it. */
+function visit(node: ExpressionNode, see: (node: ExpressionNode) => void): void {
+  see(node);
+  switch (node.kind) {
+    case 'path':
+      for (const step of node.steps) if (step.kind === 'indexBy') visit(step.index, see);
+      return;
+    case 'getRange':
+      visit(node.target, see);
+      return;
+    case 'list':
+      for (const item of node.items) visit(item, see);
+      return;
+    case 'negate':
+    case 'plus':
+    case 'not':
+      visit(node.operand, see);
+      return;
+    case 'arithmetic':
+    case 'compare':
+    case 'and':
+    case 'or':
+      visit(node.left, see);
+      visit(node.right, see);
+      return;
+    case 'in':
+      visit(node.value, see);
+      for (const item of node.list) visit(item, see);
+      return;
+    case 'case':
+      if (node.subject !== undefined) visit(node.subject, see);
+      for (const branch of node.branches) {
+        visit(branch.when, see);
+        visit(branch.then, see);
+      }
+      if (node.otherwise !== undefined) visit(node.otherwise, see);
+      return;
+    case 'call':
+      for (const arg of node.args) visit(arg, see);
+      return;
+    default:
+      return;
+  }
+}
+
 /** The alias a FOREACH collection's items are named by (`item` unless the last field has `AS name`). */
 export function collectionKey(field: FieldNode | undefined): string {
   if (field === undefined || field.kind !== 'field' || field.alias === undefined) return 'item';
@@ -93,6 +174,10 @@ class Generator {
 
   select(statement: Extract<Statement, { kind: 'select' }>): string {
     let code = 'let sel = h.map();\n';
+    const early = whereFirst(statement, this.options.functions);
+    if (early && statement.where !== undefined) {
+      code += `if (!h.condition(${this.expression(statement.where, { selected: new Set(), mode: 'merged' })}, 'WHERE')) return undefined;\n`;
+    }
     const selected = new Set<string>();
     let all = false;
     statement.fields.forEach((field, position) => {
@@ -106,7 +191,7 @@ class Generator {
       code += this.assign('sel', field.alias ?? implicitAlias(field.expression, position), value, lookup);
       selected.add(field.alias === undefined ? rootOfImplicit(field.expression, position) : rootOf(field.alias));
     });
-    if (statement.where !== undefined) {
+    if (statement.where !== undefined && !early) {
       const lookup: Lookup = { selected: all ? 'all' : selected, mode: 'merged' };
       code += `if (!h.condition(${this.expression(statement.where, lookup)}, 'WHERE')) return undefined;\n`;
     }

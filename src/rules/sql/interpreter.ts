@@ -4,7 +4,7 @@
 // compiler and expect the same answers, errors included.
 
 import type { AliasNode, ExpressionNode, FieldNode, PathNode, Statement } from './ast.js';
-import { collectionKey, functionName, implicitAlias, rootOf, type RuleOutput } from './compiler.js';
+import { collectionKey, functionName, implicitAlias, rootOf, whereFirst, type RuleOutput } from './compiler.js';
 import { SqlSyntaxError } from './errors.js';
 import { evaluationHelpers as h } from './helpers.js';
 import type { EvaluationScope } from './scope.js';
@@ -18,12 +18,14 @@ export function interpret(statement: Statement, scope: EvaluationScope, ruleId: 
   if (columns['metadata'] === undefined) columns['metadata'] = Object.assign(newMap(), { rule_id: ruleId });
   const run = new Run(scope, functions);
   if (statement.kind === 'select') {
+    const early = whereFirst(statement, functions);
+    if (early && !values.booleanOf(run.evaluate(statement.where!, [merge(columns, newMap())]), 'WHERE')) return undefined;
     let selected = newMap();
     statement.fields.forEach((field, position) => {
       if (field.kind === 'all') selected = Object.assign(selected, columns);
       else selected = run.put(selected, field.alias ?? implicitAlias(field.expression, position), run.evaluate(field.expression, [selected, columns]));
     });
-    if (statement.where !== undefined && !values.booleanOf(run.evaluate(statement.where, [merge(columns, selected)]), 'WHERE')) return undefined;
+    if (statement.where !== undefined && !early && !values.booleanOf(run.evaluate(statement.where, [merge(columns, selected)]), 'WHERE')) return undefined;
     return selected;
   }
   let selected = newMap();
