@@ -259,7 +259,7 @@ export class RuleEngine {
     if (rule.lastRun === this.sequence || !rule.definition.enable) return;
     rule.lastRun = this.sequence;
     const message = this.current!;
-    const scope = (this.scope ??= new EvaluationScope(messageColumns(message, this.publisher, this.context.nodeName, Date.now()), MESSAGE_COLUMNS));
+    const scope = (this.scope ??= new EvaluationScope(messageColumns(message, this.publisher, this.context.nodeName), MESSAGE_COLUMNS));
     this.run(rule, scope, message);
   };
 

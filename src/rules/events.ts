@@ -137,7 +137,8 @@ interface MessageColumnState {
   [MESSAGE]: Message;
   [PUBLISHER]: ClientInfo | undefined;
   [NODE]: string;
-  [NOW]: number;
+  /** When a rule first read `timestamp` (EMQX: when the rule engine took the message). */
+  [NOW]: number | undefined;
   /** The payload as a rule value, once read (most rules read it, so it has its own slot). */
   [PAYLOAD]: string | Buffer | undefined;
   [CACHE]: ValueMap | undefined;
@@ -188,12 +189,12 @@ const messagePrototype: object = Object.create(null, {
   pub_props: { get(this: MessageColumnState) { return cached(this, 'pub_props', () => printableProperties(this[MESSAGE].properties)); } },
   publish_received_at: { get(this: MessageColumnState) { return this[MESSAGE].receivedAt; } },
   client_attrs: { get(this: MessageColumnState) { return cached(this, 'client_attrs', () => clientAttributes(this[PUBLISHER])); } },
-  timestamp: { get(this: MessageColumnState) { return this[NOW]; } },
+  timestamp: { get(this: MessageColumnState) { return (this[NOW] ??= Date.now()); } },
   node: { get(this: MessageColumnState) { return this[NODE]; } },
 });
 
 /** The columns of a message being published, computed as they are read. */
-export function messageColumns(message: Message, publisher: ClientInfo | undefined, node: string, now: number): Columns {
+export function messageColumns(message: Message, publisher: ClientInfo | undefined, node: string, now?: number): Columns {
   const columns = Object.create(messagePrototype) as MessageColumnState;
   columns[MESSAGE] = message;
   columns[PUBLISHER] = publisher;

@@ -78,7 +78,7 @@ export class RuleService {
       try {
         this.engine.upsert({ ...rule, id }, 'config');
       } catch (error) {
-        if (error instanceof DefinitionError) throw new ConfigError(`rules.${id}`, `rules.${id}.${error.message}`, { cause: error });
+        if (error instanceof DefinitionError) throw new ConfigError(`rules.${id}.${error.field}`, `rules.${id}.${error.message}`, { cause: error });
         throw error;
       }
     }

@@ -70,7 +70,14 @@ export function map(name: string, value: Value): ValueMap {
   return badArgument(name, 'a map', value);
 }
 
-/** A fresh null-prototype map (safe for any key, `__proto__` included). */
+/**
+ * Maps made by rules have a prototype with nothing on it (not Object.prototype), so any key is safe
+ * (`__proto__`, `constructor`), and unlike Object.create(null) they stay fast-mode objects in V8.
+ */
+function EmptyMap(this: object): void {}
+EmptyMap.prototype = Object.freeze(Object.create(null) as object);
+
+/** A fresh map for rule values (safe for any key). */
 export function newMap(): ValueMap {
-  return Object.create(null) as ValueMap;
+  return new (EmptyMap as unknown as new () => ValueMap)();
 }

@@ -173,11 +173,10 @@ class Generator {
   constructor(private readonly options: CompileOptions) {}
 
   select(statement: Extract<Statement, { kind: 'select' }>): string {
-    let code = 'let sel = h.map();\n';
+    let code = '';
     const early = whereFirst(statement, this.options.functions);
-    if (early && statement.where !== undefined) {
-      code += `if (!h.condition(${this.expression(statement.where, { selected: new Set(), mode: 'merged' })}, 'WHERE')) return undefined;\n`;
-    }
+    if (early && statement.where !== undefined) code += `if (!${this.condition(statement.where, { selected: new Set(), mode: 'merged' }, 'WHERE')}) return undefined;\n`;
+    code += 'let sel = h.map();\n';
     const selected = new Set<string>();
     let all = false;
     statement.fields.forEach((field, position) => {
@@ -193,7 +192,7 @@ class Generator {
     });
     if (statement.where !== undefined && !early) {
       const lookup: Lookup = { selected: all ? 'all' : selected, mode: 'merged' };
-      code += `if (!h.condition(${this.expression(statement.where, lookup)}, 'WHERE')) return undefined;\n`;
+      code += `if (!${this.condition(statement.where, lookup, 'WHERE')}) return undefined;\n`;
     }
     return `${code}return sel;\n`;
   }
@@ -223,13 +222,13 @@ class Generator {
     });
     const merged: Lookup = { selected: all ? 'all' : selected, mode: 'merged' };
     if (statement.where !== undefined) {
-      code += `if (!h.condition(${this.expression(statement.where, merged)}, 'WHERE')) return undefined;\n`;
+      code += `if (!${this.condition(statement.where, merged, 'WHERE')}) return undefined;\n`;
     }
     const itemKey = collectionKey(statement.fields[lastIndex]);
     const itemLookup: Lookup = { ...merged, itemKey };
     code += 'const out = [];\nfor (let i = 0; i < collection.length; i++) {\nconst item = collection[i];\n';
     if (statement.incase !== undefined) {
-      code += `if (!h.condition(${this.expression(statement.incase, itemLookup)}, 'INCASE')) continue;\n`;
+      code += `if (!${this.condition(statement.incase, itemLookup, 'INCASE')}) continue;\n`;
     }
     if (statement.doFields.length === 0) {
       code += `out.push(h.mergeItem(s, M, sel, ${JSON.stringify(itemKey)}, item));\n`;
@@ -320,11 +319,11 @@ class Generator {
           ? `h.add(${this.expression(node.left, lookup)}, ${this.expression(node.right, lookup)})`
           : `h.arithmetic(${JSON.stringify(node.operator)}, ${this.expression(node.left, lookup)}, ${this.expression(node.right, lookup)})`;
       case 'compare':
-        return `h.compare(${JSON.stringify(node.operator)}, ${this.expression(node.left, lookup)}, ${this.expression(node.right, lookup)})`;
+        return this.comparison(node, lookup);
       case 'and':
-        return `(h.operand(${this.expression(node.left, lookup)}, 'AND') ? h.operand(${this.expression(node.right, lookup)}, 'AND') : false)`;
+        return `(${this.condition(node.left, lookup, 'AND')} ? ${this.condition(node.right, lookup, 'AND')} : false)`;
       case 'or':
-        return `(h.operand(${this.expression(node.left, lookup)}, 'OR') ? true : h.operand(${this.expression(node.right, lookup)}, 'OR'))`;
+        return `(${this.condition(node.left, lookup, 'OR')} ? true : ${this.condition(node.right, lookup, 'OR')})`;
       case 'not':
         return `h.not(${this.expression(node.operand, lookup)})`;
       case 'in': {
@@ -337,6 +336,31 @@ class Generator {
       case 'call':
         return this.call(node, lookup);
     }
+  }
+
+  /** A value that must be true or false (WHERE, INCASE, AND, OR); nodes that always give a boolean need no check. */
+  private condition(node: ExpressionNode, lookup: Lookup, clause: string): string {
+    const code = this.expression(node, lookup);
+    if (alwaysBoolean(node)) return code;
+    return `h.condition(${code}, ${JSON.stringify(clause)})`;
+  }
+
+  /** A comparison; against a number constant the common case (a number) is compared inline. */
+  private comparison(node: Extract<ExpressionNode, { kind: 'compare' }>, lookup: Lookup): string {
+    const operator = JSON.stringify(node.operator);
+    const left = this.expression(node.left, lookup);
+    const right = this.expression(node.right, lookup);
+    const inline: Record<string, string> = { '=': '===', '!=': '!==', '<>': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+    const js = inline[node.operator];
+    if (js !== undefined && node.right.kind === 'const' && typeof node.right.value === 'number') {
+      const temp = this.temp();
+      return `((${temp} = ${left}), typeof ${temp} === 'number' ? ${temp} ${js} ${right} : h.compare(${operator}, ${temp}, ${right}))`;
+    }
+    if (js !== undefined && node.left.kind === 'const' && typeof node.left.value === 'number') {
+      const temp = this.temp();
+      return `((${temp} = ${right}), typeof ${temp} === 'number' ? ${left} ${js} ${temp} : h.compare(${operator}, ${left}, ${temp}))`;
+    }
+    return `h.compare(${operator}, ${left}, ${right})`;
   }
 
   private caseExpression(node: Extract<ExpressionNode, { kind: 'case' }>, lookup: Lookup): string {
@@ -420,6 +444,11 @@ class Generator {
       true,
     );
   }
+}
+
+/** Nodes whose value is always true or false. */
+function alwaysBoolean(node: ExpressionNode): boolean {
+  return node.kind === 'compare' || node.kind === 'and' || node.kind === 'or' || node.kind === 'not' || node.kind === 'in' || (node.kind === 'const' && typeof node.value === 'boolean');
 }
 
 function mayHold(selected: ReadonlySet<string> | 'all', name: string): boolean {

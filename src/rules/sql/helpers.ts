@@ -35,9 +35,6 @@ export const evaluationHelpers = {
   condition(value: Value, clause: string): boolean {
     return values.booleanOf(value, clause);
   },
-  operand(value: Value, operator: string): boolean {
-    return values.booleanOf(value, operator);
-  },
   /** NOT of something that is not a boolean is false (EMQX match_conditions). */
   not(value: Value): boolean {
     return value === false;
