@@ -21,6 +21,7 @@ import { compileSql } from '../src/rules/sql/sql.js';
 import { EvaluationScope } from '../src/rules/sql/scope.js';
 import { columnNames, messageColumns } from '../src/rules/events.js';
 import { createMessage } from '../src/core/message.js';
+import { readCpuSeconds } from '../src/loadgen/broker-process.js';
 
 const PAIRS = 50;
 const WINDOW = 200;
@@ -93,8 +94,15 @@ interface Pair {
   delivered: number;
 }
 
-/** QoS 0 deliveries per second through the broker on `port` over `seconds`, after `warmup` seconds. */
-export async function measureThroughput(port: number, seconds: number, warmup: number): Promise<number> {
+export interface Throughput {
+  /** Deliveries per second. */
+  rate: number;
+  /** Deliveries per second of broker CPU time (user + system): steadier than the rate on a busy machine. */
+  perCpuSecond: number | undefined;
+}
+
+/** QoS 0 deliveries through the broker on `port` over `seconds`, after `warmup` seconds. */
+export async function measureThroughput(port: number, seconds: number, warmup: number, brokerPid?: number): Promise<Throughput> {
   const pairs: Pair[] = [];
   for (let index = 0; index < PAIRS; index++) {
     const topic = `bench/${String(index).padStart(2, '0')}`;
@@ -117,12 +125,15 @@ export async function measureThroughput(port: number, seconds: number, warmup: n
   }
   await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
   const start = pairs.reduce((sum, pair) => sum + pair.delivered, 0);
+  const cpuBefore = brokerPid === undefined ? undefined : readCpuSeconds(brokerPid);
   const startedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const delivered = pairs.reduce((sum, pair) => sum + pair.delivered, 0) - start;
+  const cpuAfter = brokerPid === undefined ? undefined : readCpuSeconds(brokerPid);
   const rate = delivered / ((performance.now() - startedAt) / 1000);
   for (const pair of pairs) pair.publisher.destroy();
-  return rate;
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { rate, perCpuSecond: cpu === undefined || cpu <= 0 ? undefined : delivered / cpu };
 }
 
 function pump(pair: Pair, topic: string): void {
@@ -159,8 +170,8 @@ function median(values: number[]): number {
 }
 
 export interface RulesBenchmarkResult {
-  none: number[];
-  ten: number[];
+  none: Throughput[];
+  ten: Throughput[];
   evaluation: ReturnType<typeof measureEvaluation>;
 }
 
@@ -168,8 +179,8 @@ export async function runRulesBenchmark(options: { runs: number; duration: numbe
   const directory = mkdtempSync(path.join(tmpdir(), 'starling-bench-rules-'));
   const config = path.join(directory, 'rules.json');
   writeFileSync(config, JSON.stringify({ rules: benchRules() }));
-  const none: number[] = [];
-  const ten: number[] = [];
+  const none: Throughput[] = [];
+  const ten: Throughput[] = [];
   try {
     for (let run = 1; run <= options.runs; run++) {
       // Alternate which goes first, so a slow start of the machine does not always hit the same side.
@@ -178,9 +189,10 @@ export async function runRulesBenchmark(options: { runs: number; duration: numbe
         const port = await freePort();
         const broker = await startBroker('starling', { port, noDelay: true, cpu: BROKER_CPU, starlingArguments: variant === 'ten' ? ['--config', config] : [] });
         try {
-          const rate = await measureThroughput(port, options.duration, options.warmup);
-          (variant === 'none' ? none : ten).push(rate);
-          process.stderr.write(`rules-q0 ${variant === 'none' ? 'no rules' : '10 rules'} run ${run}/${options.runs} ... deliveries/s ${Math.round(rate).toLocaleString('en-US')}\n`);
+          const result = await measureThroughput(port, options.duration, options.warmup, broker.pid);
+          (variant === 'none' ? none : ten).push(result);
+          const perCpu = result.perCpuSecond === undefined ? '—' : Math.round(result.perCpuSecond).toLocaleString('en-US');
+          process.stderr.write(`rules-q0 ${variant === 'none' ? 'no rules' : '10 rules'} run ${run}/${options.runs} ... deliveries/s ${Math.round(result.rate).toLocaleString('en-US')}, per broker CPU-s ${perCpu}\n`);
         } finally {
           await broker.stop();
         }
@@ -195,13 +207,22 @@ export async function runRulesBenchmark(options: { runs: number; duration: numbe
 }
 
 export function rulesTable(result: RulesBenchmarkResult): string {
-  const none = median(result.none);
-  const ten = median(result.ten);
-  const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+  const format = (value: number | undefined): string => (value === undefined ? '—' : Math.round(value).toLocaleString('en-US'));
+  const medianOf = (runs: Throughput[], read: (run: Throughput) => number | undefined): number | undefined => {
+    const values = runs.map(read).filter((value): value is number => value !== undefined);
+    return values.length === 0 ? undefined : median(values);
+  };
+  const row = (metric: string, read: (run: Throughput) => number | undefined): string => {
+    const none = medianOf(result.none, read);
+    const ten = medianOf(result.ten, read);
+    const ratio = none === undefined || ten === undefined ? '—' : `${(ten / none).toFixed(2)}×`;
+    return `| rules-q0: 50 pairs QoS 0, JSON payloads (${result.none.length} interleaved runs each) | ${metric} | ${format(none)} | ${format(ten)} | ${ratio} |`;
+  };
   return [
     '| Scenario | Metric | no rules | 10 rules | 10 rules / no rules |',
     '|---|---|---|---|---|',
-    `| rules-q0: 50 pairs QoS 0, JSON payloads (${result.none.length} interleaved runs each) | deliveries/s ↑ | ${format(none)} | ${format(ten)} | ${(ten / none).toFixed(2)}× |`,
+    row('deliveries/s ↑', (run) => run.rate),
+    row('deliveries per broker CPU-s ↑', (run) => run.perCpuSecond),
     `| rules-eval: 10 compiled rules, one core | rule evaluations/s ↑ | — | ${format(result.evaluation.evaluationsPerSecond)} | — |`,
     `| rules-eval | messages/s through all 10 rules ↑ | — | ${format(result.evaluation.messagesPerSecond)} | — |`,
   ].join('\n');
