@@ -45,7 +45,8 @@ export function compileStatement(statement: Statement, options: CompileOptions):
   const generator = new Generator(options);
   const body = statement.kind === 'select' ? generator.select(statement) : generator.foreach(statement);
   const temps = generator.temps > 0 ? `let ${Array.from({ length: generator.temps }, (_, index) => `t${index}`).join(', ')};\n` : '';
-  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${body}};`;
+  const payload = generator.usesDecodedPayload ? 'let pv, pd = false;\n' : '';
+  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${payload}${body}};`;
   const factory = new Function('h', 'f', 'k', 'M', source) as (
     helpers: typeof evaluationHelpers,
     functions: Record<string, (...args: never[]) => values.Value>,
@@ -166,6 +167,8 @@ export function rootOf(alias: AliasNode): string {
 
 class Generator {
   temps = 0;
+  /** Whether the function needs the `pv`/`pd` locals of the decoded payload. */
+  usesDecodedPayload = false;
   readonly constants: values.Value[] = [];
   readonly functionTable: Record<string, (...args: never[]) => values.Value> = Object.create(null) as Record<string, never>;
   private readonly contextualNames = new Set<string>();
@@ -413,8 +416,16 @@ class Generator {
     } else {
       places.push(mayHold(lookup.selected, root) ? `(${key} in sel ? sel[${key}] : ${column})` : column);
     }
-    // Only a path into the payload decodes it: `payload` alone is the raw payload.
-    const read = (place: string): string => walk(isPath && root === 'payload' ? `s.decodePayload(${place})` : place);
+    // Only a path into the payload decodes it: `payload` alone is the raw payload. The columns' payload is
+    // decoded once per evaluation (the scope caches it per message too).
+    const read = (place: string): string => {
+      if (!isPath || root !== 'payload') return walk(place);
+      if (place === column) {
+        this.usesDecodedPayload = true;
+        return walk('(pd ? pv : (pv = s.decodePayload(c["payload"]), pd = true, pv))');
+      }
+      return walk(`s.decodePayload(${place})`);
+    };
     let code = read(places[places.length - 1]!);
     for (let index = places.length - 2; index >= 0; index--) {
       const temp = this.temp();
@@ -434,7 +445,7 @@ class Generator {
       (rootCode) => {
         let code = rootCode;
         for (const step of node.steps.slice(1)) {
-          if (step.kind === 'key') code = `h.getKey(${code}, ${JSON.stringify(step.key)})`;
+          if (step.kind === 'key') code = this.getKey(code, step.key);
           else if (step.kind === 'index') code = `h.getIndex(${code}, ${typeof step.index === 'number' ? step.index : 0})`;
           else code = `h.getIndex(${code}, ${this.expression(step.index, lookup)})`;
         }
@@ -443,6 +454,17 @@ class Generator {
       lookup,
       true,
     );
+  }
+
+  /**
+   * A key read: for a key no object inherits (not `toString`, `constructor`...) a decoded JSON object is
+   * read inline, without the own-property check; anything else goes through h.getKey.
+   */
+  private getKey(container: string, key: string): string {
+    const quoted = JSON.stringify(key);
+    if (key in Object.prototype || key === '__proto__') return `h.getKey(${container}, ${quoted})`;
+    const temp = this.temp();
+    return `((${temp} = ${container}), typeof ${temp} === 'object' && ${temp} !== null && !Array.isArray(${temp}) && !(${temp} instanceof Uint8Array) ? ${temp}[${quoted}] : h.getKey(${temp}, ${quoted}))`;
   }
 }
 
