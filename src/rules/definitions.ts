@@ -9,6 +9,7 @@ import { isValidTopicFilter } from '../codec/validate.js';
 import { SqlSyntaxError } from './sql/errors.js';
 import { compileSql } from './sql/sql.js';
 import { eventsMatching } from './events.js';
+import { MQTT_PROPERTIES } from './republish-properties.js';
 
 export interface RepublishArgs {
   topic: string;
@@ -61,7 +62,7 @@ export class DefinitionError extends Error {
 }
 
 const RULE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
-export const MQTT_PROPERTIES = ['Payload-Format-Indicator', 'Message-Expiry-Interval', 'Content-Type', 'Response-Topic', 'Correlation-Data'] as const;
+export { MQTT_PROPERTIES };
 
 export function checkRuleId(id: unknown, field = 'id'): string {
   if (typeof id !== 'string' || !RULE_ID.test(id)) throw new DefinitionError(field, `expected 1 to 128 characters of letters, digits, _ . : -, got ${JSON.stringify(id)}`);

@@ -1,27 +1,14 @@
 // The rule engine (EMQX's /api/v5/rules, /rules/{id}, /rules/{id}/metrics, /rule_test,
 // /rule_events and /connectors): rules and connectors in EMQX's JSON shapes. Rules and connectors
 // of the config file are listed but changed only there (409). `starling ctl rules|connectors` runs
-// the same routes. The operations are in src/admin/rule-engine-operations.ts.
+// the same routes. The operations are in src/admin/rule-engine-operations.ts, loaded on the first
+// request: `starling ctl` for anything else does not load the SQL compiler.
 
 import { Type, type TSchema } from 'typebox';
-import {
-  createConnector,
-  createEngineRule,
-  deleteConnector,
-  deleteEngineRule,
-  engineRuleMetrics,
-  listConnectors,
-  listEngineRules,
-  showConnector,
-  showEngineRule,
-  testEngineSql,
-  updateEngineRule,
-  type RuleEngineAdmin,
-} from '../../admin/rule-engine-operations.js';
+import type { RuleEngineAdmin } from '../../admin/rule-engine-operations.js';
 import { AdminError } from '../../admin/operations.js';
-import { columnNames, eventTopics } from '../../rules/events.js';
 import { connectorTypes } from '../../rules/connectors/connector.js';
-import { MQTT_PROPERTIES } from '../../rules/definitions.js';
+import { MQTT_PROPERTIES } from '../../rules/republish-properties.js';
 import type { ApiApp } from '../app.js';
 import type { ApiContext } from '../context.js';
 import { NoContent, Paged, pageOf, PageQuery, refusals, StringEnum } from '../schemas.js';
@@ -83,6 +70,9 @@ const ConnectorShape = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String() });
 
+/** The operations module (and with it the SQL compiler), on first use. */
+const operations = () => import('../../admin/rule-engine-operations.js');
+
 function engine(context: ApiContext): RuleEngineAdmin {
   return { service: context.broker?.rules, nodeName: context.broker?.config.nodeName ?? 'starling' };
 }
@@ -105,9 +95,9 @@ export function ruleRoutes(app: ApiApp, context: ApiContext): void {
         response: { 200: Paged(RuleShape), ...refusals(400) },
       },
     },
-    (request) => {
+    async (request) => {
       const { enable, like_id, like_from, like_description } = request.query;
-      const rules = listEngineRules(context.admin, engine(context)).filter(
+      const rules = (await operations()).listEngineRules(context.admin, engine(context)).filter(
         (rule) =>
           (enable === undefined || rule.enable === enable) &&
           (like_id === undefined || rule.id.includes(like_id)) &&
@@ -128,11 +118,11 @@ export function ruleRoutes(app: ApiApp, context: ApiContext): void {
         response: { 201: RuleShape, ...refusals(400, 409) },
       },
     },
-    async (request, reply) => reply.code(201).send(await createEngineRule(context.admin, engine(context), request.body)),
+    async (request, reply) => reply.code(201).send(await (await operations()).createEngineRule(context.admin, engine(context), request.body)),
   );
 
-  app.get('/api/v5/rules/:id', { schema: { tags, summary: 'One rule', params: IdParams, response: { 200: RuleShape, ...refusals(404) } } }, (request) =>
-    showEngineRule(context.admin, engine(context), request.params.id),
+  app.get('/api/v5/rules/:id', { schema: { tags, summary: 'One rule', params: IdParams, response: { 200: RuleShape, ...refusals(404) } } }, async (request) =>
+    (await operations()).showEngineRule(context.admin, engine(context), request.params.id),
   );
 
   app.put(
@@ -148,21 +138,21 @@ export function ruleRoutes(app: ApiApp, context: ApiContext): void {
     },
     async (request) => {
       const { id: _id, name: _name, metadata: _metadata, ...changes } = request.body;
-      return updateEngineRule(context.admin, engine(context), request.params.id, changes);
+      return (await operations()).updateEngineRule(context.admin, engine(context), request.params.id, changes);
     },
   );
 
   app.delete('/api/v5/rules/:id', { schema: { tags, summary: 'Delete a rule', params: IdParams, response: { 204: NoContent, ...refusals(404, 409) } } }, async (request, reply) => {
-    await deleteEngineRule(context.admin, engine(context), request.params.id);
+    await (await operations()).deleteEngineRule(context.admin, engine(context), request.params.id);
     return reply.code(204).send(null);
   });
 
   app.get(
     '/api/v5/rules/:id/metrics',
     { schema: { tags, summary: 'The rule\'s counters (EMQX\'s names: matched, passed, failed.no_result, actions.success, ...)', params: IdParams, response: { 200: RuleMetricsShape, ...refusals(404, 503) } } },
-    (request) => {
+    async (request) => {
       if (context.broker === undefined) throw new AdminError(503, 'no broker is running on this data directory: metrics exist only while it runs', 'NO_BROKER');
-      return engineRuleMetrics(context.admin, engine(context), request.params.id);
+      return (await operations()).engineRuleMetrics(context.admin, engine(context), request.params.id);
     },
   );
 
@@ -184,7 +174,7 @@ export function ruleRoutes(app: ApiApp, context: ApiContext): void {
         response: { 200: Type.Unknown({ description: 'The SQL\'s output: a map (SELECT) or a list (FOREACH)' }), ...refusals(400), 412: refusals(400)[400] as TSchema },
       },
     },
-    (request) => testEngineSql(context.admin, engine(context), request.body),
+    async (request) => (await operations()).testEngineSql(context.admin, engine(context), request.body),
   );
 
   app.get(
@@ -196,19 +186,21 @@ export function ruleRoutes(app: ApiApp, context: ApiContext): void {
         response: { 200: Type.Array(Type.Object({ event: Type.String(), event_topics: Type.Array(Type.String()), columns: Type.Array(Type.String()) })), ...refusals() },
       },
     },
-    () =>
-      Object.entries(columnNames).map(([event, columns]) => ({
+    async () => {
+      const { columnNames, eventTopics } = await import('../../rules/events.js');
+      return Object.entries(columnNames).map(([event, columns]) => ({
         event,
         event_topics: event === 'message.publish' ? [] : [...eventTopics[event as keyof typeof eventTopics]],
         columns: [...columns],
-      })),
+      }));
+    },
   );
 }
 
 export function connectorRoutes(app: ApiApp, context: ApiContext): void {
   const tags = ['Connectors'];
-  app.get('/api/v5/connectors', { schema: { tags, summary: 'List connectors with status and counters', response: { 200: Type.Array(ConnectorShape), ...refusals() } } }, () =>
-    listConnectors(context.admin, engine(context)) as never,
+  app.get('/api/v5/connectors', { schema: { tags, summary: 'List connectors with status and counters', response: { 200: Type.Array(ConnectorShape), ...refusals() } } }, async () =>
+    (await operations()).listConnectors(context.admin, engine(context)) as never,
   );
 
   app.post(
@@ -221,15 +213,15 @@ export function connectorRoutes(app: ApiApp, context: ApiContext): void {
         response: { 201: ConnectorShape, ...refusals(400, 409) },
       },
     },
-    async (request, reply) => reply.code(201).send((await createConnector(context.admin, engine(context), request.body)) as never),
+    async (request, reply) => reply.code(201).send((await (await operations()).createConnector(context.admin, engine(context), request.body)) as never),
   );
 
-  app.get('/api/v5/connectors/:id', { schema: { tags, summary: 'One connector (id: <type>:<name> or the name)', params: IdParams, response: { 200: ConnectorShape, ...refusals(404) } } }, (request) =>
-    showConnector(context.admin, engine(context), connectorName(request.params.id)) as never,
+  app.get('/api/v5/connectors/:id', { schema: { tags, summary: 'One connector (id: <type>:<name> or the name)', params: IdParams, response: { 200: ConnectorShape, ...refusals(404) } } }, async (request) =>
+    (await operations()).showConnector(context.admin, engine(context), connectorName(request.params.id)) as never,
   );
 
   app.delete('/api/v5/connectors/:id', { schema: { tags, summary: 'Delete a connector no rule uses', params: IdParams, response: { 204: NoContent, ...refusals(404, 409) } } }, async (request, reply) => {
-    await deleteConnector(context.admin, engine(context), connectorName(request.params.id));
+    await (await operations()).deleteConnector(context.admin, engine(context), connectorName(request.params.id));
     return reply.code(204).send(null);
   });
 }

@@ -32,11 +32,13 @@ function regex(name: string, source: string, flags = ''): RegExp {
   return pattern;
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+let segmenter: Intl.Segmenter | undefined;
 
 /** Grapheme clusters, as Erlang's string module counts characters. */
 function characters(value: string): string[] {
   if (/^[\x00-\x7f]*$/.test(value)) return value.split('');
+  // Made on first use: building ICU's segmenter at start-up would cost every process that loads the rules.
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   return Array.from(segmenter.segment(value), (segment) => segment.segment);
 }
 
