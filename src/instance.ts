@@ -32,6 +32,7 @@ import { SysTopics } from './metrics/sys-topics.js';
 import { SessionPersistence, type Barrier } from './session/persistence.js';
 import { SessionRegistry } from './session/registry.js';
 import { restoreState } from './session/restore.js';
+import { RuleService } from './rules/service.js';
 import { DropLog } from './session/drop-log.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/store.js';
@@ -101,6 +102,8 @@ export class StarlingBroker {
     if (this.configSource === undefined) this.reloadCertificates();
     else this.reload({ cause: 'SIGHUP' }).catch(() => this.reloadCertificates());
   };
+  /** The rule engine and its connectors (rules and connectors load at start()). */
+  readonly rules: RuleService;
   /** Every metric ($SYS, exporters and the API read it). */
   readonly metrics = new MetricsRegistry();
   private readonly traffic = new TrafficByListener();
@@ -125,6 +128,13 @@ export class StarlingBroker {
       channels: () => this.channels.all(),
       directory: () => this.config.traceDir ?? join(this.config.dataDir, 'trace'),
       logger: this.logger,
+    });
+    this.rules = new RuleService({
+      core: this.core,
+      logger: this.logger,
+      nodeName: this.config.nodeName,
+      metrics: this.metrics,
+      connectedClients: () => this.connectedClients(),
     });
     this.dropLog = new DropLog(this.logger);
     this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
@@ -269,6 +279,7 @@ export class StarlingBroker {
     this.userDatabase = this.authentication.users;
     this.authorization = installAuthorization(this, this.config);
     registerAbuseMetrics(this.metrics, this.authorization.stats, this.authorization.lockout.stats);
+    await this.rules.start(this.config.rules, this.config.connectors, this.authorization.records);
     this.sys.start();
     this.eventLoop.start();
     this.channels.start();
@@ -310,6 +321,13 @@ export class StarlingBroker {
     };
     this.connectionOptions.set(listener, options);
     return options;
+  }
+
+  private *connectedClients(): Iterable<ClientInfo> {
+    for (const link of this.channels.all()) {
+      const client = link.channel.client;
+      if (client !== undefined) yield client;
+    }
   }
 
   /**
@@ -424,6 +442,7 @@ export class StarlingBroker {
     const stopping = [...this.listeners.map((running) => running.listener.stop()), this.management?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
     await this.tracing.close();
+    await this.rules.close();
     this.sys.stop();
     this.eventLoop.stop();
     this.authorization?.close();

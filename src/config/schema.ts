@@ -5,6 +5,7 @@ import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
+import { checkConnectors, checkRules } from './rules-schema.js';
 import { checkManagement } from './management-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
@@ -217,6 +218,22 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     description: 'Directory of packet trace files (`starling ctl trace`, `/api/v5/trace`). See Operating a running broker.',
     defaultText: '`<data_dir>/trace`',
     optional: true,
+  },
+  rules: {
+    type: 'section',
+    typeText: 'map of rules',
+    description:
+      'Rules by id, each `{sql, actions, enable, description}`: EMQX\'s rule SQL (`SELECT ... FROM "t/#" WHERE ...`) and actions ' +
+      '(`{function: republish, args: {topic, qos, retain, payload, user_properties, mqtt_properties}}`, `{function: console}`, or a connector\'s name). See Rule engine.',
+    check: (value, label, origin) => checkRules(value, label, origin),
+  },
+  connectors: {
+    type: 'section',
+    typeText: 'map of connectors',
+    description:
+      'Connectors by name, each `{type: webhook|postgresql|mysql|redis|influxdb|nats, ...}` with its server, template, buffer and retry settings; ' +
+      'credentials may be `${env:NAME}` or `${file:/path}`. See Rule engine.',
+    check: (value, label, origin) => checkConnectors(value, label, origin),
   },
 };
 

@@ -1,6 +1,9 @@
 // The broker's resolved configuration. Config files and STARLING_* variables use the snake_case
 // form of these names (max_packet_size, STARLING_MAX_PACKET_SIZE); the library takes camelCase.
 
+import type { RuleConfig } from '../rules/definitions.js';
+import type { ConnectorSettings } from '../rules/connectors/config.js';
+
 export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -264,6 +267,10 @@ export interface BrokerConfig {
   management?: ManagementConfig | false;
   /** Directory of packet trace files (`starling ctl trace`, /api/v5/trace); unset: `<dataDir>/trace`. */
   traceDir?: string;
+  /** Rules by id: {sql, actions, enable, description} (see the README's Rule engine). */
+  rules: Record<string, RuleConfig>;
+  /** Connectors by name: {type: webhook|postgresql|mysql|redis|influxdb|nats, ...}. */
+  connectors: Record<string, ConnectorSettings>;
 }
 
 /** A management listener: HTTP, or HTTPS when certFile and keyFile are set. */

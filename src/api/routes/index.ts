@@ -19,6 +19,7 @@ import { retainerRoutes } from './retainer.js';
 import { statsRoutes } from './stats.js';
 import { subscriptionRoutes } from './subscriptions.js';
 import { traceRoutes } from './trace.js';
+import { connectorRoutes, ruleRoutes } from './rules.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -38,4 +39,6 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   listenerRoutes(app, context);
   traceRoutes(app, context);
   configRoutes(app, context);
+  ruleRoutes(app, context);
+  connectorRoutes(app, context);
 }
