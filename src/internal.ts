@@ -58,3 +58,8 @@ export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';
 export { startFlags } from './cli/start.js';
 export { createLogger, type Logger } from './log.js';
+export { SubjectMap, encodeLevel, decodeLevel, MAX_SUBJECT_BYTES, MAX_SUBJECT_LEVELS } from './cluster/subject.js';
+export { ClusterRouter } from './cluster/cluster-router.js';
+export { CommitTracker } from './cluster/nats/commit.js';
+export { encodeMessage, decodeMessage } from './cluster/nats/envelope.js';
+export { checkCluster, resolveCluster } from './config/cluster-schema.js';

@@ -105,6 +105,14 @@ export class SessionPersistence {
     return this.barrierPoint !== undefined && !this.barrierPoint.done ? this.barrierPoint : undefined;
   }
 
+  /**
+   * Something outside the store joined its commit sequence (a cluster's JetStream write): the next
+   * barrier must cover it, so the packets sent after it wait for it.
+   */
+  noteExternalWrite(): void {
+    this.dirty = true;
+  }
+
   saveSession(session: Session): void {
     this.write();
     this.store.sessions.save(sessionRecord(session));

@@ -1,0 +1,153 @@
+// The durable plane (QoS 1/2): the message stream, written once per message by the publishing node,
+// and this node's durable consumer, from which it routes every QoS 1/2 message to its own sessions,
+// its own publications included (one ordered path per node). On nats-server 2.9 a consumer takes one
+// filter subject, so every node reads every durable message and its trie keeps what matches; 2.10's
+// filter_subjects would let a node read only its filters.
+//
+// The publisher's PUBACK/PUBREC waits (CommitTracker -> Barrier) for JetStream's acknowledgement, which
+// comes once the stream's replicas hold it; a failed or timed-out attempt is retried with the same
+// message id (deduplicated by the stream) until `publishTimeoutMs`. This node acknowledges a routed
+// message (AckAll, so one ack per batch) once what its sessions wrote for it is durable: a node killed
+// in between gets it again from its consumer at restart.
+
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Message } from '../../core/message.js';
+import type { Logger } from '../../log.js';
+import type { CommitTracker } from './commit.js';
+import { decodeMessage, encodeMessage } from './envelope.js';
+import type { ClusterNames } from './names.js';
+import type { Barrier } from '../../session/persistence.js';
+
+const RETRY_PAUSE_MS = 250;
+const ATTEMPT_TIMEOUT_MS = 5000;
+
+export interface DurableOptions {
+  node: string;
+  /** Distinguishes this run's message ids from an earlier run's (deduplication window). */
+  boot: string;
+  publishTimeoutMs: number;
+}
+
+export class DurablePlane {
+  private readonly js: JetStreamClient;
+  /** Stream sequence of the last message this node routed (its position, for session cursors). */
+  routedSequence = 0;
+  private stopped = false;
+  private lastRouted: JsMsg | undefined;
+  private ackScheduled = false;
+  private consuming: Promise<void> | undefined;
+  private readonly ackRouted = (): void => {
+    this.ackScheduled = false;
+    const msg = this.lastRouted;
+    this.lastRouted = undefined;
+    if (msg === undefined) return;
+    const barrier = this.barrier();
+    if (barrier === undefined) msg.ack();
+    else barrier.promise.then(() => msg.ack(), () => undefined /* not acked: redelivered after ack_wait */);
+  };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly names: ClusterNames,
+    private readonly tracker: CommitTracker,
+    private readonly options: DurableOptions,
+    /** Routes one durable message to this node's sessions. */
+    private readonly route: (message: Message, sequence: number) => void,
+    /** The store's barrier after routing (what the sessions wrote), or undefined when nothing is pending. */
+    private readonly barrier: () => Barrier | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /** Writes a QoS 1/2 message to the stream; the current commit waits for it. */
+  publish(message: Message): void {
+    const subject = this.names.durable.topic(message.topic);
+    const msgID = `${this.options.node}.${this.options.boot}.${message.id}`;
+    this.tracker.track(this.publishWithRetry(subject, encodeMessage(message), msgID));
+  }
+
+  private async publishWithRetry(subject: string, data: Uint8Array, msgID: string): Promise<void> {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.js.publish(subject, data, { msgID, timeout: Math.min(ATTEMPT_TIMEOUT_MS, Math.max(100, deadline - Date.now())) });
+        return;
+      } catch (error) {
+        if (Date.now() + RETRY_PAUSE_MS >= deadline || this.stopped) throw error;
+        if (attempt === 1) this.logger.warn({ err: error, subject }, 'cluster: JetStream did not acknowledge a QoS 1/2 message; retrying (its PUBACK waits)');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  /** Creates (or finds) this node's consumer and starts routing from it. */
+  async start(): Promise<void> {
+    const stream = this.names.messagesStream;
+    const name = this.names.nodeConsumer(this.options.node);
+    try {
+      await this.jsm.consumers.info(stream, name);
+    } catch {
+      await this.jsm.consumers.add(stream, {
+        durable_name: name,
+        ack_policy: AckPolicy.All,
+        // A new node starts with what is published from now on; a known one resumes where it acknowledged.
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: 20_000,
+        ack_wait: 30_000_000_000,
+      });
+    }
+    const consumer = await this.js.consumers.get(stream, name);
+    this.consuming = this.consume(consumer);
+  }
+
+  private async consume(consumer: Consumer): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const messages = await consumer.consume({ max_messages: 2000 });
+        this.closeMessages = () => void messages.close();
+        for await (const msg of messages) {
+          this.handle(msg);
+          if (this.stopped) break;
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'cluster: message consumer interrupted; resuming');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private closeMessages: (() => void) | undefined;
+
+  private handle(msg: JsMsg): void {
+    const sequence = msg.seq;
+    if (sequence <= this.routedSequence) {
+      msg.ack(); // already routed (a redelivery after a barrier failed, or a replay overlap)
+      return;
+    }
+    let message: Message;
+    try {
+      message = decodeMessage(msg.data);
+    } catch (error) {
+      this.logger.warn({ err: error, sequence }, 'cluster: undecodable durable message skipped');
+      message = undefined as never;
+    }
+    this.routedSequence = sequence;
+    if (message !== undefined) this.route(message, sequence);
+    this.lastRouted = msg;
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(this.ackRouted);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closeMessages?.();
+    this.ackRouted();
+    await this.consuming?.catch(() => undefined);
+  }
+}
