@@ -206,6 +206,8 @@ export class StarlingBroker {
       config: this.config,
       cluster,
       router: this.core.router as ClusterRouter,
+      broker: this.core,
+      registry: this.registry,
       logger: this.logger,
       version: BROKER_VERSION,
       counts: () => ({ connections: this.registry.connectedCount, sessions: this.registry.size, subscriptions: this.core.counters.subscriptions }),

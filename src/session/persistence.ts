@@ -113,6 +113,20 @@ export class SessionPersistence {
     this.dirty = true;
   }
 
+  /**
+   * A session another node now owns: its deliveries stop counting here (that node rewrites them under
+   * its own ids and deletes these), with no store write.
+   */
+  forgetSession(session: Session): void {
+    for (const delivery of session.pendingDeliveries()) {
+      if (delivery.sequence === 0) continue;
+      const count = this.counts.get(delivery.messageId);
+      if (count > 0) this.counts.set(delivery.messageId, count - 1);
+      delivery.sequence = 0;
+      delivery.messageId = 0;
+    }
+  }
+
   saveSession(session: Session): void {
     this.write();
     this.store.sessions.save(sessionRecord(session));

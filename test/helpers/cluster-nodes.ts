@@ -1,6 +1,8 @@
 // Starling node processes joined into one cluster over a test NATS cluster (nats-cluster.ts): each
 // node is `starling start` with a `cluster` section listing every NATS server, its own first.
 
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { NatsCluster } from './nats-cluster.js';
 import { startBrokerProcess, temporaryDataDir, type BrokerProcess } from './broker-process.js';
 
@@ -32,6 +34,9 @@ export async function startClusterNode(nats: NatsCluster, name: string, options:
   const config = { ...options.config, cluster: { nats: urls, node: name, ...TEST_CLUSTER_TIMING, ...options.cluster } };
   const start = async (): Promise<ClusterNode> => {
     const process = await startBrokerProcess(dataDir, [], config, options.readyTimeoutMs ?? 30_000);
+    // STARLING_CLUSTER_TEST_LOGS=<dir>: each node's output goes to <dir>/<node>.log too (for looking into a failure).
+    const logDir = globalThis.process.env['STARLING_CLUSTER_TEST_LOGS'];
+    if (logDir !== undefined) process.child.stdout!.on('data', (chunk: string) => appendFileSync(join(logDir, `${name}.log`), chunk));
     return { ...process, name, url: `mqtt://127.0.0.1:${process.port}`, restart: start };
   };
   return start();

@@ -11,7 +11,8 @@
 // in between gets it again from its consumer at restart.
 
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AckPolicy, DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, type Consumer, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { readStream } from './read.js';
 import type { Message } from '../../core/message.js';
 import type { Logger } from '../../log.js';
 import type { CommitTracker } from './commit.js';
@@ -20,6 +21,14 @@ import type { ClusterNames } from './names.js';
 import type { Barrier } from '../../session/persistence.js';
 
 const RETRY_PAUSE_MS = 250;
+/** A message routed but not acknowledged (its sessions' writes failed, or the node died) comes again after this. */
+const ACK_WAIT_NS = 10_000_000_000;
+
+/** Up to where a node consumer's messages are routed for sure: its ack floor, or its start when it acknowledged nothing yet. */
+export function routedUpTo(info: ConsumerInfo): number {
+  if (info.ack_floor.stream_seq > 0) return info.ack_floor.stream_seq;
+  return Math.max(0, info.delivered.stream_seq - info.delivered.consumer_seq);
+}
 const ATTEMPT_TIMEOUT_MS = 5000;
 
 export interface DurableOptions {
@@ -87,18 +96,20 @@ export class DurablePlane {
   async start(): Promise<void> {
     const stream = this.names.messagesStream;
     const name = this.names.nodeConsumer(this.options.node);
+    let info: ConsumerInfo;
     try {
-      await this.jsm.consumers.info(stream, name);
+      info = await this.jsm.consumers.info(stream, name);
     } catch {
-      await this.jsm.consumers.add(stream, {
+      info = await this.jsm.consumers.add(stream, {
         durable_name: name,
         ack_policy: AckPolicy.All,
         // A new node starts with what is published from now on; a known one resumes where it acknowledged.
         deliver_policy: DeliverPolicy.New,
         max_ack_pending: 20_000,
-        ack_wait: 30_000_000_000,
+        ack_wait: ACK_WAIT_NS,
       });
     }
+    this.routedSequence = routedUpTo(info);
     const consumer = await this.js.consumers.get(stream, name);
     this.consuming = this.consume(consumer);
   }
@@ -142,6 +153,34 @@ export class DurablePlane {
       this.ackScheduled = true;
       setImmediate(this.ackRouted);
     }
+  }
+
+  /** Where `node`'s consumer has routed for sure (a dead node's sessions hold everything up to it); the stream's end when it has none. */
+  async cursorOf(node: string): Promise<number> {
+    try {
+      return routedUpTo(await this.jsm.consumers.info(this.names.messagesStream, this.names.nodeConsumer(node)));
+    } catch {
+      return (await this.jsm.streams.info(this.names.messagesStream)).state.last_seq;
+    }
+  }
+
+  /** Reads the messages with sequences in (after, upTo], in order. */
+  async replay(after: number, upTo: number, visit: (message: Message, sequence: number) => void): Promise<void> {
+    if (upTo <= after) return;
+    await readStream(this.js, this.names.messagesStream, `${this.names.prefix}.d.>`, (msg) => {
+      let message: Message;
+      try {
+        message = decodeMessage(msg.data);
+      } catch {
+        return;
+      }
+      visit(message, msg.seq);
+    }, { fromSequence: after + 1, toSequence: upTo });
+  }
+
+  /** Deletes a dead node's consumer once its sessions are adopted. */
+  async removeConsumerOf(node: string): Promise<void> {
+    await this.jsm.consumers.delete(this.names.messagesStream, this.names.nodeConsumer(node)).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

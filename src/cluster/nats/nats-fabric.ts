@@ -14,6 +14,12 @@ import type { Subscriber } from '../../core/subscriber.js';
 import type { Logger } from '../../log.js';
 import type { SessionPersistence } from '../../session/persistence.js';
 import type { ClusterRouter, Forwarder } from '../cluster-router.js';
+import { LocalRouter } from '../../broker/local-router.js';
+import type { Session } from '../../session/session.js';
+import type { BrokerCore } from '../../broker/broker.js';
+import type { SessionRegistry } from '../../session/registry.js';
+import { createMessage } from '../../core/message.js';
+import { SessionDirectory } from './sessions.js';
 import type { ClusterFabric, NodeInfo } from '../fabric.js';
 import { CommitTracker } from './commit.js';
 import { connectWithRetry } from './connection.js';
@@ -30,6 +36,8 @@ export interface FabricHost {
   config: BrokerConfig;
   cluster: ClusterConfig;
   router: ClusterRouter;
+  broker: BrokerCore;
+  registry: SessionRegistry;
   logger: Logger;
   version: string;
   /** Counts the API shows per node. */
@@ -39,6 +47,14 @@ export interface FabricHost {
 }
 
 const PING_TIMEOUT_MS = 2000;
+
+/** A session's durable deliveries held back while it is brought up to date. */
+interface Hold {
+  /** Skip messages up to this stream sequence (its previous owner routed them to it). */
+  until: number;
+  /** While replaying: live deliveries wait here, in order. */
+  buffer: Array<{ message: Message; qos: QoS; retain: boolean; ids: number[] | undefined }> | undefined;
+}
 
 export class NatsFabric implements ClusterFabric, Forwarder {
   readonly node: string;
@@ -64,8 +80,27 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   private readonly routeLive = (message: Message): void => {
     this.host.router.local.match(message, this.deliverRemote);
   };
-  private readonly routeDurable = (message: Message): void => {
-    this.host.router.local.match(message, this.deliverRemote);
+  /** Sessions being brought up to date (replay: their live durable deliveries wait) or skipping what they already hold. */
+  private readonly holds = new Map<Subscriber, Hold>();
+  private routingSequence = 0;
+  private readonly deliverDurable = (message: Message, subscriber: Subscriber, qos: QoS, retain: boolean, ids: number[] | undefined, group: string | undefined): void => {
+    if (group !== undefined) return; // shared groups are routed cluster-wide
+    if (this.holds.size !== 0) {
+      const hold = this.holds.get(subscriber);
+      if (hold !== undefined) {
+        if (hold.buffer !== undefined) {
+          hold.buffer.push({ message, qos, retain, ids });
+          return;
+        }
+        if (this.routingSequence <= hold.until) return; // its previous owner routed this one to it already
+        this.holds.delete(subscriber);
+      }
+    }
+    subscriber.deliver(message, qos, retain, ids, undefined);
+  };
+  private readonly routeDurable = (message: Message, sequence: number): void => {
+    this.routingSequence = sequence;
+    this.host.router.local.match(message, this.deliverDurable);
   };
   private readonly propagate = (): void => {
     this.propagationScheduled = false;
@@ -94,7 +129,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     const retained = new RetainedReplica(js, this.jsm, this.names, this.tracker, this.node, logger);
     const recordReplica = new RecordReplica(records, js, this.jsm, this.names.recordsBucket, this.tracker, logger);
     await this.retrying('read the configuration records', () => recordReplica.start());
-    this.store = new NatsStore(sessions, retained, recordReplica, this.tracker, () => Promise.resolve([]));
+    this.store = new NatsStore(sessions, retained, recordReplica, this.tracker, () => this.directory.clientsOf(this.node));
     this.live = new LivePlane(this.nc, this.names, this.node, this.routeLive, logger);
     this.durable = new DurablePlane(
       this.nc, this.jsm, this.names, this.tracker,
@@ -104,19 +139,66 @@ export class NatsFabric implements ClusterFabric, Forwarder {
       logger,
     );
     this.membership = new NodeMembership(nodes, this.node, cluster.heartbeatMs, cluster.nodeTtlMs, () => this.describe(), logger);
+    this.directory = new SessionDirectory({
+      nc: this.nc,
+      js,
+      owners,
+      names: this.names,
+      node: this.node,
+      store: this.store,
+      registry: this.host.registry,
+      broker: this.host.broker,
+      persistence: () => this.persistence!,
+      logger,
+      routedSequence: () => this.durable.routedSequence,
+      cursorOf: (node) => this.durable.cursorOf(node),
+      catchUp: (session, cursor) => this.catchUp(session, cursor),
+    });
+    this.host.registry.loader = this.directory.loader;
     this.host.router.forwarder = this;
     return this.store;
   }
 
   owners!: KV;
+  private directory!: SessionDirectory;
 
   /** After the store was opened and restored: start routing and announce this node. */
   async start(persistence: SessionPersistence, applyRetained: (topic: string, message: import('../../store/store.js').StoredMessage | undefined) => void): Promise<void> {
     this.persistence = persistence;
     this.controls.push(this.nc.subscribe(this.names.control(this.node, 'ping'), { callback: (_error, msg) => void msg.respond() }));
     this.store.retained.follow(this.store.retainedSequence, applyRetained);
+    this.directory.start();
+    this.membership.onDown = (record) => void this.nodeDown(record).catch((error: unknown) => this.host.logger.error({ err: error, node: record.name }, 'cluster: taking over a dead node failed'));
     await this.retrying('create this node\'s message consumer', () => this.durable.start());
     await this.retrying('announce this node', () => this.membership.start());
+  }
+
+  /**
+   * A node stopped renewing its record. One surviving node (elected by creating `j.<node>.<boot>`)
+   * publishes the wills of its clients and adopts its persistent sessions from where its consumer
+   * acknowledged; clients that reconnect elsewhere first take theirs at CONNECT.
+   */
+  private async nodeDown(record: NodeRecord): Promise<void> {
+    const { logger, broker } = this.host;
+    try {
+      await this.owners.create(`j.${record.name}.${record.boot}`, this.node);
+    } catch {
+      return; // another node is taking care of it
+    }
+    logger.warn({ node: record.name }, 'cluster: node is down: publishing its clients\' wills and adopting its sessions');
+    for (const { key, stored } of await this.directory.willsOf(record.name)) {
+      const { willDelayInterval: _delay, ...properties } = stored.will.properties;
+      const will = stored.will;
+      broker.publish(createMessage({ topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain, properties }, stored.clientId, this.node));
+      await this.owners.delete(key).catch(() => undefined);
+    }
+    const cursor = await this.durable.cursorOf(record.name);
+    let adopted = 0;
+    for (const clientId of await this.directory.clientsOf(record.name)) {
+      if (await this.directory.adoptFrom(record.name, clientId, cursor)) adopted++;
+    }
+    await this.durable.removeConsumerOf(record.name);
+    logger.info({ node: record.name, adopted }, 'cluster: took over a dead node');
   }
 
   private describe(): Omit<NodeRecord, 'at'> {
@@ -133,6 +215,34 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   nodes(): Promise<NodeInfo[]> {
     return this.membership.list();
   }
+
+  /**
+   * Brings a session taken from another node up to date: that node routed the stream to it up to
+   * `cursor`. Ahead of this node: skip until then. Behind: replay (cursor, here] through the session's
+   * own subscriptions while live durable deliveries to it wait, then hand those on in order.
+   */
+  async catchUp(session: Session, cursor: number): Promise<void> {
+    const here = this.durable.routedSequence;
+    if (cursor >= here) {
+      if (cursor > here) this.holds.set(session, { until: cursor, buffer: undefined });
+      return;
+    }
+    const hold: Hold = { until: here, buffer: [] };
+    this.holds.set(session, hold);
+    try {
+      const router = new LocalRouter('round_robin');
+      for (const subscription of session.subscriptions.values()) if (subscription.group === undefined) router.add(subscription);
+      await this.durable.replay(cursor, here, (message) => router.match(message, this.deliverReplayed));
+    } finally {
+      if (this.holds.get(session) === hold) this.holds.delete(session);
+      for (const { message, qos, retain, ids } of hold.buffer ?? []) session.deliver(message, qos, retain, ids, undefined);
+      hold.buffer = undefined;
+    }
+  }
+
+  private readonly deliverReplayed = (message: Message, subscriber: Subscriber, qos: QoS, retain: boolean, ids: number[] | undefined): void => {
+    subscriber.deliver(message, qos, retain, ids, undefined);
+  };
 
   // --- Forwarder ----------------------------------------------------------------------------
 
@@ -256,7 +366,8 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   }
 
   async stop(): Promise<void> {
-    await this.membership?.stop(false);
+    this.directory?.stop();
+    await this.membership?.stop();
     await this.durable?.stop();
     for (const control of this.controls) control.unsubscribe();
     await this.tracker.flushed()?.catch(() => undefined);

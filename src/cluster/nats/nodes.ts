@@ -101,9 +101,11 @@ export class NodeMembership {
     }));
   }
 
-  async stop(removeRecord: boolean): Promise<void> {
+  /** Stops renewing; the record is written as already expired, so the other nodes take over at once. */
+  async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.beating.catch(() => undefined);
-    if (removeRecord) await this.kv.delete(`n.${this.node}`).catch(() => undefined);
+    const record: NodeRecord = { ...this.describe(), at: 0 };
+    await this.kv.put(`n.${this.node}`, JSON.stringify(record)).catch(() => undefined);
   }
 }
