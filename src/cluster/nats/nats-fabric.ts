@@ -168,6 +168,8 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.controls.push(this.nc.subscribe(this.names.control(this.node, 'ping'), { callback: (_error, msg) => void msg.respond() }));
     this.store.retained.follow(this.store.retainedSequence, applyRetained);
     this.directory.start();
+    // Wills this node recorded in a run that ended without disconnecting its clients (killed, restarted before anyone took over).
+    void this.publishWillsOf(this.node).catch((error: unknown) => this.host.logger.warn({ err: error }, 'cluster: publishing wills left by an earlier run failed'));
     this.membership.onDown = (record) => void this.nodeDown(record).catch((error: unknown) => this.host.logger.error({ err: error, node: record.name }, 'cluster: taking over a dead node failed'));
     await this.retrying('create this node\'s message consumer', () => this.durable.start());
     await this.retrying('announce this node', () => this.membership.start());
@@ -179,26 +181,33 @@ export class NatsFabric implements ClusterFabric, Forwarder {
    * acknowledged; clients that reconnect elsewhere first take theirs at CONNECT.
    */
   private async nodeDown(record: NodeRecord): Promise<void> {
-    const { logger, broker } = this.host;
+    const { logger } = this.host;
     try {
       await this.owners.create(`j.${record.name}.${record.boot}`, this.node);
     } catch {
       return; // another node is taking care of it
     }
     logger.warn({ node: record.name }, 'cluster: node is down: publishing its clients\' wills and adopting its sessions');
-    for (const { key, stored } of await this.directory.willsOf(record.name)) {
-      const { willDelayInterval: _delay, ...properties } = stored.will.properties;
-      const will = stored.will;
-      broker.publish(createMessage({ topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain, properties }, stored.clientId, this.node));
-      await this.owners.delete(key).catch(() => undefined);
-    }
+    const wills = await this.publishWillsOf(record.name);
     const cursor = await this.durable.cursorOf(record.name);
     let adopted = 0;
     for (const clientId of await this.directory.clientsOf(record.name)) {
       if (await this.directory.adoptFrom(record.name, clientId, cursor)) adopted++;
     }
     await this.durable.removeConsumerOf(record.name);
-    logger.info({ node: record.name, adopted }, 'cluster: took over a dead node');
+    logger.info({ node: record.name, adopted, wills }, 'cluster: took over a dead node');
+  }
+
+  /** Publishes the wills recorded by `node` for clients it lost without a DISCONNECT, and deletes them; returns how many. */
+  private async publishWillsOf(node: string): Promise<number> {
+    const wills = await this.directory.willsOf(node);
+    for (const { key, stored } of wills) {
+      const { willDelayInterval: _delay, ...properties } = stored.will.properties;
+      const will = stored.will;
+      this.host.broker.publish(createMessage({ topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties }, stored.clientId, this.node));
+      await this.owners.delete(key).catch(() => undefined);
+    }
+    return wills.length;
   }
 
   private describe(): Omit<NodeRecord, 'at'> {

@@ -15,6 +15,7 @@
 
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { Packr } from 'msgpackr';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import { ReasonCode } from '../../codec/constants.js';
 import type { Will } from '../../codec/types.js';
@@ -32,6 +33,7 @@ import type { NatsStore } from './nats-store.js';
 import { readStream } from './read.js';
 
 const RELEASE_TIMEOUT_MS = 5000;
+const packr = new Packr({ useRecords: false, copyBuffers: true });
 const CAS_ATTEMPTS = 20;
 
 interface Owner {
@@ -103,7 +105,7 @@ export class SessionDirectory {
     broker.events.on('session.terminated', ended);
     broker.events.on('session.expired', ended);
     broker.events.on('client.connected', ({ client, will }) => {
-      if (will !== undefined) this.track(this.host.owners.put(this.willKey(node, client.clientId), JSON.stringify({ clientId: client.clientId, will } satisfies StoredWill)));
+      if (will !== undefined) this.track(this.host.owners.put(this.willKey(node, client.clientId), packr.pack({ clientId: client.clientId, will } satisfies StoredWill)));
     });
     broker.events.on('client.disconnected', ({ client }) => {
       this.track(this.host.owners.delete(this.willKey(node, client.clientId)));
@@ -251,7 +253,7 @@ export class SessionDirectory {
     const wills: Array<{ key: string; stored: StoredWill }> = [];
     const prefix = `$KV.${this.bucketName()}.`;
     await readStream(this.host.js, `KV_${this.bucketName()}`, `${prefix}w.${node}.>`, (msg) => {
-      if (msg.data.length > 0 && msg.headers?.get('KV-Operation') !== 'DEL') wills.push({ key: msg.subject.slice(prefix.length), stored: JSON.parse(new TextDecoder().decode(msg.data)) as StoredWill });
+      if (msg.data.length > 0 && msg.headers?.get('KV-Operation') !== 'DEL') wills.push({ key: msg.subject.slice(prefix.length), stored: packr.unpack(msg.data) as StoredWill });
     }, { lastPerSubject: true });
     return wills;
   }
