@@ -54,6 +54,11 @@ export interface NatsCluster {
   restart(index: number): Promise<void>;
   /** Waits until the JetStream meta group has a leader (after a restart or a quorum loss). */
   waitForMetaLeader(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until every stream (KV buckets included) has a leader and all its replicas are current: a
+   * restarted server has caught up, so losing another one keeps a quorum of up-to-date replicas.
+   */
+  waitForReplicasCurrent(timeoutMs?: number): Promise<void>;
   /** JSON from a server's monitoring endpoint (`/jsz`, `/subsz?subs=1`, ...). */
   monitor(index: number, path: string): Promise<unknown>;
   stop(): Promise<void>;
@@ -178,6 +183,43 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     );
   };
 
+  interface StreamDetail {
+    name: string;
+    cluster?: { leader?: string; replicas?: Array<{ name: string; current: boolean; offline?: boolean }> };
+  }
+  const waitForReplicasCurrent = async (timeoutMs = READY_TIMEOUT_MS * 3): Promise<void> => {
+    await until(
+      async () => {
+        // Each running server's view of every stream; only the leader's list of replicas says who is current
+        // (a server just restarted may still believe it leads).
+        const views = new Map<string, StreamDetail[]>();
+        const byServer = new Map<string, Map<string, StreamDetail>>();
+        for (const server of servers) {
+          if (!server.running()) continue;
+          const jsz = (await fetchJson(server.monitorPort, '/jsz?accounts=true&streams=true')) as { account_details?: Array<{ stream_detail?: StreamDetail[] }> };
+          const own = new Map<string, StreamDetail>();
+          for (const stream of (jsz.account_details ?? []).flatMap((account) => account.stream_detail ?? [])) {
+            own.set(stream.name, stream);
+            views.set(stream.name, [...(views.get(stream.name) ?? []), stream]);
+          }
+          byServer.set(server.name, own);
+        }
+        const running = servers.filter((server) => server.running()).length;
+        for (const [name, streamViews] of views) {
+          const votes = new Map<string, number>();
+          for (const view of streamViews) if (view.cluster?.leader) votes.set(view.cluster.leader, (votes.get(view.cluster.leader) ?? 0) + 1);
+          const leader = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+          if (leader === undefined) return false;
+          const replicas = byServer.get(leader)?.get(name)?.cluster?.replicas ?? [];
+          if (replicas.length < running - 1 || !replicas.every((replica) => replica.current && replica.offline !== true)) return false;
+        }
+        return true;
+      },
+      'every stream replica current',
+      timeoutMs,
+    );
+  };
+
   const stop = async (): Promise<void> => {
     for (const server of servers) server.child?.kill('SIGTERM');
     const forced = setTimeout(() => servers.forEach((server) => server.child?.kill('SIGKILL')), 5000);
@@ -218,6 +260,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       );
     },
     waitForMetaLeader,
+    waitForReplicasCurrent,
     monitor: (index, path) => fetchJson(servers[index]!.monitorPort, path),
     stop,
   };

@@ -29,7 +29,6 @@ export function routedUpTo(info: ConsumerInfo): number {
   if (info.ack_floor.stream_seq > 0) return info.ack_floor.stream_seq;
   return Math.max(0, info.delivered.stream_seq - info.delivered.consumer_seq);
 }
-const ATTEMPT_TIMEOUT_MS = 5000;
 
 export interface DurableOptions {
   node: string;
@@ -75,21 +74,9 @@ export class DurablePlane {
   publish(message: Message): void {
     const subject = this.names.durable.topic(message.topic);
     const msgID = `${this.options.node}.${this.options.boot}.${message.id}`;
-    this.tracker.track(this.publishWithRetry(subject, encodeMessage(message), msgID));
-  }
-
-  private async publishWithRetry(subject: string, data: Uint8Array, msgID: string): Promise<void> {
-    const deadline = Date.now() + this.options.publishTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.js.publish(subject, data, { msgID, timeout: Math.min(ATTEMPT_TIMEOUT_MS, Math.max(100, deadline - Date.now())) });
-        return;
-      } catch (error) {
-        if (Date.now() + RETRY_PAUSE_MS >= deadline || this.stopped) throw error;
-        if (attempt === 1) this.logger.warn({ err: error, subject }, 'cluster: JetStream did not acknowledge a QoS 1/2 message; retrying (its PUBACK waits)');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-      }
-    }
+    const data = encodeMessage(message);
+    // Retried with the same message id: the stream keeps one copy (duplicate window).
+    this.tracker.write((timeout) => this.js.publish(subject, data, { msgID, timeout }));
   }
 
   /** Creates (or finds) this node's consumer and starts routing from it. */

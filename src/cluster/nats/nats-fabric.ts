@@ -60,7 +60,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   readonly node: string;
   readonly boot = randomBytes(6).toString('hex');
   readonly names: ClusterNames;
-  readonly tracker = new CommitTracker();
+  readonly tracker: CommitTracker;
   store!: NatsStore;
   private nc!: NatsConnection;
   private jsm!: JetStreamManager;
@@ -111,6 +111,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
 
   constructor(private readonly host: FabricHost) {
     this.node = host.cluster.node;
+    this.tracker = new CommitTracker(host.cluster.publishTimeoutMs);
     this.names = new ClusterNames(host.cluster.prefix);
   }
 
@@ -170,7 +171,11 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.directory.start();
     // Wills this node recorded in a run that ended without disconnecting its clients (killed, restarted before anyone took over).
     void this.publishWillsOf(this.node).catch((error: unknown) => this.host.logger.warn({ err: error }, 'cluster: publishing wills left by an earlier run failed'));
-    this.membership.onDown = (record) => void this.nodeDown(record).catch((error: unknown) => this.host.logger.error({ err: error, node: record.name }, 'cluster: taking over a dead node failed'));
+    this.membership.onDown = (record) =>
+      this.nodeDown(record).catch((error: unknown) => {
+        this.host.logger.error({ err: error, node: record.name }, 'cluster: taking over a dead node failed');
+        return false;
+      });
     await this.retrying('create this node\'s message consumer', () => this.durable.start());
     await this.retrying('announce this node', () => this.membership.start());
   }
@@ -180,12 +185,15 @@ export class NatsFabric implements ClusterFabric, Forwarder {
    * publishes the wills of its clients and adopts its persistent sessions from where its consumer
    * acknowledged; clients that reconnect elsewhere first take theirs at CONNECT.
    */
-  private async nodeDown(record: NodeRecord): Promise<void> {
+  private async nodeDown(record: NodeRecord): Promise<boolean> {
     const { logger } = this.host;
+    // A stale record may only mean JetStream could not take its heartbeats (an election): a node that answers is alive.
+    if (record.at !== 0 && (await this.answers(record.name))) return false;
     try {
       await this.owners.create(`j.${record.name}.${record.boot}`, this.node);
-    } catch {
-      return; // another node is taking care of it
+    } catch (error) {
+      if (/wrong last sequence|key exists/i.test(String(error))) return true; // another node is taking care of it
+      throw error;
     }
     logger.warn({ node: record.name }, 'cluster: node is down: publishing its clients\' wills and adopting its sessions');
     const wills = await this.publishWillsOf(record.name);
@@ -196,6 +204,17 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     }
     await this.durable.removeConsumerOf(record.name);
     logger.info({ node: record.name, adopted, wills }, 'cluster: took over a dead node');
+    return true;
+  }
+
+  /** Whether `node` answers on its control subject. */
+  private async answers(node: string): Promise<boolean> {
+    try {
+      await this.nc.request(this.names.control(node, 'ping'), undefined, { timeout: PING_TIMEOUT_MS });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Publishes the wills recorded by `node` for clients it lost without a DISCONNECT, and deletes them; returns how many. */
@@ -375,6 +394,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   }
 
   async stop(): Promise<void> {
+    this.tracker.stopped = true;
     this.directory?.stop();
     await this.membership?.stop();
     await this.durable?.stop();

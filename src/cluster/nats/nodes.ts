@@ -24,8 +24,8 @@ export class NodeMembership {
   private known = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> = Promise.resolve();
-  /** Called after each poll with nodes that went from up to down. */
-  onDown: ((record: NodeRecord) => void) | undefined;
+  /** Called after each poll with nodes that went from up to down; resolves false when the node turned out alive (asked again later). */
+  onDown: ((record: NodeRecord) => Promise<boolean>) | undefined;
   private readonly reported = new Set<string>();
 
   constructor(
@@ -67,9 +67,12 @@ export class NodeMembership {
     for (const record of known.values()) {
       if (record.name === this.node) continue;
       const down = now - record.at > this.ttlMs;
-      if (down && !this.reported.has(`${record.name}/${record.boot}`)) {
-        this.reported.add(`${record.name}/${record.boot}`);
-        this.onDown?.(record);
+      const key = `${record.name}/${record.boot}`;
+      if (down && !this.reported.has(key) && this.onDown !== undefined) {
+        this.reported.add(key);
+        void this.onDown(record).then((handled) => {
+          if (!handled) this.reported.delete(key);
+        });
       }
     }
   }

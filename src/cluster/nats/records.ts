@@ -33,12 +33,13 @@ export class RecordReplica extends MemoryRecords implements RecordStore {
 
   override save(kind: RecordKind, key: string, value: unknown): void {
     super.save(kind, key, value);
-    this.tracker.track(this.kv.put(kvKey(kind, key), packr.pack(value)));
+    const data = packr.pack(value);
+    this.tracker.write(() => this.kv.put(kvKey(kind, key), data));
   }
 
   override delete(kind: RecordKind, key: string): void {
     super.delete(kind, key);
-    this.tracker.track(this.kv.delete(kvKey(kind, key)));
+    this.tracker.write(() => this.kv.delete(kvKey(kind, key)));
   }
 
   /** Reads every record, then follows the bucket's changes. */

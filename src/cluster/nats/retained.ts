@@ -50,7 +50,9 @@ export class RetainedReplica implements RetainedStore {
   }
 
   private write(record: RetainedRecord): void {
-    this.tracker.track(this.js.publish(this.subject(record.topic), packr.pack(record)));
+    const subject = this.subject(record.topic);
+    const data = packr.pack(record);
+    this.tracker.write((timeout) => this.js.publish(subject, data, { timeout }));
   }
 
   /** A topic's own subject: its mapping, or a hash of it when too long (one message per subject must stay one per topic). */

@@ -183,9 +183,9 @@ export class SessionState implements SessionStore, MessageStore {
   }
 
   private put(subject: string, value: unknown): void {
-    const written = this.js.publish(subject, packr.pack(value)).then((ack) => ack.seq);
+    const data = packr.pack(value);
+    const written = this.tracker.write((timeout) => this.js.publish(subject, data, { timeout })).then((ack) => ack.seq);
     this.written.set(subject, written);
-    this.tracker.track(written);
   }
 
   private remove(subject: string): void {
@@ -193,12 +193,16 @@ export class SessionState implements SessionStore, MessageStore {
     if (written === undefined) return;
     this.written.delete(subject);
     const stream = this.names.sessionsStream;
+    // Tracked once the put is acknowledged (its sequence known); an earlier attempt that deleted it, or a
+    // rewrite that replaced it, leaves it "not found", which is what a delete wants.
     this.tracker.track(
       written.then((sequence) =>
-        this.jsm.streams.deleteMessage(stream, sequence, false).catch((error: unknown) => {
-          if ((error as { api_error?: { err_code?: number } }).api_error?.err_code === NO_MESSAGE_FOUND || /no message found/i.test(String(error))) return;
-          throw error;
-        }),
+        this.tracker.write(() =>
+          this.jsm.streams.deleteMessage(stream, sequence, false).catch((error: unknown) => {
+            if ((error as { api_error?: { err_code?: number } }).api_error?.err_code === NO_MESSAGE_FOUND || /not found/i.test(String(error))) return true;
+            throw error;
+          }),
+        ),
       ),
     );
   }
