@@ -33,8 +33,10 @@ export async function startClusterNode(nats: NatsCluster, name: string, options:
   const urls = [...nats.urls.slice(first), ...nats.urls.slice(0, first)];
   const config = { ...options.config, cluster: { nats: urls, node: name, ...TEST_CLUSTER_TIMING, ...options.cluster } };
   const start = async (): Promise<ClusterNode> => {
-    const process = await startBrokerProcess(dataDir, [], config, options.readyTimeoutMs ?? 30_000);
-    // STARLING_CLUSTER_TEST_LOGS=<dir>: each node's output goes to <dir>/<node>.log too (for looking into a failure).
+    const logLevel = globalThis.process.env['STARLING_CLUSTER_TEST_LOG_LEVEL'];
+    const process = await startBrokerProcess(dataDir, logLevel === undefined ? [] : ['--log-level', logLevel], config, options.readyTimeoutMs ?? 30_000);
+    // STARLING_CLUSTER_TEST_LOGS=<dir>: each node's output goes to <dir>/<node>.log too (for looking into a failure;
+    // STARLING_CLUSTER_TEST_LOG_LEVEL sets the nodes' level).
     const logDir = globalThis.process.env['STARLING_CLUSTER_TEST_LOGS'];
     if (logDir !== undefined) process.child.stdout!.on('data', (chunk: string) => appendFileSync(join(logDir, `${name}.log`), chunk));
     return { ...process, name, url: `mqtt://127.0.0.1:${process.port}`, restart: start };

@@ -22,7 +22,9 @@ import { createMessage } from '../../core/message.js';
 import { SessionDirectory } from './sessions.js';
 import type { ClusterFabric, NodeInfo } from '../fabric.js';
 import { CommitTracker } from './commit.js';
-import { connectWithRetry } from './connection.js';
+import { connectionOptions, connectWithRetry } from './connection.js';
+import { connect } from '@nats-io/transport-node';
+import { SharedGroups } from './shared.js';
 import { DurablePlane } from './durable.js';
 import { LivePlane } from './live.js';
 import { ClusterNames } from './names.js';
@@ -156,12 +158,21 @@ export class NatsFabric implements ClusterFabric, Forwarder {
       catchUp: (session, cursor) => this.catchUp(session, cursor),
     });
     this.host.registry.loader = this.directory.loader;
+    this.shared = new SharedGroups(
+      () => this.echoConnection(),
+      (nc, subscribe) => {
+        subscribe();
+        return this.interestPropagated(nc);
+      },
+      js, this.jsm, this.names, this.host.router, this.host.broker, logger,
+    );
     this.host.router.forwarder = this;
     return this.store;
   }
 
   owners!: KV;
   private directory!: SessionDirectory;
+  private shared!: SharedGroups;
 
   /** After the store was opened and restored: start routing and announce this node. */
   async start(persistence: SessionPersistence, applyRetained: (topic: string, message: import('../../store/store.js').StoredMessage | undefined) => void): Promise<void> {
@@ -296,20 +307,28 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.live.removeFilter(filter);
   }
 
-  groupAdded(_group: string, filter: string): void {
-    this.interestAdded(filter);
+  groupAdded(group: string, filter: string): void {
+    this.tracker.track(this.shared.add(group, filter));
+    this.persistence?.noteExternalWrite();
   }
 
-  groupRemoved(_group: string, filter: string): void {
-    this.interestRemoved(filter);
+  groupRemoved(group: string, filter: string): void {
+    this.shared.remove(group, filter);
   }
+
+  /** The connection shared groups' live subscriptions use: it receives this node's own publications too. */
+  private echoConnection(): Promise<NatsConnection> {
+    this.echo ??= connect({ ...connectionOptions(this.host.cluster, `starling-${this.node}-shared`), noEcho: false });
+    return this.echo;
+  }
+  private echo: Promise<NatsConnection> | undefined;
 
   /**
    * Resolves once every other node's server has this node's new subscriptions: a request to each peer's
    * ping subject travels the same route as the interest, behind it, so its reply proves the interest arrived.
    */
-  private async interestPropagated(): Promise<void> {
-    await this.nc.flush();
+  private async interestPropagated(nc: NatsConnection = this.nc): Promise<void> {
+    await nc.flush();
     const peers = this.membership.peers();
     await Promise.all(peers.map((peer) => this.nc.request(this.names.control(peer, 'ping'), undefined, { timeout: PING_TIMEOUT_MS }).catch(() => undefined)));
   }
@@ -396,10 +415,12 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   async stop(): Promise<void> {
     this.tracker.stopped = true;
     this.directory?.stop();
+    this.shared?.stop();
     await this.membership?.stop();
     await this.durable?.stop();
     for (const control of this.controls) control.unsubscribe();
     await this.tracker.flushed()?.catch(() => undefined);
     await this.nc?.drain().catch(() => undefined);
+    if (this.echo !== undefined) await (await this.echo.catch(() => undefined))?.drain().catch(() => undefined);
   }
 }
