@@ -27,7 +27,8 @@ export class CommitTracker {
     return written;
   }
 
-  private async retry<T>(attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
+  /** Runs a JetStream write, retrying it until `retryForMs` (not tracked: the caller tracks what waits for it). */
+  async retry<T>(attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.retryForMs;
     for (;;) {
       try {

@@ -16,7 +16,8 @@ import { readStream } from './read.js';
 import type { Message } from '../../core/message.js';
 import type { Logger } from '../../log.js';
 import type { CommitTracker } from './commit.js';
-import { decodeMessage, encodeMessage } from './envelope.js';
+import { decodeMessages, encodeMessages } from './envelope.js';
+import { SubjectBatcher } from './batcher.js';
 import type { ClusterNames } from './names.js';
 import type { Barrier } from '../../session/persistence.js';
 
@@ -34,7 +35,6 @@ export interface DurableOptions {
   node: string;
   /** Distinguishes this run's message ids from an earlier run's (deduplication window). */
   boot: string;
-  publishTimeoutMs: number;
 }
 
 export class DurablePlane {
@@ -70,14 +70,34 @@ export class DurablePlane {
     this.js = jetstream(nc);
   }
 
-  /** Writes a QoS 1/2 message to the stream; the current commit waits for it. */
+  /** Writes a QoS 1/2 message to the stream (with the others of its subject this turn); the current commit waits for it. */
   publish(message: Message): void {
     const subject = this.names.durable.topic(message.topic);
-    const msgID = `${this.options.node}.${this.options.boot}.${message.id}`;
-    const data = encodeMessage(message);
-    // Retried with the same message id: the stream keeps one copy (duplicate window).
-    this.tracker.write((timeout) => this.js.publish(subject, data, { msgID, timeout }));
+    let written = this.gathering.get(subject);
+    if (written === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      written = { promise, resolve, reject };
+      this.gathering.set(subject, written);
+      this.tracker.track(promise);
+    }
+    this.batcher.add(subject, message);
   }
+
+  /** Per subject, the write of the batch being gathered this turn (what PUBACKs wait for). */
+  private readonly gathering = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void }>();
+  private readonly batcher = new SubjectBatcher((subject, messages) => {
+    const written = this.gathering.get(subject)!;
+    this.gathering.delete(subject);
+    const data = encodeMessages(messages);
+    // Retried with the same message id: the stream keeps one copy (duplicate window).
+    const msgID = `${this.options.node}.${this.options.boot}.${messages[0]!.id}`;
+    this.tracker.retry((timeout) => this.js.publish(subject, data, { msgID, timeout })).then(() => written.resolve(), written.reject);
+  });
 
   /** Creates (or finds) this node's consumer and starts routing from it. */
   async start(): Promise<void> {
@@ -126,15 +146,14 @@ export class DurablePlane {
       msg.ack(); // already routed (a redelivery after a barrier failed, or a replay overlap)
       return;
     }
-    let message: Message;
+    let messages: Message[] = [];
     try {
-      message = decodeMessage(msg.data);
+      messages = decodeMessages(msg.data);
     } catch (error) {
       this.logger.warn({ err: error, sequence }, 'cluster: undecodable durable message skipped');
-      message = undefined as never;
     }
     this.routedSequence = sequence;
-    if (message !== undefined) this.route(message, sequence);
+    for (const message of messages) this.route(message, sequence);
     this.lastRouted = msg;
     if (!this.ackScheduled) {
       this.ackScheduled = true;
@@ -155,13 +174,13 @@ export class DurablePlane {
   async replay(after: number, upTo: number, visit: (message: Message, sequence: number) => void): Promise<void> {
     if (upTo <= after) return;
     await readStream(this.js, this.names.messagesStream, `${this.names.prefix}.d.>`, (msg) => {
-      let message: Message;
+      let messages: Message[];
       try {
-        message = decodeMessage(msg.data);
+        messages = decodeMessages(msg.data);
       } catch {
         return;
       }
-      visit(message, msg.seq);
+      for (const message of messages) visit(message, msg.seq);
     }, { fromSequence: after + 1, toSequence: upTo });
   }
 

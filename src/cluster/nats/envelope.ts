@@ -1,15 +1,15 @@
-// A Message as the bytes of one NATS message: msgpack of its fields, the payload as raw bytes inside.
-// The topic travels in full (the subject may be the overflow subject, and escaping is one-way there).
+// Messages as the bytes of one NATS message: msgpack of each message's fields (the payload as raw bytes
+// inside), several messages of one subject per NATS message (a batch: what one event-loop turn published on
+// that subject). The topic travels in full (the subject may be the overflow subject).
 
 import { Packr } from 'msgpackr';
 import type { Message } from '../../core/message.js';
 import type { Properties, QoS } from '../../codec/types.js';
 
 const packr = new Packr({ useRecords: false, copyBuffers: true });
-const VERSION = 1;
+const VERSION = 2;
 
 type Fields = [
-  version: number,
   id: number,
   origin: string,
   topic: string,
@@ -22,9 +22,8 @@ type Fields = [
   expiresAt: number | null,
 ];
 
-export function encodeMessage(message: Message): Buffer {
-  const fields: Fields = [
-    VERSION,
+function fields(message: Message): Fields {
+  return [
     message.id,
     message.origin,
     message.topic,
@@ -36,26 +35,49 @@ export function encodeMessage(message: Message): Buffer {
     message.receivedAt,
     message.expiresAt ?? null,
   ];
-  return packr.pack(fields);
+}
+
+/** One NATS message's bytes for `messages` (in order). */
+export function encodeMessages(messages: readonly Message[]): Buffer {
+  const batch: unknown[] = [VERSION];
+  for (const message of messages) batch.push(fields(message));
+  return packr.pack(batch);
+}
+
+export function encodeMessage(message: Message): Buffer {
+  return packr.pack([VERSION, fields(message)]);
 }
 
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
 }
 
+/** The messages one NATS message carries. */
+export function decodeMessages(bytes: Uint8Array): Message[] {
+  const batch = packr.unpack(bytes) as unknown[];
+  if (!Array.isArray(batch) || batch[0] !== VERSION) throw new EnvelopeError(`unknown envelope (version ${Array.isArray(batch) ? String(batch[0]) : typeof batch})`);
+  const messages: Message[] = [];
+  for (let index = 1; index < batch.length; index++) {
+    const f = batch[index] as Fields;
+    messages.push({
+      id: f[0],
+      origin: f[1],
+      topic: f[2],
+      payload: Buffer.isBuffer(f[3]) ? f[3] : Buffer.from(f[3]),
+      qos: f[4],
+      retain: f[5],
+      properties: f[6],
+      from: f[7] ?? undefined,
+      receivedAt: f[8],
+      expiresAt: f[9] ?? undefined,
+    });
+  }
+  return messages;
+}
+
+/** The first message of a NATS message (tests). */
 export function decodeMessage(bytes: Uint8Array): Message {
-  const fields = packr.unpack(bytes) as Fields;
-  if (!Array.isArray(fields) || fields[0] !== VERSION) throw new EnvelopeError(`unknown envelope (version ${Array.isArray(fields) ? String(fields[0]) : typeof fields})`);
-  return {
-    id: fields[1],
-    origin: fields[2],
-    topic: fields[3],
-    payload: Buffer.isBuffer(fields[4]) ? fields[4] : Buffer.from(fields[4]),
-    qos: fields[5],
-    retain: fields[6],
-    properties: fields[7],
-    from: fields[8] ?? undefined,
-    receivedAt: fields[9],
-    expiresAt: fields[10] ?? undefined,
-  };
+  const [message] = decodeMessages(bytes);
+  if (message === undefined) throw new EnvelopeError('empty envelope');
+  return message;
 }

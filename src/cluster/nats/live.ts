@@ -6,7 +6,8 @@
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import type { Message } from '../../core/message.js';
 import type { Logger } from '../../log.js';
-import { decodeMessage, encodeMessage } from './envelope.js';
+import { decodeMessages, encodeMessages } from './envelope.js';
+import { SubjectBatcher } from './batcher.js';
 import type { ClusterNames } from './names.js';
 
 export class LivePlane {
@@ -24,8 +25,10 @@ export class LivePlane {
   ) {}
 
   publish(message: Message): void {
-    this.nc.publish(this.names.live.topic(message.topic), encodeMessage(message));
+    this.batcher.add(this.names.live.topic(message.topic), message);
   }
+
+  private readonly batcher = new SubjectBatcher((subject, messages) => this.nc.publish(subject, encodeMessages(messages)));
 
   addFilter(filter: string): void {
     const subjects = this.names.live;
@@ -58,14 +61,14 @@ export class LivePlane {
       queue: this.names.nodeQueue(this.node),
       callback: (error, msg) => {
         if (error !== null) return;
-        let message: Message;
+        let messages: Message[];
         try {
-          message = decodeMessage(msg.data);
+          messages = decodeMessages(msg.data);
         } catch (decodeError) {
           this.logger.warn({ err: decodeError, subject: msg.subject }, 'cluster: undecodable live message dropped');
           return;
         }
-        this.deliver(message);
+        for (const message of messages) this.deliver(message);
       },
     });
     this.subscriptions.set(subject, { subscription, count: 1 });

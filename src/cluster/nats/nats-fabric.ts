@@ -136,7 +136,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.live = new LivePlane(this.nc, this.names, this.node, this.routeLive, logger);
     this.durable = new DurablePlane(
       this.nc, this.jsm, this.names, this.tracker,
-      { node: this.node, boot: this.boot, publishTimeoutMs: cluster.publishTimeoutMs },
+      { node: this.node, boot: this.boot },
       this.routeDurable,
       () => this.persistence?.barrier(),
       logger,

@@ -22,7 +22,7 @@ import { topicMatches } from '../../core/topic.js';
 import type { MessageAckedEvent, MessageDroppedEvent } from '../../hooks/events.js';
 import type { Logger } from '../../log.js';
 import type { ClusterRouter } from '../cluster-router.js';
-import { decodeMessage } from './envelope.js';
+import { decodeMessages } from './envelope.js';
 import type { ClusterNames } from './names.js';
 
 const ACK_WAIT_NS = 10_000_000_000;
@@ -32,6 +32,16 @@ const PULL_BATCH = 4;
 
 /** A subscriber that is no member: pickSharedMember then excludes nobody. */
 const NOBODY: Subscriber = { clientId: undefined, connected: false, deliver: () => undefined };
+
+/** A message pulled from a group's consumer, with how many of the messages it carries are not yet settled. */
+interface Pulled {
+  msg: JsMsg;
+  unsettled: number;
+}
+
+function settled(pulled: Pulled): void {
+  if (pulled.unsettled > 0 && --pulled.unsettled === 0) pulled.msg.ack();
+}
 
 interface GroupHere {
   group: string;
@@ -44,7 +54,7 @@ interface GroupHere {
 export class SharedGroups {
   private readonly groups = new Map<string, GroupHere>();
   /** Messages pulled from a group consumer and delivered to a member, until the member acknowledges them. */
-  private readonly unacknowledged = new Map<Message, JsMsg>();
+  private readonly unacknowledged = new Map<Message, Pulled>();
   private listening = false;
   private readonly onAcked = ({ message }: MessageAckedEvent): void => this.settle(message);
   private readonly onDropped = ({ message, clientId }: MessageDroppedEvent): void => {
@@ -112,7 +122,7 @@ export class SharedGroups {
           callback: (error, msg) => {
             if (error !== null) return;
             try {
-              this.deliver(key, here, decodeMessage(msg.data), undefined);
+              for (const message of decodeMessages(msg.data)) this.deliver(key, here, message, undefined);
             } catch (decodeError) {
               this.logger.warn({ err: decodeError }, 'cluster: undecodable shared message dropped');
             }
@@ -158,14 +168,16 @@ export class SharedGroups {
         ready();
         this.logger.debug({ group: key, consumer: name }, 'cluster: pulling a shared group');
         for await (const msg of messages) {
-          let message: Message;
+          let messages: Message[];
           try {
-            message = decodeMessage(msg.data);
+            messages = decodeMessages(msg.data);
           } catch {
             msg.term();
             continue;
           }
-          this.deliver(key, here, message, msg);
+          // Acknowledged once every message it carries is settled.
+          const pulled: Pulled = { msg, unsettled: messages.length };
+          for (const message of messages) this.deliver(key, here, message, pulled);
         }
       } catch (error) {
         if (here.stopped) return;
@@ -175,31 +187,33 @@ export class SharedGroups {
     }
   }
 
-  private deliver(key: string, here: GroupHere, message: Message, msg: JsMsg | undefined): void {
-    if (this.logger.isLevelEnabled('trace')) this.logger.trace({ group: key, topic: message.topic, durable: msg !== undefined }, 'cluster: shared delivery');
+  private deliver(key: string, here: GroupHere, message: Message, pulled: Pulled | undefined): void {
     if (!topicMatches(here.filter, message.topic)) {
-      msg?.ack(); // a long topic on the overflow subject that this group's filter does not match
+      if (pulled !== undefined) settled(pulled); // a long topic on the overflow subject that this group's filter does not match
       return;
     }
     const member = this.router.pickSharedMember(key, NOBODY);
     if (member === undefined) {
-      msg?.nak(); // no member here any more: to another node
+      if (pulled !== undefined && pulled.unsettled > 0) {
+        pulled.unsettled = -1; // no member here any more: the whole batch to another node
+        pulled.msg.nak();
+      }
       return;
     }
     const qos = minQoS(message.qos, member.qos);
-    if (msg !== undefined) {
-      if (qos === 0) msg.ack();
-      else this.unacknowledged.set(message, msg);
+    if (pulled !== undefined) {
+      if (qos === 0) settled(pulled);
+      else this.unacknowledged.set(message, pulled);
     }
     const ids = member.subscriptionIdentifier === undefined ? undefined : [member.subscriptionIdentifier];
     member.subscriber.deliver(message, qos, false, ids, key);
   }
 
   private settle(message: Message): void {
-    const msg = this.unacknowledged.get(message);
-    if (msg === undefined) return;
+    const pulled = this.unacknowledged.get(message);
+    if (pulled === undefined) return;
     this.unacknowledged.delete(message);
-    msg.ack();
+    settled(pulled);
   }
 
   stop(): void {
