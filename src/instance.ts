@@ -3,8 +3,9 @@
 
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { openAdminEndpoint } from './admin/broker-endpoint.js';
-import { refuseIfAnswered, type AdminEndpoint } from './admin/server.js';
+import { refuseIfAnswered } from './admin/server.js';
+import type { ApiContext } from './api/context.js';
+import { ManagementPlane } from './api/management.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
 import { BrokerUsers, installAuthentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
@@ -48,6 +49,11 @@ import { nextMessageId } from './core/message.js';
 /** This package's version (shown per node by the management API). */
 const BROKER_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+export interface RunningListener {
+  config: ListenerConfig;
+  address: BoundAddress;
+}
+
 export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
 }
@@ -71,9 +77,11 @@ export class StarlingBroker {
   /** Every live channel, with the connect/keep-alive/drain timers and kick and shutdown. */
   readonly channels: ChannelSupervisor;
   private listeners: Listener[] = [];
+  /** The MQTT listeners started by listen(): configuration and bound address (the API's /listeners). */
+  private readonly started: RunningListener[] = [];
   private closing = false;
-  /** The local admin endpoint for `starling ctl` (config `adminSocket`). */
-  private admin: AdminEndpoint | undefined;
+  /** The management API over the admin socket (`starling ctl`, config `adminSocket`) and the HTTP listeners (config `management`). */
+  private management: ManagementPlane | undefined;
   /** Address-level admission checks run on every new socket before any byte is read (auth/authorization-setup.ts). */
   private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
@@ -128,8 +136,10 @@ export class StarlingBroker {
     const bound: BoundAddress[] = [];
     for (const listenerConfig of configs) {
       const listener = this.createListener(listenerConfig);
-      bound.push(await listener.start());
+      const address = await listener.start();
+      bound.push(address);
       this.listeners.push(listener);
+      this.started.push({ config: listenerConfig, address });
     }
     if (configs.some((listenerConfig) => listenerConfig.type === 'tls' || listenerConfig.type === 'wss')) {
       process.off('SIGHUP', this.onSighup);
@@ -150,7 +160,29 @@ export class StarlingBroker {
     if (adminSocket !== undefined) await refuseIfAnswered(adminSocket);
     await this.loadState();
     // close() during start: nothing may be left listening after it.
-    if (adminSocket !== undefined && !this.closing) this.admin = await openAdminEndpoint(this, adminSocket, this.userDatabase!);
+    if ((adminSocket !== undefined || this.config.management) && !this.closing) {
+      this.management = await ManagementPlane.open(this, this.userDatabase!, adminSocket, this.config.management);
+    }
+  }
+
+  /** Started and not closing. */
+  isRunning(): boolean {
+    return this.starting !== undefined && !this.closing;
+  }
+
+  /** The MQTT listeners listen() started, with their bound addresses (real ports when configured with port 0). */
+  get runningListeners(): readonly RunningListener[] {
+    return this.started;
+  }
+
+  /** The management API's HTTP(S) listeners, as bound (real ports when configured with port 0). */
+  get managementAddresses(): BoundAddress[] {
+    return this.management?.addresses ?? [];
+  }
+
+  /** What the management API's routes work with (administrators, API keys, tokens); undefined without a management plane. */
+  get managementContext(): ApiContext | undefined {
+    return this.management?.context;
   }
 
   private async loadState(): Promise<void> {
@@ -368,7 +400,7 @@ export class StarlingBroker {
     if (this.closing) return;
     this.closing = true;
     process.off('SIGHUP', this.onSighup);
-    const stopping = [...this.listeners.map((listener) => listener.stop()), this.admin?.close()];
+    const stopping = [...this.listeners.map((listener) => listener.stop()), this.management?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
     this.sys.stop();
     this.eventLoop.stop();

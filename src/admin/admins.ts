@@ -17,6 +17,8 @@ export interface AdminRecord {
   role: AdminRole;
   /** Milliseconds since the epoch. */
   createdAt: number;
+  /** Login tokens issued before this (ms) are refused: set by a password or role change. */
+  tokensValidFrom?: number;
 }
 
 /** What listing shows: no hash. */
@@ -70,7 +72,7 @@ export class AdminDatabase {
   }
 
   list(): AdminSummary[] {
-    return this.records.list<AdminRecord>('admin').map(([, { passwordHash: _hash, ...summary }]) => summary);
+    return this.records.list<AdminRecord>('admin').map(([, { passwordHash: _hash, tokensValidFrom: _from, ...summary }]) => summary);
   }
 
   async add(username: string, password: string, description = '', role: AdminRole = 'administrator'): Promise<AdminSummary> {
@@ -88,8 +90,19 @@ export class AdminDatabase {
   async setPassword(username: string, password: string): Promise<void> {
     const existing = this.require(username);
     checkAdminPassword(password);
-    this.records.save('admin', username, { ...existing, passwordHash: await hashPassword(password, 'argon2id') });
+    this.records.save('admin', username, { ...existing, passwordHash: await hashPassword(password, 'argon2id'), tokensValidFrom: Date.now() });
     await this.flushed();
+  }
+
+  async update(username: string, change: { description?: string; role?: AdminRole }): Promise<AdminSummary> {
+    const existing = this.require(username);
+    if (change.role !== undefined && !ADMIN_ROLES.includes(change.role)) throw new AdminAccountError('bad_role', `role must be ${ADMIN_ROLES.join(' or ')}`);
+    const updated: AdminRecord = { ...existing, ...(change.description === undefined ? {} : { description: change.description }) };
+    if (change.role !== undefined && change.role !== existing.role) Object.assign(updated, { role: change.role, tokensValidFrom: Date.now() });
+    this.records.save('admin', username, updated);
+    await this.flushed();
+    const { passwordHash: _hash, tokensValidFrom: _from, ...summary } = updated;
+    return summary;
   }
 
   async delete(username: string): Promise<void> {

@@ -1,6 +1,7 @@
-// Opens a running broker's admin endpoint and ties its changes to the broker, so they take effect at
-// once instead of at the next store poll: ACL changes rebuild the rules (each client's decision
-// cache is replaced at its next check), and a new ban disconnects the connected clients it matches.
+// The admin context of a running broker: its store's users, administrators and records, with the
+// changes tied to the broker so they take effect at once instead of at the next store poll: ACL
+// changes rebuild the rules (each client's decision cache is replaced at its next check), and a new
+// ban disconnects the connected clients it matches.
 
 import { BanList, type Ban } from '../auth/bans.js';
 import type { UserDatabase } from '../auth/users.js';
@@ -8,12 +9,9 @@ import { ReasonCode } from '../codec/constants.js';
 import type { StarlingBroker } from '../instance.js';
 import { AdminDatabase } from './admins.js';
 import { type AdminContext, type AdminEffects } from './operations.js';
-import { handleAdminRequest } from './routes.js';
-import { AdminEndpoint } from './server.js';
 
-/** Listens once the broker has loaded its store and installed authorization. */
-export async function openAdminEndpoint(broker: StarlingBroker, path: string, users: UserDatabase): Promise<AdminEndpoint> {
-  const context: AdminContext = {
+export function brokerAdminContext(broker: StarlingBroker, users: UserDatabase): AdminContext {
+  return {
     users,
     admins: new AdminDatabase(broker.authorization!.records, () => broker.store?.flushed()),
     records: broker.authorization!.records,
@@ -21,9 +19,6 @@ export async function openAdminEndpoint(broker: StarlingBroker, path: string, us
     effects: brokerEffects(broker),
     actor: 'ctl',
   };
-  const endpoint = new AdminEndpoint(path, (request) => handleAdminRequest(context, request), broker.logger);
-  await endpoint.start();
-  return endpoint;
 }
 
 /** Longest wait for a write to become readable (durability `batched` commits every batch_interval_ms). */

@@ -1,11 +1,23 @@
-// The client side of the admin endpoint (`starling ctl`): one HTTP request over the Unix socket.
-// A failure says whether nobody listens there (no socket file, or one a killed broker left), in
-// which case ctl may work on the data directory instead, or whether a broker is there but did not
-// answer properly.
+// The client side of the management API for `starling ctl`: one HTTP request over the admin Unix
+// socket, or to a management listener's URL with an API key. A failure says whether nobody listens
+// there (no socket file, or one a killed broker left), in which case ctl may work on the data
+// directory instead, or whether a broker is there but did not answer properly.
 
 import { request as httpRequest } from 'node:http';
-import type { AdminRequest, AdminResponse } from './routes.js';
 import { checkSocketPath } from './socket-path.js';
+
+/** A management API request: `path` is the whole request target, query string included. */
+export interface AdminRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  body?: unknown;
+}
+
+/** The answer: its status and its parsed JSON body (undefined when it had none, as a 204). */
+export interface AdminResponse {
+  status: number;
+  body: unknown;
+}
 
 const ANSWER_TIMEOUT_MS = 30_000;
 
@@ -49,7 +61,7 @@ export function sendAdminRequest(socketPath: string, request: AdminRequest, time
         response.on('end', () => {
           clearTimeout(timer);
           try {
-            resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+            resolve({ status: response.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) });
           } catch {
             reject(new AdminUnreachable(`answered ${response.statusCode ?? '?'} without a JSON body: is it a Starling admin socket?`, false));
           }
@@ -70,4 +82,30 @@ export function sendAdminRequest(socketPath: string, request: AdminRequest, time
     });
     outgoing.end(payload);
   });
+}
+
+/** Sends a request to a management listener, authenticated with an API key (`key:secret`). */
+export async function sendHttpRequest(baseUrl: string, apiKey: string, request: AdminRequest, timeoutMs = ANSWER_TIMEOUT_MS): Promise<AdminResponse> {
+  const url = new URL(request.path, baseUrl);
+  const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(apiKey).toString('base64')}` };
+  if (request.body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(timeoutMs) };
+    if (request.body !== undefined) init.body = JSON.stringify(request.body);
+    response = await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+    throw new AdminUnreachable(cause, false);
+  }
+  const text = await response.text();
+  try {
+    return { status: response.status, body: parseBody(text) };
+  } catch {
+    throw new AdminUnreachable(`answered ${response.status} without a JSON body: is ${baseUrl} a Starling management listener?`, false);
+  }
+}
+
+function parseBody(text: string): unknown {
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
 }

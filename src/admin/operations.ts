@@ -24,14 +24,34 @@ const FIRST_ID = 10 ** (ID_DIGITS - 1);
 export const ACL_PERMISSIONS: readonly AclPermission[] = ['allow', 'deny'];
 export const ACL_ACTIONS: readonly AclAction[] = ['publish', 'subscribe', 'all'];
 
-/** A refused admin request: 400 bad input, 404 unknown user/rule/ban, 409 already exists. */
+export type AdminErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 503;
+
+/** EMQX's error code for each status, used when a refusal names none of its own. */
+const CODE_BY_STATUS: Readonly<Record<AdminErrorStatus, string>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'ALREADY_EXISTS',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * A refused admin request: 400 bad input, 404 unknown user/rule/ban, 409 already exists or not
+ * possible now. `code` is the machine-readable reason the HTTP API answers with (`{code, message}`).
+ */
 export class AdminError extends Error {
+  readonly code: string;
+
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: AdminErrorStatus,
     message: string,
+    code?: string,
   ) {
     super(message);
     this.name = 'AdminError';
+    this.code = code ?? CODE_BY_STATUS[status];
   }
 }
 
@@ -82,8 +102,10 @@ export interface NewRule extends AclRuleConfig {
 export interface NewBan {
   kind: BanKind;
   value: string;
-  /** Seconds from now; absent: permanent. */
+  /** Seconds from now; absent (and no `until`): permanent. */
   duration?: number;
+  /** End of the ban, milliseconds since the epoch (instead of `duration`). */
+  until?: number;
   reason?: string;
 }
 
@@ -115,6 +137,10 @@ export async function setAdminPassword(context: AdminContext, username: string, 
   return { username };
 }
 
+export async function updateAdmin(context: AdminContext, username: string, change: { description?: string; role?: AdminRole }): Promise<AdminSummary> {
+  return adminOperation(() => context.admins.update(username, change));
+}
+
 export async function deleteAdmin(context: AdminContext, username: string): Promise<{ username: string }> {
   await adminOperation(() => context.admins.delete(username));
   await context.committed?.(() => context.admins.get(username) === undefined);
@@ -126,8 +152,9 @@ async function adminOperation<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (!(error instanceof AdminAccountError)) throw error;
-    const status = error.code === 'username_not_found' ? 404 : error.code === 'username_already_exists' ? 409 : 400;
-    throw new AdminError(status, error.message);
+    // EMQX's answers: 404 USER_NOT_FOUND, and 400 BAD_REQUEST for everything else (an existing name too).
+    if (error.code === 'username_not_found') throw new AdminError(404, error.message, 'USER_NOT_FOUND');
+    throw new AdminError(400, error.message, 'BAD_REQUEST');
   }
 }
 
@@ -155,6 +182,14 @@ export async function setUserPassword(context: AdminContext, username: string, p
   return { username };
 }
 
+/** Changes the superuser flag or the client id binding (null removes it). */
+export async function updateUser(context: AdminContext, username: string, changes: { superuser?: boolean; clientId?: string | null }): Promise<UserSummary> {
+  await userOperation(() => context.users.update(username, changes));
+  const user = context.users.get(username)!;
+  await context.committed?.(() => context.users.get(username) !== undefined);
+  return { username, superuser: user.superuser, ...(user.clientId === undefined ? {} : { clientId: user.clientId }) };
+}
+
 /** Connections the user already has stay up: the user database is read at CONNECT only. */
 export async function deleteUser(context: AdminContext, username: string): Promise<{ username: string }> {
   await userOperation(() => context.users.delete(username));
@@ -168,7 +203,7 @@ async function userOperation(run: () => Promise<void>): Promise<void> {
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     const status = error.code === 'unknown_user' ? 404 : error.code === 'user_exists' ? 409 : 400;
-    throw new AdminError(status, error.message);
+    throw new AdminError(status, error.message, status === 404 ? 'NOT_FOUND' : status === 409 ? 'ALREADY_EXISTS' : 'BAD_REQUEST');
   }
 }
 
@@ -212,6 +247,28 @@ export async function deleteRule(context: AdminContext, id: string): Promise<{ i
   return { id: key.slice(RULE_PREFIX.length) };
 }
 
+/** Puts the store's rules in the order of `ids` (every rule once); they get new ids in that order. */
+export async function reorderRules(context: AdminContext, ids: readonly string[]): Promise<RuleEntry[]> {
+  const current = storeRules(context.records);
+  const byId = new Map(current.map(([key, rule]) => [key, rule]));
+  const keys = ids.map((id) => ruleKey(id.replace(/^rule:/, '')));
+  const unknown = keys.filter((key) => !byId.has(key));
+  if (unknown.length > 0) throw new AdminError(404, `no ACL rule ${unknown.map((key) => key.slice(RULE_PREFIX.length)).join(', ')} in the store (see acl list)`);
+  if (new Set(keys).size !== keys.length || keys.length !== current.length) {
+    throw new AdminError(400, `ids: expected each of the ${current.length} stored rules exactly once, got ${ids.length} ids`);
+  }
+  for (const [key] of current) context.records.delete('acl', key);
+  const reordered = keys.map((key, index) => {
+    const newKey = ruleKey(String(FIRST_ID + index * ID_STEP));
+    const rule = byId.get(key)!;
+    context.records.save('acl', newKey, rule);
+    return { id: newKey.slice(RULE_PREFIX.length), ...rule };
+  });
+  await recordsChanged(context, 'acl');
+  context.effects?.aclChanged();
+  return reordered;
+}
+
 /** Bumps the kind's generation (what a running broker polls) and waits for the commit. */
 async function recordsChanged(context: AdminContext, kind: 'acl' | 'ban'): Promise<void> {
   const generation = bumpGeneration(context.records, kind);
@@ -247,8 +304,10 @@ export async function addBan(context: AdminContext, input: NewBan): Promise<Ban>
   const error = newBanError(input);
   if (error !== undefined) throw new AdminError(400, error);
   const now = Date.now();
+  if (input.until !== undefined && input.until <= now) throw new AdminError(400, 'until: the ban would already be over');
   const ban: Ban = { kind: input.kind, value: input.value, createdAt: now, by: context.actor };
   if (input.duration !== undefined) ban.until = now + input.duration * 1000;
+  else if (input.until !== undefined) ban.until = input.until;
   if (input.reason !== undefined) ban.reason = input.reason;
   context.records.save('ban', banKey(ban.kind, ban.value), ban);
   await recordsChanged(context, 'ban');

@@ -1,20 +1,16 @@
-// The broker's local admin endpoint: HTTP/1.1 with JSON bodies over a Unix domain socket (mode
-// 0600, so only the broker's user, and root, can use it), serving routes.ts for `starling ctl`.
+// The broker's local admin endpoint: a Unix domain socket (mode 0600, so only the broker's user, and
+// root, can use it) serving the management API (src/api/) to `starling ctl`, trusted as an administrator.
 //
 // Claiming the socket path: before the store opens, and again when the bind finds the path taken,
 // connect to it. Someone answering means a live broker owns it (refuse to start); a refused
-// connection means a socket left behind by a killed broker, which is removed before binding again. Requests run one at a time, so a rule id or
-// a read-then-write never interleaves with another request's.
+// connection means a socket left behind by a killed broker, which is removed before binding again.
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from '../log.js';
-import type { AdminRequest, AdminResponse } from './routes.js';
 import { checkSocketPath } from './socket-path.js';
 
-/** Largest request body accepted; admin requests are a few hundred bytes. */
-const MAX_BODY_BYTES = 64 * 1024;
 /** How long the start-up probe waits for an existing socket to answer. */
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -31,18 +27,17 @@ export class AdminSocketError extends Error {
 
 export class AdminEndpoint {
   private server: Server | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly path: string,
-    private readonly handle: (request: AdminRequest) => Promise<AdminResponse>,
+    private readonly handler: (request: IncomingMessage, response: ServerResponse) => void,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
     const problem = checkSocketPath(this.path);
     if (problem !== undefined) throw new AdminSocketError(this.path, `admin socket ${this.path}: ${problem}; set admin_socket to another path, or false to turn the admin endpoint off`);
-    const server = createServer((request, response) => void this.serve(request, response));
+    const server = createServer(this.handler);
     try {
       await listen(server, this.path);
     } catch (error) {
@@ -82,57 +77,6 @@ export class AdminEndpoint {
 
   private cannotListen(error: unknown): AdminSocketError {
     return new AdminSocketError(this.path, `cannot listen on the admin socket ${this.path}: ${(error as Error).message}`, { cause: error });
-  }
-
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let answer: AdminResponse;
-    try {
-      const body = await readJsonBody(request);
-      answer = await this.serialized(() => this.handle({ method: request.method ?? 'GET', path: request.url ?? '/', body }));
-    } catch (error) {
-      if (error instanceof BadRequest) answer = { status: error.status, body: { error: error.message } };
-      else {
-        this.logger.error({ err: error, method: request.method, path: request.url }, 'admin request failed');
-        answer = { status: 500, body: { error: `internal error: ${(error as Error).message}` } };
-      }
-    }
-    const text = JSON.stringify(answer.body);
-    response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    response.end(text);
-    if (answer.status < 400 && request.method !== 'GET') this.logger.info({ method: request.method, path: request.url, status: answer.status }, 'admin change');
-  }
-
-  private serialized<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(run);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-}
-
-class BadRequest extends Error {
-  constructor(
-    readonly status: 400 | 413 | 415,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
-  const type = request.headers['content-type'];
-  if (type !== undefined && !/^application\/json\b/i.test(type)) throw new BadRequest(415, `expected an application/json body, got ${type}`);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch (error) {
-    throw new BadRequest(400, `the request body is not valid JSON (${(error as Error).message})`);
   }
 }
 

@@ -2,7 +2,6 @@
 // positional arguments and answers of `emqx ctl admins` (`ok`, or `Error: <reason>`), so EMQX runbooks
 // work. The password may also come from --password, --password-stdin or a prompt, as for ctl users.
 
-import type { AdminSummary } from '../admin/admins.js';
 import { UsageError } from './args.js';
 import type { CtlCommand } from './ctl-target.js';
 import { readPassword } from './read-password.js';
@@ -44,27 +43,34 @@ export async function adminsCommand(action: string | undefined, args: string[], 
       const body: Record<string, unknown> = { username, password, description: descriptionWords.join(' ') };
       if (typeof flags['role'] === 'string') body['role'] = flags['role'];
       else if (flags['role'] === true) throw new UsageError('--role needs a value', COMMAND);
-      return { request: { method: 'POST', path: '/admins', body }, print: ok };
+      return { request: { method: 'POST', path: '/api/v5/users', body }, print: ok };
     }
     case 'passwd': {
       if (username === undefined || rest.length > (passwordFlag ? 0 : 1)) throw new UsageError('passwd takes USERNAME [PASSWORD]', COMMAND);
       const password = passwordFlag || rest[0] === undefined ? await readPassword(flags, COMMAND) : rest[0];
-      return { request: { method: 'PUT', path: `/admins/${encodeURIComponent(username)}/password`, body: { password } }, print: ok };
+      return { request: { method: 'POST', path: `/api/v5/users/${encodeURIComponent(username)}/change_pwd`, body: { new_pwd: password } }, print: ok };
     }
     case 'del':
       if (username === undefined || rest.length > 0) throw new UsageError('del takes exactly one USERNAME', COMMAND);
-      return { request: { method: 'DELETE', path: `/admins/${encodeURIComponent(username)}` }, print: ok };
+      return { request: { method: 'DELETE', path: `/api/v5/users/${encodeURIComponent(username)}` }, print: ok };
     case 'list':
       if (username !== undefined) throw new UsageError('list takes no username', COMMAND);
       return {
-        request: { method: 'GET', path: '/admins' },
-        print: (admins) => (flags['json'] === true ? `${JSON.stringify(admins)}\n` : (admins as AdminSummary[]).map(describeAdmin).join('')),
+        request: { method: 'GET', path: '/api/v5/users' },
+        print: (admins) => (flags['json'] === true ? `${JSON.stringify(admins)}\n` : (admins as ApiAdmin[]).map(describeAdmin).join('')),
       };
     default:
       throw new UsageError(action === undefined ? 'missing action: add, passwd, del or list' : `unknown action "${action}" (expected: add, passwd, del, list)`, COMMAND);
   }
 }
 
-function describeAdmin(admin: AdminSummary): string {
+/** An administrator as the API answers it. */
+interface ApiAdmin {
+  username: string;
+  role: string;
+  description: string;
+}
+
+function describeAdmin(admin: ApiAdmin): string {
   return `${admin.username}  ${admin.role}${admin.description === '' ? '' : `  ${admin.description}`}\n`;
 }

@@ -1,11 +1,10 @@
 // `starling ctl acl add|del|list` and `starling ctl banned add|del|list`: checks the arguments
-// (usage errors exit 2 before anything is contacted), turns them into an admin request
-// (src/admin/routes.ts) and prints the answer. ctl.ts sends the request to the running broker or
-// runs it on the data directory.
+// (usage errors exit 2 before anything is contacted), turns them into a management API request
+// (src/api/routes/acl.ts, banned.ts) and prints the answer. ctl.ts sends the request to the running
+// broker or runs it on the data directory.
 
-import { BAN_KINDS, isActive, type Ban } from '../auth/bans.js';
-import { newBanError, ruleError, type RuleEntry } from '../admin/operations.js';
-import type { AclRuleConfig } from '../config/types.js';
+import { BAN_KINDS } from '../auth/bans.js';
+import { newBanError, ruleError } from '../admin/operations.js';
 import { UsageError } from './args.js';
 import type { CtlCommand } from './ctl-target.js';
 
@@ -31,33 +30,53 @@ export function aclCommand(action: string | undefined, args: string[], flags: Fl
       if (error !== undefined) throw new UsageError(error, COMMAND);
       const body: Record<string, unknown> = { permission, action: ruleAction, topic };
       if (typeof flags['username'] === 'string') body['username'] = flags['username'];
-      if (typeof flags['client-id'] === 'string') body['clientId'] = flags['client-id'];
+      if (typeof flags['client-id'] === 'string') body['client_id'] = flags['client-id'];
       if (flags['first'] === true) body['position'] = 'first';
       return {
-        request: { method: 'POST', path: '/acl/rules', body },
-        print: (rule) => `rule ${(rule as RuleEntry).id} added: ${describeRule(rule as RuleEntry)}\n`,
+        request: { method: 'POST', path: '/api/v5/acl/rules', body },
+        print: (rule) => `rule ${(rule as ApiRule).id} added: ${describeRule(rule as ApiRule)}\n`,
       };
     }
-    case 'del':
+    case 'del': {
       if (args.length !== 1) throw new UsageError('acl del takes exactly one rule ID (see acl list)', COMMAND);
+      const id = args[0]!;
       return {
-        request: { method: 'DELETE', path: `/acl/rules/${encodeURIComponent(args[0]!)}` },
-        print: (answer) => `rule ${(answer as { id: string }).id} deleted\n`,
+        request: { method: 'DELETE', path: `/api/v5/acl/rules/${encodeURIComponent(id)}` },
+        print: () => `rule ${id.replace(/^rule:/, '').padStart(12, '0')} deleted\n`,
       };
+    }
     case 'list':
       if (args.length > 0) throw new UsageError('acl list takes no arguments', COMMAND);
       return {
-        request: { method: 'GET', path: '/acl/rules' },
+        request: { method: 'GET', path: '/api/v5/acl/rules' },
         print: (rules) =>
           flags['json'] === true
             ? `${JSON.stringify(rules)}\n`
-            : (rules as RuleEntry[]).map((rule) => `${rule.id}  ${describeRule(rule)}\n`).join(''),
+            : (rules as ApiRule[]).map((rule) => `${rule.id}  ${describeRule(rule)}\n`).join(''),
       };
   }
 }
 
-function describeRule(rule: AclRuleConfig): string {
-  const selectors = [rule.username === undefined ? '' : `username ${rule.username}`, rule.clientId === undefined ? '' : `client id ${rule.clientId}`].filter(Boolean);
+/** A rule as the API answers it. */
+interface ApiRule {
+  id: string;
+  permission: string;
+  action: string;
+  topic: string;
+  username?: string;
+  client_id?: string;
+}
+
+/** A ban as the API answers it (EMQX's shape). */
+interface ApiBan {
+  as: string;
+  who: string;
+  reason: string;
+  until: string;
+}
+
+function describeRule(rule: ApiRule): string {
+  const selectors = [rule.username === undefined ? '' : `username ${rule.username}`, rule.client_id === undefined ? '' : `client id ${rule.client_id}`].filter(Boolean);
   return `${rule.permission} ${rule.action} ${rule.topic}${selectors.length > 0 ? `  (${selectors.join(', ')})` : ''}`;
 }
 
@@ -69,8 +88,11 @@ export function bannedCommand(action: string | undefined, args: string[], flags:
   if (action === 'list') {
     if (args.length > 0) throw new UsageError('banned list takes no arguments', COMMAND);
     return {
-      request: { method: 'GET', path: '/bans' },
-      print: (bans) => (flags['json'] === true ? `${JSON.stringify(bans)}\n` : (bans as Ban[]).map((ban) => `${describeBan(ban, Date.now())}\n`).join('')),
+      request: { method: 'GET', path: `/api/v5/banned?limit=${MAX_LISTED}` },
+      print: (page) => {
+        const bans = (page as { data: ApiBan[] }).data;
+        return flags['json'] === true ? `${JSON.stringify(bans)}\n` : bans.map((ban) => `${describeBan(ban, Date.now())}\n`).join('');
+      },
     };
   }
   if (args.length !== 2) throw new UsageError(`banned ${action} takes KIND VALUE, e.g. banned ${action} clientid sensor-7`, COMMAND);
@@ -78,7 +100,7 @@ export function bannedCommand(action: string | undefined, args: string[], flags:
   if (action === 'del') {
     if (!(BAN_KINDS as readonly string[]).includes(kind)) throw new UsageError(`KIND must be one of ${BAN_KINDS.join(', ')}, got "${kind}"`, COMMAND);
     return {
-      request: { method: 'DELETE', path: `/bans/${encodeURIComponent(kind)}/${encodeURIComponent(value)}` },
+      request: { method: 'DELETE', path: `/api/v5/banned/${banAs(kind, value)}/${encodeURIComponent(value)}` },
       print: () => `ban on ${kind} ${value} deleted\n`,
     };
   }
@@ -86,24 +108,33 @@ export function bannedCommand(action: string | undefined, args: string[], flags:
   if (duration !== undefined && (typeof duration !== 'string' || !/^[1-9]\d*$/.test(duration))) {
     throw new UsageError(`--duration takes whole seconds greater than 0, got "${String(duration)}"`, COMMAND);
   }
-  const body: Record<string, unknown> = { kind, value };
-  if (duration !== undefined) body['duration'] = Number(duration);
-  if (typeof flags['reason'] === 'string') body['reason'] = flags['reason'];
-  const error = newBanError({ kind, value, duration: body['duration'] });
+  const error = newBanError({ kind, value, duration: duration === undefined ? undefined : Number(duration) });
   if (error !== undefined) throw new UsageError(error, COMMAND);
+  const body: Record<string, unknown> = { as: banAs(kind, value), who: value };
+  if (duration !== undefined) body['until'] = new Date(Date.now() + Number(duration) * 1000).toISOString();
+  if (typeof flags['reason'] === 'string') body['reason'] = flags['reason'];
   return {
-    request: { method: 'POST', path: '/bans', body },
+    request: { method: 'POST', path: '/api/v5/banned', body },
     print: (ban) => {
-      const until = (ban as Ban).until;
-      return `banned ${kind} ${value}${until === undefined ? '' : ` until ${new Date(until).toISOString()}`}\n`;
+      const until = (ban as ApiBan).until;
+      return `banned ${kind} ${value}${until === 'infinity' ? '' : ` until ${until}`}\n`;
     },
   };
 }
 
-function describeBan(ban: Ban, now: number): string {
+/** Bans listed at most (one page of the API). */
+const MAX_LISTED = 10_000;
+
+/** Starling's ban kinds as EMQX's `as`: an address is `peerhost`, a range `peerhost_net`. */
+function banAs(kind: string, value: string): string {
+  return kind === 'address' ? (value.includes('/') ? 'peerhost_net' : 'peerhost') : kind;
+}
+
+function describeBan(ban: ApiBan, now: number): string {
+  const kind = ban.as === 'peerhost' || ban.as === 'peerhost_net' ? 'address' : ban.as;
   const notes = [
-    ban.until === undefined ? 'permanent' : `${isActive(ban, now) ? 'until' : 'expired'} ${new Date(ban.until).toISOString()}`,
-    ban.reason === undefined ? '' : `reason: ${ban.reason}`,
+    ban.until === 'infinity' ? 'permanent' : `${Date.parse(ban.until) > now ? 'until' : 'expired'} ${ban.until}`,
+    ban.reason === '' ? '' : `reason: ${ban.reason}`,
   ].filter(Boolean);
-  return `${ban.kind} ${ban.value}  (${notes.join(', ')})`;
+  return `${kind} ${ban.who}  (${notes.join(', ')})`;
 }

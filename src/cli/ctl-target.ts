@@ -1,7 +1,10 @@
-// Where `starling ctl` runs a command: on the running broker through its admin socket, or on the
-// data directory itself when no broker listens there. Both run the same admin request
-// (src/admin/routes.ts); only the broker applies a change to its connected clients at once.
+// Where `starling ctl` runs a command: on a broker's management listener (--url with an API key), on
+// the running broker through its admin socket, or on the data directory itself when no broker
+// listens there. All run the same management API request (src/api/); only a running broker applies
+// a change to its connected clients at once.
 //
+//   --url URL / STARLING_API_URL            that management listener, with --api-key KEY:SECRET
+//                                           (or STARLING_API_KEY); nothing else is tried
 //   --socket PATH / STARLING_ADMIN_SOCKET   the broker, or "broker not reachable at PATH (...)"
 //   otherwise                               the socket the config names (admin_socket), else
 //                                           <data-dir>/starling.sock; when nothing listens there
@@ -9,9 +12,11 @@
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AdminUnreachable, sendAdminRequest } from '../admin/client.js';
-import type { AdminRequest, AdminResponse } from '../admin/routes.js';
-import { handleAdminRequest } from '../admin/routes.js';
+import { AdminUnreachable, sendAdminRequest, sendHttpRequest, type AdminRequest, type AdminResponse } from '../admin/client.js';
+import { createApiApp } from '../api/app.js';
+import { createApiContext } from '../api/context.js';
+import { defaultConfig } from '../config/defaults.js';
+import { createLogger } from '../log.js';
 import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
 import { UserDatabase } from '../auth/users.js';
 import { AdminDatabase } from '../admin/admins.js';
@@ -38,6 +43,8 @@ interface Target {
 }
 
 export async function runCtlCommand(command: CtlCommand, flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<AdminResponse> {
+  const url = typeof flags['url'] === 'string' ? flags['url'] : env['STARLING_API_URL'];
+  if (url !== undefined && url !== '') return runOverHttp(url, command, flags, env);
   const target = findTarget(flags, env);
   if (target.socket !== undefined) {
     const { path, forced } = target.socket;
@@ -49,9 +56,42 @@ export async function runCtlCommand(command: CtlCommand, flags: Flags, env: Node
     }
   }
   if (target.dataDir instanceof CtlError) throw target.dataDir;
-  return withStore(target.dataDir, (store) =>
-    handleAdminRequest({ users: new UserDatabase(store), admins: new AdminDatabase(store.records, () => store.flushed()), records: store.records, actor: 'ctl' }, command.request),
-  );
+  return withStore(target.dataDir, (store) => runOnStore(store, command.request));
+}
+
+async function runOverHttp(url: string, command: CtlCommand, flags: Flags, env: NodeJS.ProcessEnv): Promise<AdminResponse> {
+  const apiKey = typeof flags['api-key'] === 'string' ? flags['api-key'] : env['STARLING_API_KEY'];
+  if (apiKey === undefined || !apiKey.includes(':')) throw new CtlError('--url needs --api-key KEY:SECRET (or STARLING_API_KEY): make one with `starling ctl api_keys add NAME`');
+  try {
+    new URL(url);
+  } catch {
+    throw new CtlError(`--url: not a URL: ${url} (e.g. http://127.0.0.1:18083)`);
+  }
+  try {
+    return await sendHttpRequest(url, apiKey, command.request);
+  } catch (error) {
+    if (error instanceof AdminUnreachable) throw new CtlError(`broker not reachable at ${url} (${error.reason})`);
+    throw error;
+  }
+}
+
+/** Runs the request in this process on a stopped broker's store, through the same API application. */
+async function runOnStore(store: LmdbStore, request: AdminRequest): Promise<AdminResponse> {
+  const defaults = defaultConfig();
+  const context = createApiContext({
+    logger: createLogger({ logLevel: 'warn', logPretty: false }, process.stderr),
+    admin: { users: new UserDatabase(store), admins: new AdminDatabase(store.records, () => store.flushed()), records: store.records, actor: 'ctl' },
+    flushed: () => store.flushed(),
+    lockout: defaults.lockout,
+    management: undefined,
+  });
+  const app = await createApiApp(context, { trusted: true });
+  try {
+    const response = await app.inject({ method: request.method, url: request.path, ...(request.body === undefined ? {} : { payload: request.body as object }) });
+    return { status: response.statusCode, body: response.body === '' ? undefined : (JSON.parse(response.body) as unknown) };
+  } finally {
+    await app.close();
+  }
 }
 
 function findTarget(flags: Flags, env: NodeJS.ProcessEnv): Target {

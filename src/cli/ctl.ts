@@ -4,12 +4,12 @@
 // Exit codes: 0 done, 1 failed (unknown user or rule, weak password, broker not reachable, no data
 // directory), 2 usage errors.
 
-import type { UserSummary } from '../auth/users.js';
 import { ConfigError } from '../config/config-error.js';
 import { StoreError } from '../store/store.js';
 import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand } from './ctl-records.js';
 import { adminsCommand, adminsUsage } from './ctl-admins.js';
+import { apiKeysCommand, apiKeysUsage } from './ctl-api-keys.js';
 import { CtlError, runCtlCommand, type CtlCommand } from './ctl-target.js';
 import { hashAlgorithmFlag } from './passwd.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
@@ -36,6 +36,7 @@ Password options:
                         argon2id when ctl writes the data directory itself)
 
 ${adminsUsage}
+${apiKeysUsage}
 Usage: starling ctl acl <action> [options]
 
 Manages the ACL rules kept in the store (checked before the rules file and the config's rules,
@@ -62,6 +63,8 @@ Which broker:
   --data-dir DIR        the broker's data directory (default ./data)
   --config FILE         read data_dir (and admin_socket) from the broker's config file
   --socket PATH         the running broker's admin socket, and nothing else (also STARLING_ADMIN_SOCKET)
+  --url URL             a broker's management listener, e.g. http://127.0.0.1:18083 (also STARLING_API_URL),
+                        with --api-key KEY:SECRET (also STARLING_API_KEY)
   -h, --help            show this help
 
 Without --socket, ctl sends the command to the broker listening on <data-dir>/starling.sock (or the
@@ -69,7 +72,7 @@ config's admin_socket); when nothing listens there, it changes the data director
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'socket', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role'],
+  valued: ['data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires'],
   boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first'],
 };
 
@@ -88,7 +91,8 @@ export async function ctlCommand(args: string[]): Promise<void> {
     else if (group === 'banned') command = bannedCommand(action, rest, flags);
     else if (group === 'users') command = await usersCommand(action, rest, flags);
     else if (group === 'admins') command = await adminsCommand(action, rest, flags);
-    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, acl, banned)`, COMMAND);
+    else if (group === 'api_keys') command = apiKeysCommand(action, rest, flags);
+    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned)`, COMMAND);
     const response = await runCtlCommand(command, flags);
     if (response.status >= 400 && group === 'admins') {
       // emqx ctl admins answers `Error: <reason>` on standard output.
@@ -124,34 +128,49 @@ async function usersCommand(action: string | undefined, args: string[], flags: F
   if (flags['hash'] !== undefined && action !== 'add' && action !== 'passwd') throw new UsageError('--hash is only for add and passwd', COMMAND);
   const hash = flags['hash'] === undefined ? {} : { hash: hashAlgorithmFlag(flags, COMMAND) };
   const force = flags['force'] === true;
-  const path = username === undefined ? '' : `/users/${encodeURIComponent(username)}`;
+  const path = username === undefined ? '' : `${USERS_PATH}/${encodeURIComponent(username)}`;
   switch (action) {
     case 'add': {
-      const body: Record<string, unknown> = { username, password: await readPassword(flags, COMMAND), superuser: flags['superuser'] === true, force, ...hash };
-      if (typeof flags['client-id'] === 'string') body['clientId'] = flags['client-id'];
-      return { request: { method: 'POST', path: '/users', body }, print: () => `user ${username!} added\n` };
+      const body: Record<string, unknown> = { user_id: username, password: await readPassword(flags, COMMAND), is_superuser: flags['superuser'] === true, force, ...hash };
+      if (typeof flags['client-id'] === 'string') body['client_id'] = flags['client-id'];
+      return { request: { method: 'POST', path: USERS_PATH, body }, print: () => `user ${username!} added\n` };
     }
     case 'passwd':
       return {
-        request: { method: 'PUT', path: `${path}/password`, body: { password: await readPassword(flags, COMMAND), force, ...hash } },
+        request: { method: 'PUT', path, body: { password: await readPassword(flags, COMMAND), force, ...hash } },
         print: () => `password of ${username!} changed\n`,
       };
     case 'del':
       return { request: { method: 'DELETE', path }, print: () => `user ${username!} deleted\n` };
     default:
       return {
-        request: { method: 'GET', path: '/users' },
-        print: (users) => (flags['json'] === true ? `${JSON.stringify(users)}\n` : (users as UserSummary[]).map(describeUser).join('')),
+        request: { method: 'GET', path: `${USERS_PATH}?limit=${MAX_LISTED}` },
+        print: (page) => {
+          const users = (page as { data: ApiUser[] }).data;
+          return flags['json'] === true ? `${JSON.stringify(users)}\n` : users.map(describeUser).join('');
+        },
       };
   }
 }
 
-function describeUser(user: UserSummary): string {
-  const notes = [user.superuser ? 'superuser' : '', user.clientId === undefined ? '' : `client id ${user.clientId}`].filter(Boolean);
-  return `${user.username}${notes.length > 0 ? `  (${notes.join(', ')})` : ''}\n`;
+/** The built-in users' route, as a client writes it (one colon). */
+const USERS_PATH = '/api/v5/authentication/password_based:built_in_database/users';
+/** Users listed at most (one page of the API). */
+const MAX_LISTED = 10_000;
+
+/** A user as the API answers it (EMQX's shape). */
+interface ApiUser {
+  user_id: string;
+  is_superuser: boolean;
+  client_id?: string;
+}
+
+function describeUser(user: ApiUser): string {
+  const notes = [user.is_superuser ? 'superuser' : '', user.client_id === undefined ? '' : `client id ${user.client_id}`].filter(Boolean);
+  return `${user.user_id}${notes.length > 0 ? `  (${notes.join(', ')})` : ''}\n`;
 }
 
 function errorMessage(body: unknown, status: number): string {
-  const message = (body as { error?: unknown } | null)?.error;
+  const message = (body as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : `the broker refused the request (HTTP ${status})`;
 }

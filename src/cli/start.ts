@@ -4,6 +4,7 @@
 
 import { configuredSocketPath } from '../admin/socket-path.js';
 import { ConfigError } from '../config/config-error.js';
+import { defaultManagementConfig } from '../config/management-schema.js';
 import { resolveConfig } from '../config/load.js';
 import { configKeys, configSchema, flagName } from '../config/schema.js';
 import type { BrokerConfig } from '../config/types.js';
@@ -67,8 +68,8 @@ export async function startCommand(args: readonly string[]): Promise<void> {
   let addresses: Awaited<ReturnType<StartableBroker['listen']>>;
   try {
     const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
-    // The library opens no admin socket unless asked; the command line has one by default.
-    broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, logger });
+    // The library opens no admin socket and no management listener unless asked; the command line has both by default.
+    broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, management: config.management ?? defaultManagementConfig(), logger });
     addresses = await broker.listen();
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');

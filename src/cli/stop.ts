@@ -21,9 +21,9 @@ export async function stopCommand(args: string[]): Promise<void> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, COMMAND);
   try {
-    const response = await runCtlCommand({ request: { method: 'POST', path: '/stop', body: {} }, print: () => '' }, flags);
+    const response = await runCtlCommand({ request: { method: 'POST', path: '/api/v5/stop' }, print: () => '' }, flags);
     if (response.status >= 400) {
-      const message = (response.body as { error?: unknown } | null)?.error;
+      const message = (response.body as { message?: unknown } | null)?.message;
       throw new CtlError(typeof message === 'string' ? message : `the broker refused (HTTP ${response.status})`);
     }
     process.stdout.write('stopping\n');

@@ -21,6 +21,7 @@ import {
   type ListenerSetting,
   type Setting,
 } from './schema.js';
+import { managementFields, managementListenerFields, managementDefaults, defaultManagementListener } from './management-schema.js';
 import { banFields, banSubjects, requiredRuleFields, ruleFields, sections, type SectionField, type SectionName } from './security-schema.js';
 import { clusterFields } from './cluster-schema.js';
 import type { AuthenticatorType, ListenerType } from './types.js';
@@ -72,6 +73,8 @@ function settingSchema(key: string, setting: Setting, name: Name): JsonSchema {
     case 'adminSocket':
       // A path, or false (also '' and 'false' from text sources) to turn the endpoint off.
       return { anyOf: [{ type: 'string' }, { const: false }] };
+    case 'management':
+      return { anyOf: [managementSchema(name), { const: false }] };
   }
   if (Object.hasOwn(sections, key)) return sectionSchema(key as SectionName, name);
   return scalarSchema(setting);
@@ -160,6 +163,27 @@ function sectionSchema(section: SectionName, name: Name): JsonSchema {
   for (const [field, definition] of Object.entries(sections[section])) {
     const schema = definition.type === 'rules' ? { ...listSchema(ruleFields, requiredRuleFields, name), description: definition.description } : fieldSchema(definition);
     properties[name(field)] = { ...schema, default: defaults[field] };
+  }
+  return { type: 'object', properties, additionalProperties: false };
+}
+
+/** The management section: its fields with their defaults, and the list of HTTP(S) listeners. */
+function managementSchema(name: Name): JsonSchema {
+  const listenerProperties = Object.fromEntries(
+    Object.entries(managementListenerFields).map(([field, definition]) => [
+      name(field),
+      { ...fieldSchema(definition), ...(field in defaultManagementListener ? { default: defaultManagementListener[field as keyof typeof defaultManagementListener] } : {}) },
+    ]),
+  );
+  const properties: Record<string, JsonSchema> = {
+    listeners: {
+      type: 'array',
+      description: 'HTTP listeners; HTTPS with cert_file and key_file.',
+      items: { type: 'object', properties: listenerProperties, required: ['port'], additionalProperties: false },
+    },
+  };
+  for (const [field, definition] of Object.entries(managementFields)) {
+    properties[name(field)] = { ...fieldSchema(definition), default: managementDefaults[field as keyof typeof managementDefaults] };
   }
   return { type: 'object', properties, additionalProperties: false };
 }

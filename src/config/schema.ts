@@ -6,6 +6,7 @@ import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
 import { checkCluster } from './cluster-schema.js';
+import { checkManagement } from './management-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
 export type SettingType = 'integer' | 'boolean' | 'string' | 'enum' | 'listeners' | 'section';
@@ -209,6 +210,17 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     defaultText: 'none',
     optional: true,
     check: (value, label, origin, style) => checkCluster(value, label, origin, style),
+  },
+  management: {
+    type: 'section',
+    typeText: 'object or `false`',
+    description:
+      'The management plane: `{listeners: [{host, port, cert_file?, key_file?, ca_file?, ...}], allow_insecure_http, bootstrap_admin, token_ttl, metrics_auth}` ' +
+      'serving the HTTP API (`/api/v5`), its OpenAPI document (`/api-docs`) and Prometheus (`/metrics`); `false` turns it off. ' +
+      'A listener without TLS may bind only a loopback address unless `allow_insecure_http` is true. See Management.',
+    defaultText: 'one HTTP listener on `127.0.0.1:18083` with `starling start`; off in the library',
+    optional: true,
+    check: (value, label, origin, style) => checkManagement(value, label, origin, style),
   },
 };
 

@@ -286,4 +286,34 @@ export interface BrokerConfig {
   adminSocket?: string | false;
   /** Join a cluster of Starling nodes over NATS JetStream; unset: this node runs alone. */
   cluster?: ClusterConfig;
+  /**
+   * The management plane (HTTP API, dashboard, Prometheus); false turns it off. Unset: off in the
+   * library, one listener on 127.0.0.1:18083 with `starling start` (src/api/defaults.ts).
+   */
+  management?: ManagementConfig | false;
+}
+
+/** A management listener: HTTP, or HTTPS when certFile and keyFile are set. */
+export interface ManagementListenerConfig {
+  host: string;
+  port: number;
+  certFile?: string;
+  keyFile?: string;
+  keyPassphrase?: string;
+  /** PEM CA bundle for client certificates (mutual TLS); with it, clients must present one. */
+  caFile?: string;
+  minTlsVersion?: TlsVersion;
+  ciphers?: string;
+}
+
+export interface ManagementConfig {
+  listeners: ManagementListenerConfig[];
+  /** Lets a listener without TLS bind a non-loopback address. */
+  allowInsecureHttp: boolean;
+  /** With no administrator in the store, create `admin` with a random password printed once to the log. */
+  bootstrapAdmin: boolean;
+  /** Lifetime of a login token, in seconds. */
+  tokenTtl: number;
+  /** Whether /metrics and /api/v5/prometheus/stats need credentials like the rest of the API. */
+  metricsAuth: boolean;
 }

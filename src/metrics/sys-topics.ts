@@ -1,13 +1,12 @@
 // $SYS publication: broker statistics every sys_interval seconds (retained, like Mosquitto's
 // $SYS/broker/...), and client lifecycle events on $SYS/brokers/<node>/clients/<id>/(dis)connected.
 
+import { VERSION } from '../version.js';
 import type { BrokerCore } from '../broker/broker.js';
 import { createMessage } from '../core/message.js';
 import type { ClientConnectedEvent, DisconnectedEvent } from '../hooks/events.js';
 import type { ClientInfo } from '../core/client.js';
 import type { MetricsReader } from './registry.js';
-
-export const BROKER_VERSION = '0.1.0';
 
 export class SysTopics {
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +69,7 @@ export class SysTopics {
     const dropped = this.metrics.value('messages.dropped');
     const unrouted = ['no_subscribers', 'not_authorized', 'dropped_by_hook'].reduce((sum, reason) => sum + this.metrics.value('messages.dropped', { reason }), 0);
     return {
-      '$SYS/broker/version': `starling ${BROKER_VERSION}`,
+      '$SYS/broker/version': `starling ${VERSION}`,
       '$SYS/broker/uptime': `${Math.floor((Date.now() - this.startedAt) / 1000)} seconds`,
       '$SYS/broker/clients/connected': metric('clients.connected'),
       '$SYS/broker/clients/total': metric('sessions.count'),

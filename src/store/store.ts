@@ -100,7 +100,7 @@ export interface LoadedDelivery {
 }
 
 /** Kinds of configuration record (MQTT users, ACL rules, bans, administrators), kept apart from the session state. */
-export type RecordKind = 'user' | 'acl' | 'ban' | 'admin';
+export type RecordKind = 'user' | 'acl' | 'ban' | 'admin' | 'api_key' | 'api';
 
 // --- The four stores, by concern --------------------------------------------------------------
 // Each is a view of one Store: their writes join the same group commit, in call order across all

@@ -41,11 +41,11 @@ test('ctl admins - add/passwd/del/list on a stopped broker answer ok or Error: <
     assert.match(String(oneKind[1]), /^Error: The password must contain at least two different kind of characters/);
     // The password from standard input; the positionals after USERNAME are then the description.
     assert.deepEqual(await answer(['add', 'watcher', '--password-stdin', '--role', 'viewer', 'read', 'only'], 'view3r-pass\n'), [0, 'ok\n']);
-    assert.deepEqual(await answer(['add', 'boss', 'boss@123++', '--role', 'owner']), [1, 'Error: role must be administrator or viewer\n']);
+    assert.deepEqual(await answer(['add', 'boss', 'boss@123++', '--role', 'owner']), [1, 'Error: body.role: must be one of administrator, viewer\n']);
 
     assert.deepEqual(await answer(['list']), [0, 'root  administrator  the root admin\nwatcher  viewer  read only\n']);
     const listed = JSON.parse((await ctl(['list', '--json'])).stdout) as Array<Record<string, unknown>>;
-    assert.deepEqual(listed.map(({ createdAt, ...rest }) => (assert.equal(typeof createdAt, 'number'), rest)), [
+    assert.deepEqual(listed.map(({ created_at, ...rest }) => (assert.equal(typeof created_at, 'number'), rest)), [
       { username: 'root', description: 'the root admin', role: 'administrator' },
       { username: 'watcher', description: 'read only', role: 'viewer' },
     ]);

@@ -286,59 +286,61 @@ test('ctl socket - the library opens no admin socket unless adminSocket is set, 
 });
 
 /** One raw HTTP request to the admin socket: status, content type and parsed JSON body. */
-function adminRequest(socketPath: string, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; type: string | undefined; body: { error?: string } & Record<string, unknown> }> {
+function adminRequest(socketPath: string, method: string, path: string, body?: string, contentType = 'application/json'): Promise<{ status: number; type: string | undefined; body: { code?: string; message?: string } & Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const outgoing = request({ socketPath, method, path, headers: body === undefined ? {} : { 'content-type': contentType } }, (response) => {
       let text = '';
       response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body: JSON.parse(text) as { error?: string } }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }));
     });
     outgoing.on('error', reject);
     outgoing.end(body);
   });
 }
 
-test('ctl socket - bad requests to the endpoint get 4xx with a JSON {error} naming the problem', async () => {
+const USERS = '/api/v5/authentication/password_based:built_in_database/users';
+
+test('ctl socket - bad requests to the endpoint get 4xx with a JSON {code, message} naming the problem', async () => {
   const b = await brokerWithSocket();
   try {
-    const cases: Array<[method: string, path: string, body: string | undefined, status: number, error: RegExp]> = [
-      ['GET', '/nope', undefined, 404, /^no such admin resource: \/nope$/],
-      ['PATCH', '/users', undefined, 405, /^PATCH is not allowed on \/users \(allowed: GET, POST\)$/],
-      ['POST', '/users', '{"username": "a",', 400, /^the request body is not valid JSON/],
-      ['POST', '/users', '[1, 2]', 400, /^the request body must be a JSON object$/],
-      ['POST', '/users', '{"username": "a"}', 400, /^password: expected a string, got nothing$/],
-      ['POST', '/users', '{"username": "a", "password": "long enough", "superuser": "yes"}', 400, /^superuser: expected a boolean, got "yes"$/],
-      ['POST', '/users', '{"username": "a:b", "password": "long enough"}', 400, /^invalid username "a:b"/],
-      ['POST', '/users', '{"username": "a", "password": "short"}', 400, /shorter than 8 characters/],
-      ['PUT', '/users/nobody/password', '{"password": "long enough"}', 404, /^unknown user nobody$/],
-      ['DELETE', '/users/nobody', undefined, 404, /^unknown user nobody$/],
-      ['POST', '/acl/rules', '{"permission": "allow", "action": "publish", "topic": "a/#/b"}', 400, /^topic: '#' must be a whole last level/],
-      ['POST', '/acl/rules', '{"permission": "maybe", "action": "publish", "topic": "a"}', 400, /^permission must be allow or deny, got "maybe"$/],
-      ['POST', '/acl/rules', '{"permission": "deny", "action": "publish", "topic": "a", "position": "middle"}', 400, /^position must be first or last/],
-      ['DELETE', '/acl/rules/42', undefined, 404, /^no ACL rule 42 in the store/],
-      ['POST', '/bans', '{"kind": "address", "value": "10.0.0.0/40"}', 400, /^address 10\.0\.0\.0\/40: .*prefix length must be 0-32$/],
-      ['POST', '/bans', '{"kind": "address", "value": "not-an-ip"}', 400, /is not an IP address or CIDR range/],
-      ['POST', '/bans', '{"kind": "ip", "value": "1.2.3.4"}', 400, /^KIND must be one of clientid, username, address, got "ip"$/],
-      ['POST', '/bans', '{"kind": "clientid", "value": "x", "duration": 0}', 400, /^duration takes whole seconds greater than 0, got 0$/],
-      ['DELETE', '/bans/clientid/nobody', undefined, 404, /^no ban on clientid nobody in the store/],
-      ['DELETE', '/users/%E0%A4%A', undefined, 400, /^malformed URL encoding/],
+    const cases: Array<[method: string, path: string, body: string | undefined, status: number, code: string, message: RegExp]> = [
+      ['GET', '/nope', undefined, 404, 'NOT_FOUND', /^no route GET \/nope$/],
+      ['POST', USERS, '{"user_id": "a",', 400, 'BAD_REQUEST', /JSON/],
+      ['POST', USERS, '[1, 2]', 400, 'BAD_REQUEST', /^body: must be object$/],
+      ['POST', USERS, '{"user_id": "a"}', 400, 'BAD_REQUEST', /^body: must have required property 'password'$/],
+      ['POST', USERS, '{"user_id": "a", "password": "long enough", "is_superuser": "yes"}', 400, 'BAD_REQUEST', /^body\.is_superuser: must be boolean$/],
+      ['POST', USERS, '{"user_id": "a", "password": "long enough", "superuser": true}', 400, 'BAD_REQUEST', /^body: unknown field "superuser"$/],
+      ['POST', USERS, '{"user_id": "a:b", "password": "long enough"}', 400, 'BAD_REQUEST', /^invalid username "a:b"/],
+      ['POST', USERS, '{"user_id": "a", "password": "short"}', 400, 'BAD_REQUEST', /shorter than 8 characters/],
+      ['PUT', `${USERS}/nobody`, '{"password": "long enough"}', 404, 'NOT_FOUND', /^unknown user nobody$/],
+      ['DELETE', `${USERS}/nobody`, undefined, 404, 'NOT_FOUND', /^unknown user nobody$/],
+      ['POST', '/api/v5/acl/rules', '{"permission": "allow", "action": "publish", "topic": "a/#/b"}', 400, 'BAD_REQUEST', /^topic: '#' must be a whole last level/],
+      ['POST', '/api/v5/acl/rules', '{"permission": "maybe", "action": "publish", "topic": "a"}', 400, 'BAD_REQUEST', /^body\.permission: must be one of allow, deny$/],
+      ['POST', '/api/v5/acl/rules', '{"permission": "deny", "action": "publish", "topic": "a", "position": "middle"}', 400, 'BAD_REQUEST', /^body\.position: must be one of first, last$/],
+      ['DELETE', '/api/v5/acl/rules/42', undefined, 404, 'NOT_FOUND', /^no ACL rule 42 in the store/],
+      ['POST', '/api/v5/banned', '{"as": "peerhost_net", "who": "10.0.0.0/40"}', 400, 'BAD_REQUEST', /^address 10\.0\.0\.0\/40: .*prefix length must be 0-32$/],
+      ['POST', '/api/v5/banned', '{"as": "peerhost", "who": "not-an-ip"}', 400, 'BAD_REQUEST', /is not an IP address or CIDR range/],
+      ['POST', '/api/v5/banned', '{"as": "ip", "who": "1.2.3.4"}', 400, 'BAD_REQUEST', /^body\.as: must be one of clientid, username, peerhost, peerhost_net$/],
+      ['POST', '/api/v5/banned', '{"as": "clientid", "who": "x", "until": "yesterday"}', 400, 'BAD_REQUEST', /^until: expected an RFC 3339 date-time/],
+      ['DELETE', '/api/v5/banned/clientid/nobody', undefined, 404, 'NOT_FOUND', /^no ban on clientid nobody in the store/],
     ];
-    for (const [method, path, body, status, error] of cases) {
+    for (const [method, path, body, status, code, message] of cases) {
       const answer = await adminRequest(b.socket, method, path, body);
       assert.equal(answer.status, status, `${method} ${path} ${body ?? ''}: ${JSON.stringify(answer.body)}`);
-      assert.equal(answer.type, 'application/json');
-      assert.match(answer.body.error ?? '', error, `${method} ${path}`);
+      assert.match(answer.type ?? '', /^application\/json/);
+      assert.equal(answer.body.code, code, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.body.message ?? '', message, `${method} ${path}`);
     }
-    const wrongType = await adminRequest(b.socket, 'POST', '/users', 'username=a', 'application/x-www-form-urlencoded');
-    assert.deepEqual([wrongType.status, wrongType.body.error], [415, 'expected an application/json body, got application/x-www-form-urlencoded']);
-    const huge = await adminRequest(b.socket, 'POST', '/users', JSON.stringify({ username: 'a', password: 'p'.repeat(100_000) }));
-    assert.equal(huge.status, 413);
+    const wrongType = await adminRequest(b.socket, 'POST', USERS, 'user_id=a', 'application/x-www-form-urlencoded');
+    assert.deepEqual([wrongType.status, wrongType.body.code], [415, 'UNSUPPORTED_MEDIA_TYPE']);
+    const huge = await adminRequest(b.socket, 'POST', USERS, JSON.stringify({ user_id: 'a', password: 'p'.repeat(5_000_000) }));
+    assert.deepEqual([huge.status, huge.body.code], [413, 'PAYLOAD_TOO_LARGE']);
     // None of the refused requests changed anything; a good one still works, with its REST answer
-    assert.deepEqual((await adminRequest(b.socket, 'GET', '/users')).body, []);
-    const created = await adminRequest(b.socket, 'POST', '/bans', JSON.stringify({ kind: 'address', value: '10.0.0.0/8', reason: 'test' }));
-    assert.equal(created.status, 201);
-    assert.deepEqual([created.body['kind'], created.body['value'], created.body['reason'], created.body['by']], ['address', '10.0.0.0/8', 'test', 'ctl']);
-    assert.equal((await adminRequest(b.socket, 'DELETE', `/bans/address/${encodeURIComponent('10.0.0.0/8')}`)).status, 200);
+    assert.deepEqual((await adminRequest(b.socket, 'GET', USERS)).body['data'], []);
+    const created = await adminRequest(b.socket, 'POST', '/api/v5/banned', JSON.stringify({ as: 'peerhost_net', who: '10.0.0.0/8', reason: 'test' }));
+    assert.equal(created.status, 200);
+    assert.deepEqual([created.body['as'], created.body['who'], created.body['reason'], created.body['by'], created.body['until']], ['peerhost_net', '10.0.0.0/8', 'test', 'ctl', 'infinity']);
+    assert.equal((await adminRequest(b.socket, 'DELETE', `/api/v5/banned/peerhost_net/${encodeURIComponent('10.0.0.0/8')}`)).status, 204);
   } finally {
     await b.close();
   }

@@ -50,7 +50,8 @@ test('ctl - users add/passwd/del/list against the data directory of a running br
     const listed = await ctl('list');
     assert.equal(listed.stdout, 'alice  (superuser)\nbob  (client id bob-1)\n');
     const json = await ctl('list', '--json');
-    assert.deepEqual(JSON.parse(json.stdout), [{ username: 'alice', superuser: true }, { username: 'bob', superuser: false, clientId: 'bob-1' }]);
+    // --json prints the management API's answer (EMQX's shape)
+    assert.deepEqual(JSON.parse(json.stdout), [{ user_id: 'alice', is_superuser: true }, { user_id: 'bob', is_superuser: false, client_id: 'bob-1' }]);
 
     assert.equal((await ctl('del', 'alice')).code, 0);
     assert.equal((await connackCode(url, { protocolVersion: 5, clientId: 'c5', username: 'alice', password: 'second password' })).code, 0x86);

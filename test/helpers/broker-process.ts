@@ -21,11 +21,14 @@ process.once('exit', () => {
 
 let configFiles = 0;
 
-/** A config file with one TCP listener only, whatever the defaults list (--port/--host set its address), plus `extra` keys. */
+/**
+ * A config file with one TCP listener only, whatever the defaults list (--port/--host set its address), the
+ * management listener on a free port, plus `extra` keys.
+ */
 function configFile(extra: Record<string, unknown> = {}): string {
   configDir ??= mkdtempSync(join(tmpdir(), 'starling-durability-config-'));
   const file = join(configDir, `starling-${configFiles++}.json`);
-  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }], ...extra }));
+  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }], management: { listeners: [{ host: '127.0.0.1', port: 0 }] }, ...extra }));
   return file;
 }
 

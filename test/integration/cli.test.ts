@@ -82,8 +82,11 @@ after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+/** The management listener on a free port, so that runs never collide on 18083. */
+const EPHEMERAL_MANAGEMENT = JSON.stringify({ listeners: [{ host: '127.0.0.1', port: 0 }] });
+
 function startArgs(dataDir: string, ...extra: string[]): string[] {
-  return ['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-pretty', 'false', ...extra];
+  return ['start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-pretty', 'false', '--management', EPHEMERAL_MANAGEMENT, ...extra];
 }
 
 describe('starling start', () => {
