@@ -13,10 +13,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AdminUnreachable, sendAdminRequest, sendHttpRequest, type AdminRequest, type AdminResponse } from '../admin/client.js';
-import { createApiApp } from '../api/app.js';
-import { createApiContext } from '../api/context.js';
 import { defaultConfig } from '../config/defaults.js';
-import { createLogger } from '../log.js';
 import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
 import { UserDatabase } from '../auth/users.js';
 import { AdminDatabase } from '../admin/admins.js';
@@ -77,6 +74,8 @@ async function runOverHttp(url: string, command: CtlCommand, flags: Flags, env: 
 
 /** Runs the request in this process on a stopped broker's store, through the same API application. */
 async function runOnStore(store: LmdbStore, request: AdminRequest): Promise<AdminResponse> {
+  // Lazily: a command sent to a running broker needs none of the API's modules.
+  const [{ createApiApp }, { createApiContext }, { createLogger }] = await Promise.all([import('../api/app.js'), import('../api/context.js'), import('../log.js')]);
   const defaults = defaultConfig();
   const context = createApiContext({
     logger: createLogger({ logLevel: 'warn', logPretty: false }, process.stderr),
