@@ -339,7 +339,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   private async setUp(): Promise<{ owners: KV; nodes: KV; records: KV }> {
     const { cluster } = this.host;
     await this.ensureStreams();
-    const kvm = new Kvm(this.nc);
+    const kvm = new Kvm(jetstream(this.nc, { timeout: 10_000 }));
     const replicas = cluster.replicas;
     const [owners, nodes, records] = await Promise.all([
       kvm.create(this.names.ownersBucket, { replicas, history: 1, allow_direct: false }),
