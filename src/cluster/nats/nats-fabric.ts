@@ -339,7 +339,8 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   private async setUp(): Promise<{ owners: KV; nodes: KV; records: KV }> {
     const { cluster } = this.host;
     await this.ensureStreams();
-    const kvm = new Kvm(jetstream(this.nc, { timeout: 10_000 }));
+    // KV operations time out after 5 s (nats.js' default): a CONNECT waiting on them is refused (0x88) well within connect_timeout.
+    const kvm = new Kvm(this.nc);
     const replicas = cluster.replicas;
     const [owners, nodes, records] = await Promise.all([
       kvm.create(this.names.ownersBucket, { replicas, history: 1, allow_direct: false }),
