@@ -42,14 +42,14 @@ describe('cluster shared subscriptions', { timeout: 180_000 }, () => {
       );
       const publisher = await mqtt.connectAsync(nodes[0]!.url, { protocolVersion: 5, clientId: `shared-pub-${qos}`, reconnectPeriod: 0 });
       clients.push(publisher);
-      const total = 300;
+      const total = 600;
       for (let i = 0; i < total; i++) void publisher.publish(`jobs/${qos}/x`, `j${i}`, { qos });
       await waitFor(() => seen.size === total, `all ${total} QoS ${qos} messages delivered`, 30_000);
       t.diagnostic(`QoS ${qos}: per node ${counts.join(' / ')}`);
       assert.ok([...seen.values()].every((count) => count === 1), 'each message to exactly one member');
-      // QoS 0: NATS picks a node per message at random; QoS 1: nodes pull in small batches, so a busier node takes less.
-      const floor = qos === 0 ? 0.2 : 0.1;
-      for (const count of counts) assert.ok(count >= total * floor, `every node takes at least ${floor * 100} %: ${counts.join(' / ')}`);
+      // Spread, not an even split: NATS picks a node per NATS message (a batch of up to 16) at random for QoS 0,
+      // and for QoS 1 the nodes pull, a busier node taking less. Every node takes part; none takes most.
+      for (const count of counts) assert.ok(count > 0 && count < total * 0.7, `every node takes a share: ${counts.join(' / ')}`);
       await Promise.all(members.map((member) => member.endAsync()));
     }
   });
