@@ -27,6 +27,8 @@ declare module 'fastify' {
     access?: Access;
     /** Only a login token will do, not an API key (EMQX: administrators, API keys and logout). */
     bearerOnly?: boolean;
+    /** A change that reads nothing it depends on (publishing): it does not wait for the other changes (write-queue.ts). */
+    concurrent?: boolean;
   }
   interface FastifyRequest {
     principal: Principal;

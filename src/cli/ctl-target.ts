@@ -25,6 +25,10 @@ import { DATA_FILE } from '../store/lmdb/layout.js';
 export interface CtlCommand {
   request: AdminRequest;
   print(body: unknown): string;
+  /** For answers in parts (a trace file read in chunks): the request for the next part, or undefined when done. */
+  next?(body: unknown): AdminRequest | undefined;
+  /** What to print (on standard output, exit code 1) for a refusal this command describes itself; undefined: the usual error line. */
+  refused?(status: number, body: unknown): string | undefined;
 }
 
 /** A ctl failure: printed as one `starling ctl: ...` line, exit code 1. */

@@ -19,6 +19,9 @@ export interface NodeInfo {
   lastSeen: number;
   /** The NATS server it is connected to (server_name), if any. */
   natsServer: string | undefined;
+  /** Resident memory of its process, and its machine's load averages (1, 5, 15 minutes), at its last record. */
+  rssBytes: number;
+  load: [number, number, number];
 }
 
 export interface ClusterFabric {

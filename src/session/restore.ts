@@ -63,6 +63,7 @@ export function restoreState(
 
 /** A Session from its stored record, its subscriptions added to the broker's router (deliveries are the caller's). */
 export function rebuildSession(record: StoredSession, broker: BrokerCore): Session {
+  // The config holds the session limits (as for new sessions, session/registry.ts): a reload changes them for every session.
   const session = new Session(record.clientId, broker.config, broker);
   session.protocolVersion = record.protocolVersion;
   session.username = record.username;

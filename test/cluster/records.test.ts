@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { StarlingBroker, createLogger } from '../../src/internal.js';
+import { StarlingBroker, clusterView, createLogger } from '../../src/internal.js';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { startClusterNodes, TEST_CLUSTER_TIMING, type ClusterNode } from '../helpers/cluster-nodes.js';
 import { starling } from '../helpers/ctl.js';
@@ -92,6 +92,9 @@ describe('cluster records', { timeout: 180_000 }, () => {
       assert.ok(node.uptimeSeconds >= 0);
       assert.ok(node.connections >= 0);
     }
+    // The management API's /api/v5/nodes lists the other members through this view (EMQX's node objects).
+    const others = await clusterView(first).otherNodes();
+    assert.deepEqual(others.filter((node) => node.node_status === 'running').map((node) => node.node).sort(), ['inproc2', 'node1', 'node2', 'node3']);
     // A broker running alone lists itself.
     const alone = new StarlingBroker({ logger, sysInterval: 0 });
     await alone.start();

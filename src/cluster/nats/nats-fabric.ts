@@ -4,6 +4,7 @@
 // (NatsStore), the session loader and the ClusterFabric interface.
 
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -248,6 +249,8 @@ export class NatsFabric implements ClusterFabric, Forwarder {
       startedAt: this.startedAt,
       ...this.host.counts(),
       natsServer: this.nc.info?.server_name,
+      rssBytes: process.memoryUsage.rss(),
+      load: loadavg() as [number, number, number],
     };
   }
 

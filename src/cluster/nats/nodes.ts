@@ -15,6 +15,8 @@ export interface NodeRecord {
   sessions: number;
   subscriptions: number;
   natsServer: string | undefined;
+  rssBytes: number;
+  load: [number, number, number];
   /** Milliseconds since the epoch of this write. */
   at: number;
 }
@@ -101,6 +103,8 @@ export class NodeMembership {
       subscriptions: record.subscriptions,
       lastSeen: record.at,
       natsServer: record.natsServer,
+      rssBytes: record.rssBytes ?? 0,
+      load: record.load ?? [0, 0, 0],
     }));
   }
 
