@@ -1,6 +1,6 @@
 // Event and hook payload types: what the broker tells embedders and plugins, and what it asks them.
 
-import type { Properties, QoS, SubscriptionRequest } from '../codec/types.js';
+import type { Properties, QoS, SubscriptionRequest, Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { Message } from '../core/message.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
@@ -143,6 +143,8 @@ export interface ClientConnectedEvent {
   receiveMaximum?: number;
   /** The CONNECT properties (MQTT 5). */
   properties?: Properties;
+  /** The will of this connection, if the CONNECT had one. */
+  will?: Will;
 }
 
 /** CONNACK sent: success or refusal (then `client` is undefined and `clientId` is what the CONNECT asked for). */

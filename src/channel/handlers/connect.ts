@@ -272,6 +272,7 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
       expiryInterval: expiry,
       receiveMaximum: channel.receiveMaximum,
       properties: packet.properties,
+      ...(packet.will === undefined ? {} : { will: packet.will }),
     });
   }
   // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
