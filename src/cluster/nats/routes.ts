@@ -1,0 +1,333 @@
+// The route table replicated through JetStream: this node announces its entries (filters it holds, shared
+// groups it has members in) and follows every other node's into its RouteTable.
+//
+//   stream    <PREFIX>_ROUTES, one subject per node, `<prefix>.rt.<node>`, rollups allowed.
+//   writes    the changes of one event-loop turn as one delta (entries added, entries removed), one write at
+//             a time and in order; when the deltas since the last snapshot outgrow the node's set, the
+//             whole set again as a snapshot whose first chunk rolls up (deletes) everything before it on the
+//             node's subject. A node writes a snapshot first of all (a new run replaces what an earlier one
+//             left), after a failed write, and after reconnecting to NATS.
+//   reads     every node follows the whole stream with an ordered consumer: a delta changes the node's set,
+//             a snapshot replaces it once its last chunk is read. A node reads the table to its end before
+//             it takes clients.
+//   barrier   add() resolves once its write is acknowledged and every other live node has read past it (a
+//             request on the node's `routes` control subject, answered once its follower got that far), so a
+//             publish anywhere after SUBACK reaches the new subscription.
+//   dead node the node that takes it over writes an empty snapshot for it (only if nothing newer came from
+//             it: a node that restarted in the meantime keeps its new set).
+
+import { headers, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/nats-core';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '../../log.js';
+import type { RouteTable } from '../route-table.js';
+import type { CommitTracker } from './commit.js';
+import type { ClusterNames } from './names.js';
+
+/** Snapshots are written once the deltas since the last one hold more entries than this or twice the set. */
+const SNAPSHOT_MIN_ENTRIES = 1024;
+/** Entries per snapshot chunk, well under max_payload. */
+const CHUNK_BYTES = 256 * 1024;
+const PEER_TIMEOUT_MS = 2000;
+const RETRY_PAUSE_MS = 500;
+
+/** One message on a node's subject. */
+interface RouteRecord {
+  /** The writing node's run (its boot id). */
+  b: string;
+  /** A delta, or a chunk of a snapshot. */
+  k: 'd' | 's';
+  /** First / last chunk of a snapshot. */
+  f?: 1;
+  l?: 1;
+  /** Entries added (a snapshot's entries). */
+  a?: string[];
+  /** Entries removed. */
+  r?: string[];
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface RouteSyncOptions {
+  node: string;
+  boot: string;
+  /** Other live nodes (the barrier asks each). */
+  peers: () => string[];
+}
+
+export class RouteSync {
+  /** This node's entries now, and as the stream has them (as far as this node knows). */
+  private readonly own = new Set<string>();
+  private written = new Set<string>();
+  /** Entries changed since the last write. */
+  private readonly changed = new Set<string>();
+  private snapshotWanted = true;
+  private sinceSnapshot = 0;
+  private writes = 0;
+  /** add() calls waiting for the next write (and the peers). */
+  private waiters: Waiter[] = [];
+  private writing: Promise<void> | undefined;
+  private scheduled = false;
+  private started = false;
+  private stopped = false;
+  /** Stream sequence the follower has applied. */
+  private applied = 0;
+  private readonly appliedWaiters: Array<{ sequence: number; done: () => void }> = [];
+  /** Snapshots being read, per node. */
+  private readonly pending = new Map<string, Set<string>>();
+  private readonly subjectPrefix: string;
+  private control: NatsSubscription | undefined;
+  private closeFollow: (() => void) | undefined;
+  private following: Promise<void> | undefined;
+  private readonly writeSoon = (): void => {
+    this.scheduled = false;
+    this.writing ??= this.writeLoop().finally(() => {
+      this.writing = undefined;
+      if (this.changed.size > 0 || this.snapshotWanted) this.schedule();
+    });
+  };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly names: ClusterNames,
+    private readonly tracker: CommitTracker,
+    private readonly table: RouteTable,
+    private readonly options: RouteSyncOptions,
+    private readonly logger: Logger,
+  ) {
+    this.subjectPrefix = `${names.prefix}.rt.`;
+  }
+
+  /** An entry of this node's (its first subscription to a filter, its first member of a group); resolves once every live node has it. */
+  add(entry: string): Promise<void> {
+    this.own.add(entry);
+    this.table.add(this.options.node, entry);
+    this.changed.add(entry);
+    const promise = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.schedule();
+    return promise;
+  }
+
+  /** An entry this node no longer has. */
+  remove(entry: string): void {
+    this.own.delete(entry);
+    this.table.remove(this.options.node, entry);
+    this.changed.add(entry);
+    this.schedule();
+  }
+
+  /** Reads the table to its end, then follows it, answers the barrier requests and announces this node. */
+  async start(): Promise<void> {
+    const last = (await this.jsm.streams.info(this.names.routesStream)).state.last_seq;
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (last === 0) caughtUp();
+    else this.appliedWaiters.push({ sequence: last, done: caughtUp });
+    this.following = this.follow();
+    await ready;
+    this.control = this.nc.subscribe(this.names.control(this.options.node, 'routes'), {
+      callback: (_error, msg) => {
+        const sequence = Number(msg.string());
+        if (this.applied >= sequence || !Number.isFinite(sequence)) msg.respond();
+        else this.appliedWaiters.push({ sequence, done: () => void msg.respond() });
+      },
+    });
+    this.started = true;
+    this.snapshotWanted = true;
+    this.writeSoon();
+    await this.writing;
+  }
+
+  /** Writes this node's whole set again (after a reconnection: a node taken for dead had it emptied). */
+  announceAgain(): void {
+    this.snapshotWanted = true;
+    this.schedule();
+  }
+
+  /**
+   * Empties a dead node's set for every node, unless it wrote since run `boot` (restarted): an empty
+   * snapshot, expected to follow the last message of that run.
+   */
+  async withdraw(node: string, boot: string): Promise<void> {
+    const subject = this.subjectPrefix + node;
+    const last = await this.jsm.streams.getMessage(this.names.routesStream, { last_by_subj: subject }).catch(() => null);
+    if (last === null) return;
+    const record = parse(last.data);
+    if (record === undefined || record.b !== boot) return;
+    const h = headers();
+    h.set('Nats-Rollup', 'sub');
+    const empty: RouteRecord = { b: boot, k: 's', f: 1, l: 1, a: [] };
+    await this.js.publish(subject, JSON.stringify(empty), { headers: h, expect: { lastSubjectSequence: last.seq } }).catch((error: unknown) => {
+      if (!/wrong last sequence/i.test(String(error))) throw error;
+    });
+  }
+
+  private schedule(): void {
+    if (!this.started || this.scheduled || this.stopped || this.writing !== undefined) return;
+    this.scheduled = true;
+    setImmediate(this.writeSoon);
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (!this.stopped && (this.changed.size > 0 || this.snapshotWanted)) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      try {
+        let sequence: number | undefined;
+        if (this.snapshotWanted || this.sinceSnapshot > Math.max(SNAPSHOT_MIN_ENTRIES, 2 * this.own.size)) {
+          this.snapshotWanted = false;
+          this.changed.clear();
+          const entries = [...this.own];
+          this.written = new Set(entries);
+          this.sinceSnapshot = 0;
+          sequence = await this.writeSnapshot(entries);
+        } else {
+          const added: string[] = [];
+          const removed: string[] = [];
+          for (const entry of this.changed) {
+            const has = this.own.has(entry);
+            if (has === this.written.has(entry)) continue;
+            if (has) {
+              added.push(entry);
+              this.written.add(entry);
+            } else {
+              removed.push(entry);
+              this.written.delete(entry);
+            }
+          }
+          this.changed.clear();
+          if (added.length + removed.length > 0) {
+            this.sinceSnapshot += added.length + removed.length;
+            sequence = await this.write({ b: this.options.boot, k: 'd', ...(added.length > 0 ? { a: added } : {}), ...(removed.length > 0 ? { r: removed } : {}) }, false);
+          }
+        }
+        if (sequence !== undefined && waiters.length > 0) await this.peersApplied(sequence);
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error);
+        if (this.stopped) return;
+        // What the stream holds is not known now: write the whole set again once NATS takes writes.
+        this.snapshotWanted = true;
+        this.logger.warn({ err: error }, 'cluster: writing this node\'s routes failed; writing them again');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private async writeSnapshot(entries: string[]): Promise<number> {
+    const chunks: string[][] = [[]];
+    let bytes = 0;
+    for (const entry of entries) {
+      if (bytes + entry.length > CHUNK_BYTES && chunks[chunks.length - 1]!.length > 0) {
+        chunks.push([]);
+        bytes = 0;
+      }
+      chunks[chunks.length - 1]!.push(entry);
+      bytes += entry.length * 3 + 4;
+    }
+    let sequence = 0;
+    for (const [index, chunk] of chunks.entries()) {
+      const record: RouteRecord = { b: this.options.boot, k: 's', a: chunk };
+      if (index === 0) record.f = 1;
+      if (index === chunks.length - 1) record.l = 1;
+      sequence = await this.write(record, index === 0);
+    }
+    return sequence;
+  }
+
+  /** One write, retried with the same message id until publish_timeout_ms; resolves with its stream sequence. */
+  private async write(record: RouteRecord, rollup: boolean): Promise<number> {
+    const subject = this.subjectPrefix + this.options.node;
+    const data = JSON.stringify(record);
+    const msgID = `${this.options.node}.${this.options.boot}.rt${++this.writes}`;
+    const h = rollup ? headers() : undefined;
+    h?.set('Nats-Rollup', 'sub');
+    const ack = await this.tracker.retry((timeout) => this.js.publish(subject, data, { msgID, timeout, ...(h === undefined ? {} : { headers: h }) }));
+    return ack.seq;
+  }
+
+  /** Resolves once every other live node has read the table up to `sequence` (a node that does not answer in time is not waited for). */
+  private async peersApplied(sequence: number): Promise<void> {
+    const peers = this.options.peers();
+    if (peers.length === 0) return;
+    const body = String(sequence);
+    await Promise.all(peers.map((peer) => this.nc.request(this.names.control(peer, 'routes'), body, { timeout: PEER_TIMEOUT_MS }).catch(() => undefined)));
+  }
+
+  private async follow(): Promise<void> {
+    let next = 1;
+    while (!this.stopped) {
+      try {
+        const consumer = await this.js.consumers.get(this.names.routesStream, {
+          filter_subjects: `${this.subjectPrefix}>`,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: next,
+        });
+        const messages = await consumer.consume({ max_messages: 500 });
+        this.closeFollow = () => void messages.close();
+        if (this.stopped) this.closeFollow();
+        for await (const msg of messages) {
+          next = msg.seq + 1;
+          this.apply(msg);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'cluster: following the route table interrupted; resuming');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private apply(msg: JsMsg): void {
+    const node = msg.subject.slice(this.subjectPrefix.length);
+    if (node !== this.options.node) {
+      const record = parse(msg.data);
+      if (record === undefined) this.logger.warn({ subject: msg.subject, sequence: msg.seq }, 'cluster: unreadable route record skipped');
+      else if (record.k === 'd') {
+        for (const entry of record.a ?? []) this.table.add(node, entry);
+        for (const entry of record.r ?? []) this.table.remove(node, entry);
+      } else {
+        if (record.f === 1) this.pending.set(node, new Set());
+        const snapshot = this.pending.get(node);
+        if (snapshot !== undefined) {
+          for (const entry of record.a ?? []) snapshot.add(entry);
+          if (record.l === 1) {
+            this.pending.delete(node);
+            this.table.replace(node, snapshot);
+          }
+        }
+      }
+    }
+    this.applied = msg.seq;
+    if (this.appliedWaiters.length > 0) {
+      for (let index = this.appliedWaiters.length - 1; index >= 0; index--) {
+        const waiter = this.appliedWaiters[index]!;
+        if (waiter.sequence > msg.seq) continue;
+        this.appliedWaiters.splice(index, 1);
+        waiter.done();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.control?.unsubscribe();
+    this.closeFollow?.();
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    await this.following?.catch(() => undefined);
+    await this.writing?.catch(() => undefined);
+  }
+}
+
+function parse(data: Uint8Array): RouteRecord | undefined {
+  try {
+    const record = JSON.parse(new TextDecoder().decode(data)) as RouteRecord;
+    return typeof record === 'object' && record !== null && (record.k === 'd' || record.k === 's') ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}

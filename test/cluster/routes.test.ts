@@ -1,0 +1,167 @@
+// The route table on a real 3-server nats-server JetStream cluster with Starling node processes: a
+// publishing node sends a topic's messages only to nodes with a matching filter (observed on the nodes'
+// NATS inboxes), stops once a node unsubscribes, a node started later learns every route before it takes
+// clients, and a killed node's routes are withdrawn by the node that takes it over.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
+import { startClusterNode, startClusterNodes, type ClusterNode } from '../helpers/cluster-nodes.js';
+import { nextEvent, waitFor } from '../helpers/wait.js';
+import { decodeBatch } from '../../src/cluster/nats/envelope.js';
+
+type Received = [string, Buffer, mqtt.IPublishPacket];
+
+/** Every topic sent to each node's live inbox, in arrival order (one NATS connection: one order across inboxes). */
+class InboxTap {
+  readonly topics = new Map<string, string[]>();
+  constructor(private readonly nc: NatsConnection) {}
+
+  static async open(nats: NatsCluster, nodes: string[]): Promise<InboxTap> {
+    const nc = await connect({ servers: nats.urls[0]! });
+    const tap = new InboxTap(nc);
+    for (const node of nodes) {
+      tap.topics.set(node, []);
+      nc.subscribe(`st.n.${node}`, {
+        callback: (_error, msg) => {
+          tap.topics.get(node)!.push(...decodeBatch(msg.data).map((entry) => entry.message.topic));
+        },
+      });
+    }
+    await nc.flush();
+    return tap;
+  }
+
+  count(node: string, topic: string): number {
+    return this.topics.get(node)!.filter((seen) => seen === topic).length;
+  }
+
+  close(): Promise<void> {
+    return this.nc.drain();
+  }
+}
+
+describe('cluster route table', { timeout: 180_000 }, () => {
+  let nats: NatsCluster;
+  let nodes: ClusterNode[];
+  const clients: mqtt.MqttClient[] = [];
+  let tap: InboxTap;
+  let nextId = 0;
+
+  before(async () => {
+    nats = await startNatsCluster();
+    nodes = await startClusterNodes(nats, 3);
+    tap = await InboxTap.open(nats, ['node1', 'node2', 'node3', 'node4']);
+  });
+  after(async () => {
+    await tap?.close();
+    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await Promise.all((nodes ?? []).map((node) => node.stop()));
+    await nats?.stop();
+  });
+
+  const connectTo = async (node: ClusterNode): Promise<mqtt.MqttClient> => {
+    const client = await mqtt.connectAsync(node.url, { protocolVersion: 5, clientId: `r${nextId++}`, reconnectPeriod: 0 });
+    clients.push(client);
+    return client;
+  };
+
+  /** Publishes `topic` `count` times then `marker` from `publisher`, and waits until the marker reached every node in `through`. */
+  const publishThenMarker = async (publisher: mqtt.MqttClient, topic: string, count: number, marker: string, through: string[]): Promise<void> => {
+    const before = new Map(through.map((node) => [node, tap.count(node, marker)]));
+    for (let i = 0; i < count; i++) await publisher.publishAsync(topic, `m${i}`, { qos: 0 });
+    await publisher.publishAsync(marker, 'marker', { qos: 0 });
+    await waitFor(() => through.every((node) => tap.count(node, marker) > before.get(node)!), `${marker} at ${through.join(', ')}`, 10_000);
+  };
+
+  test('cluster route table - only nodes with a matching filter receive a topic; a node that unsubscribes stops receiving it', async () => {
+    const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+    const subscriber = await connectTo(b);
+    await subscriber.subscribeAsync('interest/+/b', { qos: 0 });
+    for (const node of [b, c]) await (await connectTo(node)).subscribeAsync('interest/marker', { qos: 0 });
+    const publisher = await connectTo(a);
+    const received = nextEvent<Received>(subscriber, 'message', 10_000);
+    // Both inboxes carry the marker, published after the topic from the same node: whatever the topic sent
+    // to node3 would have come first.
+    await publishThenMarker(publisher, 'interest/only/b', 5, 'interest/marker', ['node2', 'node3']);
+    assert.equal((await received)[0], 'interest/only/b');
+    assert.equal(tap.count('node2', 'interest/only/b'), 5, 'node2 subscribes: it gets the topic');
+    assert.equal(tap.count('node3', 'interest/only/b'), 0, 'node3 has no matching filter: nothing for the topic reaches it');
+    assert.equal(tap.count('node1', 'interest/only/b'), 0, 'the publishing node delivers its own, never through NATS');
+
+    await subscriber.unsubscribeAsync('interest/+/b');
+    // UNSUBACK does not wait for the other nodes: within a few rounds node1 has read node2's withdrawal.
+    let rounds = 0;
+    for (;;) {
+      const before = tap.count('node2', 'interest/only/b');
+      await publishThenMarker(publisher, 'interest/only/b', 1, 'interest/marker', ['node2']);
+      rounds++;
+      if (tap.count('node2', 'interest/only/b') === before) break;
+      assert.ok(rounds < 200, 'node1 stops sending the topic to node2 after its unsubscribe');
+    }
+    const after = tap.count('node2', 'interest/only/b');
+    await publishThenMarker(publisher, 'interest/only/b', 5, 'interest/marker', ['node2']);
+    assert.equal(tap.count('node2', 'interest/only/b'), after, 'nothing more for the topic reaches node2');
+  });
+
+  test('cluster route table - a node started later learns the routes before it takes clients, and the others learn its own', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const early = await connectTo(b);
+    await early.subscribeAsync('late/to-b', { qos: 0 });
+    const late = await startClusterNode(nats, 'node4', { server: 0 });
+    nodes.push(late);
+    // Its first publish, right after it listens, reaches node2's subscriber.
+    const atB = nextEvent<Received>(early, 'message', 10_000);
+    const publisher = await connectTo(late);
+    await publisher.publishAsync('late/to-b', 'from node4', { qos: 0 });
+    assert.equal((await atB)[1].toString(), 'from node4');
+    // A subscription on node4 reaches node1's publications once SUBACK came.
+    const onLate = await connectTo(late);
+    await onLate.subscribeAsync('late/to-4', { qos: 0 });
+    const at4 = nextEvent<Received>(onLate, 'message', 10_000);
+    await (await connectTo(a)).publishAsync('late/to-4', 'from node1', { qos: 0 });
+    assert.equal((await at4)[1].toString(), 'from node1');
+  });
+
+  test('cluster route table - a killed node\'s routes are withdrawn by the node that takes it over', async () => {
+    const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+    const doomed = await connectTo(c);
+    await doomed.subscribeAsync('doomed/t', { qos: 0 });
+    await (await connectTo(b)).subscribeAsync('doomed/marker', { qos: 0 });
+    const publisher = await connectTo(a);
+    await publishThenMarker(publisher, 'doomed/t', 1, 'doomed/marker', ['node2']);
+    await waitFor(() => tap.count('node3', 'doomed/t') === 1, 'the topic sent to node3 while it lives', 10_000);
+
+    await c.kill();
+    const nc = await connect({ servers: nats.urls[0]! });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const last = await jsm.streams.getMessage('ST_ROUTES', { last_by_subj: 'st.rt.node3' });
+        const record = last === null ? undefined : (JSON.parse(last.string()) as { k: string; a?: string[] });
+        if (record?.k === 's' && (record.a ?? []).length === 0) break;
+        assert.ok(Date.now() < deadline, `node3's routes withdrawn within 30 s (last record ${JSON.stringify(record)})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await nc.drain();
+    }
+    // node1 has read the withdrawal once its marker to node2 comes after it: send rounds until one carries nothing to node3.
+    let rounds = 0;
+    for (;;) {
+      const before = tap.count('node3', 'doomed/t');
+      await publishThenMarker(publisher, 'doomed/t', 1, 'doomed/marker', ['node2']);
+      rounds++;
+      if (tap.count('node3', 'doomed/t') === before) break;
+      assert.ok(rounds < 200, 'node1 stops sending to the dead node');
+    }
+    const after = tap.count('node3', 'doomed/t');
+    await publishThenMarker(publisher, 'doomed/t', 5, 'doomed/marker', ['node2']);
+    assert.equal(tap.count('node3', 'doomed/t'), after, 'nothing more goes to the dead node');
+    nodes.splice(nodes.indexOf(c), 1);
+  });
+});
