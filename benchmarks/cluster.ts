@@ -5,11 +5,12 @@
 // processes share them, so these figures measure overhead, not scale-out. Medians of --runs.
 //
 //   npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json out.json] [--breakdown] [--cpu-prof DIR]
-//                          [--targets single,cluster]
+//                          [--targets single,cluster] [--logs DIR]
 //
 // --breakdown: per cluster row, where the CPU goes (each node and nats-server, user and system time) and how
 // many NATS messages and bytes each MQTT message costs, read from /proc and the servers' /connz and /varz over
 // the middle of the measured window. --cpu-prof DIR: the Starling nodes write V8 CPU profiles there.
+// --logs DIR: each Starling process's log lines go to DIR/<target>-<pid>.log when it stops.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ interface Target {
   labels: string[];
   /** The NATS cluster (cluster target). */
   nats?: NatsCluster;
+  /** The Starling processes (their logs). */
+  brokers: BrokerProcess[];
   stop(): Promise<void>;
 }
 
@@ -54,6 +57,7 @@ async function startSingle(): Promise<Target> {
     subscribePort: node.port,
     pids: [node.pid],
     labels: ['starling'],
+    brokers: [node],
     async stop() {
       await node.stop();
       await remove();
@@ -79,6 +83,7 @@ async function startCluster(): Promise<Target> {
     pids: [...nodes.map((node) => node.pid), ...natsPids],
     labels: ['node A', 'node B', ...nats.servers.map((server) => `nats ${server.name}`)],
     nats,
+    brokers: nodes,
     async stop() {
       await Promise.all(nodes.map((node) => node.stop()));
       await nats.stop();
@@ -95,10 +100,11 @@ interface Settings {
   breakdown: boolean;
   cpuProf: string | undefined;
   targets: Array<'single' | 'cluster'>;
+  logs: string | undefined;
 }
 
 function parseArguments(argv: string[]): Settings {
-  const settings: Settings = { runs: 3, duration: 10, rows: ROWS, json: undefined, breakdown: false, cpuProf: undefined, targets: ['single', 'cluster'] };
+  const settings: Settings = { runs: 3, duration: 10, rows: ROWS, json: undefined, breakdown: false, cpuProf: undefined, targets: ['single', 'cluster'], logs: undefined };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     const value = argv[++index] ?? '';
@@ -106,6 +112,7 @@ function parseArguments(argv: string[]): Settings {
       settings.breakdown = true;
       index--;
     } else if (flag === '--cpu-prof') settings.cpuProf = value;
+    else if (flag === '--logs') settings.logs = value;
     else if (flag === '--targets') settings.targets = value.split(',').filter((name): name is 'single' | 'cluster' => name === 'single' || name === 'cluster');
     else if (flag === '--runs') settings.runs = Number(value);
     else if (flag === '--duration') settings.duration = Number(value);
@@ -115,7 +122,7 @@ function parseArguments(argv: string[]): Settings {
       const unknown = wanted.filter((id) => !ROWS.some((row) => row.id === id));
       if (unknown.length > 0) throw new Error(`unknown row(s) ${unknown.join(', ')}; rows: ${ROWS.map((row) => row.id).join(', ')}`);
       settings.rows = ROWS.filter((row) => wanted.includes(row.id));
-    } else throw new Error(`unknown option ${flag}; usage: npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json file] [--breakdown] [--cpu-prof DIR] [--targets single,cluster]`);
+    } else throw new Error(`unknown option ${flag}; usage: npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json file] [--breakdown] [--cpu-prof DIR] [--targets single,cluster] [--logs DIR]`);
   }
   return settings;
 }
@@ -294,6 +301,10 @@ async function main(): Promise<void> {
       }
     } finally {
       await target.stop();
+      if (settings.logs !== undefined) {
+        mkdirSync(settings.logs, { recursive: true });
+        for (const broker of target.brokers) writeFileSync(join(settings.logs, `${target.name}-${broker.pid}.log`), broker.logs.map((line) => JSON.stringify(line)).join('\n'));
+      }
     }
   }
   const lines = ['| row | target | deliveries/s | msg per CPU-s (all processes) | cluster/single per CPU-s | p50 ms | p99 ms | lost |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];

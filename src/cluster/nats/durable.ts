@@ -32,6 +32,13 @@ const MAX_BATCH_BYTES = 256 * 1024;
  * group's nodes, while still dividing JetStream's per-message cost by up to this much.
  */
 const SHARED_BATCH_MESSAGES = 16;
+/**
+ * Stream messages the node consumer pulls ahead of routing (each up to MAX_BATCH_BYTES). Counted in
+ * messages: a pull by bytes stalls (until heartbeats are missed) when the next message does not fit.
+ */
+const READ_AHEAD_MESSAGES = 32;
+/** Messages routed from the stream before the event loop gets a turn (sockets, acknowledgements). */
+const YIELD_AFTER_MESSAGES = 2000;
 /** A message routed but not acknowledged (its sessions' writes failed, or the node died) comes again after this. */
 const ACK_WAIT_NS = 10_000_000_000;
 
@@ -145,11 +152,19 @@ export class DurablePlane {
   private async consume(consumer: Consumer): Promise<void> {
     while (!this.stopped) {
       try {
-        const messages = await consumer.consume({ max_messages: 2000 });
+        const messages = await consumer.consume({ max_messages: READ_AHEAD_MESSAGES });
         this.closeMessages = () => void messages.close();
+        let routedThisTurn = 0;
         for await (const msg of messages) {
-          this.handle(msg);
+          routedThisTurn += this.handle(msg);
           if (this.stopped) break;
+          // The iterator hands buffered messages over in microtasks: without a pause this node would route
+          // everything buffered before its sockets flush and its subscribers' acknowledgements are read,
+          // queueing (and dropping) what their windows could have taken.
+          if (routedThisTurn >= YIELD_AFTER_MESSAGES) {
+            routedThisTurn = 0;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
       } catch (error) {
         if (this.stopped) return;
@@ -162,12 +177,14 @@ export class DurablePlane {
   private closeMessages: (() => void) | undefined;
   private readonly reader = new BatchReader();
 
-  private handle(msg: JsMsg): void {
+  /** Routes one stream message; returns how many messages it carried. */
+  private handle(msg: JsMsg): number {
     const sequence = msg.seq;
     if (sequence <= this.routedSequence) {
       msg.ack(); // already routed (a redelivery after a barrier failed, or a replay overlap)
-      return;
+      return 0;
     }
+    let count = 0;
     this.routedSequence = sequence;
     const reader = this.reader;
     for (let first = true; ; first = false) {
@@ -175,6 +192,7 @@ export class DurablePlane {
       try {
         if (first) reader.reset(msg.data);
         if (!reader.next()) break;
+        count++;
         if (!this.wanted(reader.topic)) continue;
         message = reader.message();
       } catch (error) {
@@ -188,6 +206,7 @@ export class DurablePlane {
       this.ackScheduled = true;
       setImmediate(this.ackRouted);
     }
+    return count;
   }
 
   /** Where `node`'s consumer has routed for sure (a dead node's sessions hold everything up to it); the stream's end when it has none. */
