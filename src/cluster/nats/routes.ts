@@ -13,8 +13,8 @@
 //   barrier   add() resolves once its write is acknowledged and every other live node has read past it (a
 //             request on the node's `routes` control subject, answered once its follower got that far), so a
 //             publish anywhere after SUBACK reaches the new subscription.
-//   dead node the node that takes it over writes an empty snapshot for it (only if nothing newer came from
-//             it: a node that restarted in the meantime keeps its new set).
+//   leaving   a node that stops writes an empty snapshot; a dead node gets one from the node that takes it
+//             over (only if nothing newer came from it: a node that restarted in the meantime keeps its set).
 
 import { headers, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/nats-core';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
@@ -313,6 +313,7 @@ export class RouteSync {
     }
   }
 
+  /** Stops following and writing; a node that announced anything withdraws it (best effort), so nobody sends it more. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.control?.unsubscribe();
@@ -320,6 +321,11 @@ export class RouteSync {
     for (const waiter of this.waiters.splice(0)) waiter.resolve();
     await this.following?.catch(() => undefined);
     await this.writing?.catch(() => undefined);
+    if (!this.started) return;
+    const h = headers();
+    h.set('Nats-Rollup', 'sub');
+    const empty: RouteRecord = { b: this.options.boot, k: 's', f: 1, l: 1, a: [] };
+    await this.js.publish(this.subjectPrefix + this.options.node, JSON.stringify(empty), { headers: h, timeout: PEER_TIMEOUT_MS }).catch(() => undefined);
   }
 }
 
