@@ -1,7 +1,8 @@
 // The route table on a real 3-server nats-server JetStream cluster with Starling node processes: a
 // publishing node sends a topic's messages only to nodes with a matching filter (observed on the nodes'
 // NATS inboxes), stops once a node unsubscribes, a node started later learns every route before it takes
-// clients, and a killed node's routes are withdrawn by the node that takes it over.
+// clients, a node that stops withdraws its routes, and a killed node's are withdrawn by the node that
+// takes it over.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,19 @@ class InboxTap {
 
   close(): Promise<void> {
     return this.nc.drain();
+  }
+}
+
+/** The last record of a node's subject in the routes stream: its kind, and the entries it adds. */
+async function lastRouteRecord(nats: NatsCluster, node: string): Promise<{ k: string; a: string[] } | undefined> {
+  const nc = await connect({ servers: nats.urls[0]! });
+  try {
+    const last = await (await jetstreamManager(nc)).streams.getMessage('ST_ROUTES', { last_by_subj: `st.rt.${node}` });
+    if (last === null) return undefined;
+    const record = JSON.parse(last.string()) as { k: string; a?: string[] };
+    return { k: record.k, a: record.a ?? [] };
+  } finally {
+    await nc.drain();
   }
 }
 
@@ -107,7 +121,7 @@ describe('cluster route table', { timeout: 180_000 }, () => {
     assert.equal(tap.count('node2', 'interest/only/b'), after, 'nothing more for the topic reaches node2');
   });
 
-  test('cluster route table - a node started later learns the routes before it takes clients, and the others learn its own', async () => {
+  test('cluster route table - a node started later learns the routes before it takes clients, the others learn its own, and it withdraws them when it stops', async () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const early = await connectTo(b);
     await early.subscribeAsync('late/to-b', { qos: 0 });
@@ -124,6 +138,10 @@ describe('cluster route table', { timeout: 180_000 }, () => {
     const at4 = nextEvent<Received>(onLate, 'message', 10_000);
     await (await connectTo(a)).publishAsync('late/to-4', 'from node1', { qos: 0 });
     assert.equal((await at4)[1].toString(), 'from node1');
+    // A node that stops withdraws its routes itself.
+    await late.stop();
+    nodes.splice(nodes.indexOf(late), 1);
+    assert.deepEqual(await lastRouteRecord(nats, 'node4'), { k: 's', a: [] });
   });
 
   test('cluster route table - a killed node\'s routes are withdrawn by the node that takes it over', async () => {
@@ -135,20 +153,15 @@ describe('cluster route table', { timeout: 180_000 }, () => {
     await publishThenMarker(publisher, 'doomed/t', 1, 'doomed/marker', ['node2']);
     await waitFor(() => tap.count('node3', 'doomed/t') === 1, 'the topic sent to node3 while it lives', 10_000);
 
+    const alive = await lastRouteRecord(nats, 'node3');
+    assert.ok(alive !== undefined && alive.a.length > 0, `node3's last route record adds its routes while it lives: ${JSON.stringify(alive)}`);
     await c.kill();
-    const nc = await connect({ servers: nats.urls[0]! });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const last = await jsm.streams.getMessage('ST_ROUTES', { last_by_subj: 'st.rt.node3' });
-        const record = last === null ? undefined : (JSON.parse(last.string()) as { k: string; a?: string[] });
-        if (record?.k === 's' && (record.a ?? []).length === 0) break;
-        assert.ok(Date.now() < deadline, `node3's routes withdrawn within 30 s (last record ${JSON.stringify(record)})`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    } finally {
-      await nc.drain();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const record = await lastRouteRecord(nats, 'node3');
+      if (record?.k === 's' && record.a.length === 0) break;
+      assert.ok(Date.now() < deadline, `node3's routes withdrawn within 30 s (last record ${JSON.stringify(record)})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // node1 has read the withdrawal once its marker to node2 comes after it: send rounds until one carries nothing to node3.
     let rounds = 0;
