@@ -21,18 +21,20 @@ import { checkRuleDefinition, type ActionDefinition, type RuleConfig, type RuleD
 import { columnNames, eventColumns, eventsMatching, messageColumns, type EventSource } from './events.js';
 import { RuleMetrics, registerRuleMetrics } from './metrics.js';
 import { RuleEvaluationError, SqlSyntaxError } from './sql/errors.js';
+import { PayloadFields } from './sql/payload-fields.js';
 import { EvaluationScope, type Columns } from './sql/scope.js';
 import { compileSql, type CompiledSql } from './sql/sql.js';
 import type { RuleOutput } from './sql/compiler.js';
 import { eventOfTestContext, testColumns, topicsOfTestInput } from './test-inputs.js';
 
 const MESSAGE_COLUMNS = columnNames['message.publish'];
+/** Topics whose matching rules are remembered; past this many the memory starts again. */
+const MATCH_CACHE_SIZE = 10_000;
+const NO_RULES: readonly LoadedRule[] = [];
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 export class LoadedRule implements ActionTarget {
   readonly metrics = new RuleMetrics();
-  /** The publish sequence this rule last ran on (a message matching two of its filters runs it once). */
-  lastRun = -1;
   lastErrorLog = 0;
 
   constructor(
@@ -75,7 +77,9 @@ export class RuleEngine {
   private readonly listeners = new Map<keyof BrokerEvents, (...args: never[]) => void>();
   /** Who receives deliveries, for message.delivered/acked and delivery.dropped (kept only while such a rule exists). */
   private readonly receivers = new Map<string, ClientInfo>();
-  private sequence = 0;
+  /** The rules matching each topic seen lately (rulesFor). */
+  private readonly matchCache = new Map<string, readonly LoadedRule[]>();
+  private payloadFields: PayloadFields | undefined = undefined;
   readonly runner: ActionRunner;
 
   constructor(
@@ -156,6 +160,8 @@ export class RuleEngine {
 
   private index(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.add(filter, rule);
+    this.matchCache.clear();
+    this.refreshPayloadFields();
     for (const event of rule.events) {
       let rules = this.eventIndex.get(event);
       if (rules === undefined) this.eventIndex.set(event, (rules = new Set()));
@@ -165,11 +171,21 @@ export class RuleEngine {
 
   private unindex(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.remove(filter, rule);
+    this.matchCache.clear();
+    this.refreshPayloadFields();
     for (const event of rule.events) {
       const rules = this.eventIndex.get(event);
       rules?.delete(rule);
       if (rules?.size === 0) this.eventIndex.delete(event);
     }
+  }
+
+  /** The top-level payload keys the message rules read, so each message's payload is read once for all of them. */
+  private refreshPayloadFields(): void {
+    const keys = new Set<string>();
+    for (const rule of this.rules.values()) if (rule.filters.length > 0) for (const key of rule.compiled.payloadKeys) keys.add(key);
+    if (keys.size === 0) this.payloadFields = undefined;
+    else if (this.payloadFields === undefined || !this.payloadFields.holdsExactly(keys)) this.payloadFields = new PayloadFields([...keys]);
   }
 
   /** Hooks and listeners on the broker for exactly what the rules need. */
@@ -230,38 +246,42 @@ export class RuleEngine {
 
   // --- the message path --------------------------------------------------------------------------
 
-  private current: Message | undefined = undefined;
-  private publisher: ClientInfo | undefined = undefined;
-  private scope: EvaluationScope | undefined = undefined;
-
   /** The 'message.publish' hook: runs the rules whose filters match; never changes or drops the message. */
   private readonly onPublish = (event: MessagePublishedEvent): undefined => {
-    const message = event.message;
-    if (isSys(message)) return undefined;
-    const saved = this.current;
-    const savedPublisher = this.publisher;
-    const savedScope = this.scope;
-    this.current = message;
-    this.publisher = event.publisher;
-    this.scope = undefined;
-    this.sequence++;
-    try {
-      this.topicIndex.match(message.topic, this.visit);
-    } finally {
-      this.current = saved;
-      this.publisher = savedPublisher;
-      this.scope = savedScope;
+    const rules = this.rulesFor(event.message.topic);
+    let scope: EvaluationScope | undefined;
+    for (let index = 0; index < rules.length; index++) {
+      const rule = rules[index]!;
+      if (!rule.definition.enable) continue;
+      const message = event.message;
+      scope ??= new EvaluationScope(messageColumns(message, event.publisher, this.context.nodeName), MESSAGE_COLUMNS, message.payload, this.payloadFields);
+      this.run(rule, scope, message);
     }
     return undefined;
   };
 
-  private readonly visit = (rule: LoadedRule): void => {
-    if (rule.lastRun === this.sequence || !rule.definition.enable) return;
-    rule.lastRun = this.sequence;
-    const message = this.current!;
-    const scope = (this.scope ??= new EvaluationScope(messageColumns(message, this.publisher, this.context.nodeName), MESSAGE_COLUMNS));
-    this.run(rule, scope, message);
-  };
+  /**
+   * The rules whose filters match a topic, each once, in the index's order. The index's answer is kept
+   * per topic (up to MATCH_CACHE_SIZE topics, forgotten when a rule changes), so a message on a topic
+   * seen before pays one map lookup, and the rules run from a plain array.
+   */
+  private rulesFor(topic: string): readonly LoadedRule[] {
+    let rules = this.matchCache.get(topic);
+    if (rules === undefined) {
+      rules = topic.startsWith('$SYS/') ? NO_RULES : this.match(topic);
+      if (this.matchCache.size >= MATCH_CACHE_SIZE) this.matchCache.clear();
+      this.matchCache.set(topic, rules);
+    }
+    return rules;
+  }
+
+  private match(topic: string): readonly LoadedRule[] {
+    const found: LoadedRule[] = [];
+    this.topicIndex.match(topic, (rule) => {
+      if (!found.includes(rule)) found.push(rule);
+    });
+    return found.length === 0 ? NO_RULES : found;
+  }
 
   private runEvent(event: EventSource, columnsOf: () => Columns, trigger?: Message): void {
     const rules = this.eventIndex.get(event);

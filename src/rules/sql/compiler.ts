@@ -17,6 +17,8 @@ import type { FunctionTable } from '../functions/registry.js';
 import { newMap } from '../functions/registry.js';
 import { unsupportedFunctions } from '../functions/index.js';
 import { evaluationHelpers } from './helpers.js';
+import { isPlainKey } from './json-fields.js';
+import { PayloadFields } from './payload-fields.js';
 
 export type RuleOutput = values.ValueMap | values.ValueMap[];
 
@@ -41,20 +43,42 @@ interface Lookup {
   doSelected?: ReadonlySet<string> | 'all';
 }
 
-export function compileStatement(statement: Statement, options: CompileOptions): { evaluate: CompiledStatement; source: string } {
-  const generator = new Generator(options);
-  const body = statement.kind === 'select' ? generator.select(statement) : generator.foreach(statement);
+export interface CompiledStatementCode {
+  evaluate: CompiledStatement;
+  source: string;
+  /**
+   * The top-level payload keys the rule reads, when it reads the payload only by such keys
+   * (`payload.temp`, `payload.a.b[1]`): it then asks the scope for them (s.payloadFields()) rather
+   * than for the whole decoded payload. Empty when it reads no payload field or needs all of it.
+   */
+  payloadKeys: string[];
+}
+
+export function compileStatement(statement: Statement, options: CompileOptions): CompiledStatementCode {
+  let generator = new Generator(options, true);
+  let body = generate(generator, statement);
+  // A rule that also needs the whole decoded payload takes every field from that one decode.
+  if (generator.readsWholePayload && generator.payloadKeys.size > 0) body = generate((generator = new Generator(options, false)), statement);
   const temps = generator.temps > 0 ? `let ${Array.from({ length: generator.temps }, (_, index) => `t${index}`).join(', ')};\n` : '';
   const payload = generator.usesDecodedPayload ? 'let pv, pd = false;\n' : '';
-  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${payload}${body}};`;
-  const factory = new Function('h', 'f', 'k', 'M', source) as (
+  const fields = generator.payloadKeys.size > 0 ? 'let fv, fd = false;\n' : '';
+  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${payload}${fields}${body}};`;
+  const factory = new Function('h', 'f', 'k', 'M', 'P', source) as (
     helpers: typeof evaluationHelpers,
     functions: Record<string, (...args: never[]) => values.Value>,
     constants: readonly values.Value[],
     metadata: values.ValueMap,
+    payloadFields: PayloadFields | undefined,
   ) => CompiledStatement;
   const metadata = Object.freeze(Object.assign(newMap(), { rule_id: options.ruleId }));
-  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata), source };
+  const payloadKeys = [...generator.payloadKeys];
+  // The rule's own keys, for a scope that has no key set (events, rule tests).
+  const ownFields = payloadKeys.length > 0 ? new PayloadFields(payloadKeys) : undefined;
+  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata, ownFields), source, payloadKeys };
+}
+
+function generate(generator: Generator, statement: Statement): string {
+  return statement.kind === 'select' ? generator.select(statement) : generator.foreach(statement);
 }
 
 /** The key an unaliased field is selected under (EMQX's alias/2): a name or path as written, a string constant as itself. */
@@ -169,11 +193,19 @@ class Generator {
   temps = 0;
   /** Whether the function needs the `pv`/`pd` locals of the decoded payload. */
   usesDecodedPayload = false;
+  /** Whether something reads the payload column decoded whole (not only by top-level keys). */
+  readsWholePayload = false;
+  /** Top-level keys read from the payload column through s.payloadFields() (locals `fv`/`fd`). */
+  readonly payloadKeys = new Set<string>();
   readonly constants: values.Value[] = [];
   readonly functionTable: Record<string, (...args: never[]) => values.Value> = Object.create(null) as Record<string, never>;
   private readonly contextualNames = new Set<string>();
 
-  constructor(private readonly options: CompileOptions) {}
+  constructor(
+    private readonly options: CompileOptions,
+    /** Whether `payload.<plain key>...` reads may use s.payloadFields(). */
+    private readonly byKeys: boolean,
+  ) {}
 
   select(statement: Extract<Statement, { kind: 'select' }>): string {
     let code = '';
@@ -220,6 +252,7 @@ class Generator {
       selected.add(field.alias === undefined ? rootOfImplicit(field.expression, position) : rootOf(field.alias));
       if (position === lastIndex) {
         const decodes = field.expression.kind === 'var' && field.expression.name === 'payload';
+        if (decodes) this.readsWholePayload = true;
         code += `collection = h.ensureList(${decodes ? `s.decodePayload(${temp})` : temp});\n`;
       }
     });
@@ -403,7 +436,7 @@ class Generator {
    * over them after SELECT). Like EMQX, the whole path is read in one place before trying the next,
    * so `payload.b` still finds the column when a selected `payload` has no `b`.
    */
-  private reference(root: string, walk: (rootCode: string) => string, lookup: Lookup, isPath: boolean): string {
+  private reference(root: string, walk: (rootCode: string, fromFields: boolean) => string, lookup: Lookup, isPath: boolean, firstKey?: string): string {
     const key = JSON.stringify(root);
     const column = root === 'metadata' ? '(c.metadata ?? M)' : `c[${key}]`;
     const places: string[] = [];
@@ -417,14 +450,20 @@ class Generator {
       places.push(mayHold(lookup.selected, root) ? `(${key} in sel ? sel[${key}] : ${column})` : column);
     }
     // Only a path into the payload decodes it: `payload` alone is the raw payload. The columns' payload is
-    // decoded once per evaluation (the scope caches it per message too).
+    // decoded once per evaluation (the scope caches it per message too); a path that starts with a plain
+    // key reads the scope's payload fields, which hold that key as the whole decode would.
     const read = (place: string): string => {
-      if (!isPath || root !== 'payload') return walk(place);
+      if (!isPath || root !== 'payload') return walk(place, false);
       if (place === column) {
+        if (this.byKeys && firstKey !== undefined && isPlainKey(firstKey)) {
+          this.payloadKeys.add(firstKey);
+          return walk('(fd ? fv : (fv = s.payloadFields(P), fd = true, fv))', true);
+        }
+        this.readsWholePayload = true;
         this.usesDecodedPayload = true;
-        return walk('(pd ? pv : (pv = s.decodePayload(c["payload"]), pd = true, pv))');
+        return walk('(pd ? pv : (pv = s.decodePayload(c["payload"]), pd = true, pv))', false);
       }
-      return walk(`s.decodePayload(${place})`);
+      return walk(`s.decodePayload(${place})`, false);
     };
     let code = read(places[places.length - 1]!);
     for (let index = places.length - 2; index >= 0; index--) {
@@ -440,12 +479,15 @@ class Generator {
 
   private path(node: PathNode, lookup: Lookup): string {
     const root = (node.steps[0] as { key: string }).key;
+    const first = node.steps[1];
     return this.reference(
       root,
-      (rootCode) => {
+      (rootCode, fromFields) => {
         let code = rootCode;
-        for (const step of node.steps.slice(1)) {
-          if (step.kind === 'key') code = this.getKey(code, step.key);
+        for (const [index, step] of node.steps.slice(1).entries()) {
+          // The payload fields object holds its keys as own data properties: a plain read.
+          if (step.kind === 'key' && index === 0 && fromFields) code = `${code}[${JSON.stringify(step.key)}]`;
+          else if (step.kind === 'key') code = this.getKey(code, step.key);
           else if (step.kind === 'index') code = `h.getIndex(${code}, ${typeof step.index === 'number' ? step.index : 0})`;
           else code = `h.getIndex(${code}, ${this.expression(step.index, lookup)})`;
         }
@@ -453,6 +495,7 @@ class Generator {
       },
       lookup,
       true,
+      first?.kind === 'key' ? first.key : undefined,
     );
   }
 

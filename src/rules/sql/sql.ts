@@ -13,11 +13,13 @@ export interface CompiledSql {
   evaluate: CompiledStatement;
   /** The generated JavaScript, for debugging. */
   source: string;
+  /** The top-level payload keys the rule reads through EvaluationScope.payloadFields() (see compiler.ts). */
+  payloadKeys: readonly string[];
 }
 
 /** Throws SqlSyntaxError (line, column, expected) for bad SQL, unknown functions and wrong arities. */
 export function compileSql(sql: string, ruleId: string): CompiledSql {
   const statement = parseSql(sql);
-  const { evaluate, source } = compileStatement(statement, { ruleId, functions: builtinFunctions });
-  return { statement, from: statement.from, evaluate, source };
+  const { evaluate, source, payloadKeys } = compileStatement(statement, { ruleId, functions: builtinFunctions });
+  return { statement, from: statement.from, evaluate, source, payloadKeys };
 }
