@@ -55,7 +55,8 @@ let numberValue = 0;
 function skipWhitespace(bytes: Buffer, position: number, end: number): number {
   while (position < end) {
     const byte = bytes[position]!;
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return position;
+    // Most bytes are past the space: one comparison for them.
+    if (byte > 0x20 || (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09)) return position;
     position++;
   }
   return position;
@@ -71,6 +72,12 @@ function scanString(bytes: Buffer, position: number, end: number): number {
   position++;
   while (position < end) {
     const byte = bytes[position]!;
+    // Lower-case letters and everything past the backslash: one or two comparisons.
+    if (byte > BACKSLASH) {
+      if (byte >= 0x80) ascii = false;
+      position++;
+      continue;
+    }
     if (byte === QUOTE) {
       stringEscaped = escaped;
       stringAscii = ascii;
@@ -82,7 +89,6 @@ function scanString(bytes: Buffer, position: number, end: number): number {
       continue;
     }
     if (byte < 0x20) return INVALID;
-    if (byte >= 0x80) ascii = false;
     position++;
   }
   return INVALID;
