@@ -1,0 +1,81 @@
+// Which rules a published message runs, through a broker core's publish path: the engine keeps the
+// rule index's answer per topic, so random sequences of rule changes (added, replaced, disabled,
+// removed) and publishes must run exactly the rules a plain filter match says, each once, never
+// for $SYS topics. Also: the payload fields the rules read follow the rules as they change.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import { BrokerCore } from '../../../src/broker/broker.js';
+import { defaultConfig } from '../../../src/config/defaults.js';
+import { createMessage } from '../../../src/core/message.js';
+import { topicMatches } from '../../../src/core/topic.js';
+import { RuleEngine } from '../../../src/rules/engine.js';
+
+function engineOnCore(): { core: BrokerCore; engine: RuleEngine } {
+  const core = new BrokerCore(defaultConfig());
+  const engine = new RuleEngine({ core, logger: pino({ level: 'silent' }), nodeName: 'test', connector: () => undefined, connectedClients: () => [] });
+  return { core, engine };
+}
+
+const FILTERS = ['t/#', 't/+', 't/a', '+/a', '#', '$SYS/#', 'u/+/c', 't/a/#', '$other/+'];
+const TOPICS = ['t/a', 't/b', 't', 'u/b/c', 't/a/b', '$SYS/x', '$other/x', 'a'];
+const IDS = ['r1', 'r2', 'r3'];
+
+type Operation =
+  | { kind: 'upsert'; id: string; from: string[]; enable: boolean }
+  | { kind: 'remove'; id: string }
+  | { kind: 'publish'; topic: string };
+
+const operation: fc.Arbitrary<Operation> = fc.oneof(
+  fc.record({ kind: fc.constant('upsert' as const), id: fc.constantFrom(...IDS), from: fc.subarray(FILTERS, { minLength: 1, maxLength: 3 }), enable: fc.boolean() }),
+  fc.record({ kind: fc.constant('remove' as const), id: fc.constantFrom(...IDS) }),
+  { arbitrary: fc.record({ kind: fc.constant('publish' as const), topic: fc.constantFrom(...TOPICS) }), weight: 4 },
+);
+
+test('property - a message runs each enabled rule whose FROM matches its topic once, across rule changes', () => {
+  fc.assert(
+    fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
+      const { core, engine } = engineOnCore();
+      const model = new Map<string, { from: string[]; enable: boolean; matched: number }>();
+      for (const step of operations) {
+        if (step.kind === 'upsert') {
+          const sql = `SELECT payload.a AS a FROM ${step.from.map((filter) => JSON.stringify(filter)).join(', ')}`;
+          engine.upsert({ id: step.id, sql, enable: step.enable }, 'store');
+          model.set(step.id, { from: step.from, enable: step.enable, matched: model.get(step.id)?.matched ?? 0 });
+        } else if (step.kind === 'remove') {
+          engine.remove(step.id);
+          model.delete(step.id);
+        } else {
+          core.publish(createMessage({ topic: step.topic, payload: '{"a": 1}' }, 'c1', 'test'));
+          if (step.topic.startsWith('$SYS/')) continue;
+          for (const rule of model.values()) if (rule.enable && rule.from.some((filter) => topicMatches(filter, step.topic))) rule.matched++;
+        }
+      }
+      for (const id of IDS) assert.equal(engine.get(id)?.metrics.matched, model.get(id)?.matched, `${id} after ${JSON.stringify(operations)}`);
+      engine.close();
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a rule added later reads its own payload keys, and one that reads the whole payload still gets it', async () => {
+  const { core, engine } = engineOnCore();
+  const republish = (id: string) => [{ function: 'republish', args: { topic: `out/${id}`, payload: '${.}' } }];
+  const outputs: Record<string, unknown[]> = { temp: [], unit: [], whole: [] };
+  core.events.on('message.published', ({ message }) => {
+    if (message.topic.startsWith('out/')) outputs[message.topic.slice(4)]!.push(JSON.parse(message.payload.toString()));
+  });
+  engine.upsert({ id: 'temp', sql: 'SELECT payload.temp AS temp FROM "s/#"', actions: republish('temp') }, 'store');
+  core.publish(createMessage({ topic: 's/1', payload: '{"temp": 20, "unit": "C", "list": [5, 6]}' }, 'c1', 'test'));
+  engine.upsert({ id: 'unit', sql: 'SELECT payload.unit AS unit, payload.temp AS temp FROM "s/#" WHERE payload.temp > 25', actions: republish('unit') }, 'store');
+  engine.upsert({ id: 'whole', sql: 'SELECT payload[1] AS first, payload.list[2] AS second FROM "s/#"', actions: republish('whole') }, 'store');
+  core.publish(createMessage({ topic: 's/2', payload: '{"temp": 30, "unit": "F", "list": [7, 8]}' }, 'c1', 'test'));
+  core.publish(createMessage({ topic: 's/3', payload: 'not json' }, 'c1', 'test'));
+  await engine.runner.idle();
+  assert.deepEqual(outputs, { temp: [{ temp: 20 }, { temp: 30 }], unit: [{ unit: 'F', temp: 30 }], whole: [{ first: null, second: 8 }] });
+  assert.equal(engine.get('temp')!.metrics.failedException, 1, 'a payload that is not JSON fails a rule that reads a field of it');
+  assert.equal(engine.get('whole')!.metrics.failedException, 1);
+  engine.close();
+});
