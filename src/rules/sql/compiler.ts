@@ -381,20 +381,25 @@ class Generator {
     return `h.condition(${code}, ${JSON.stringify(clause)})`;
   }
 
-  /** A comparison; against a number constant the common case (a number) is compared inline. */
+  /**
+   * A comparison. Against a constant, the case where the other side has the constant's type is
+   * compared inline, which is EMQX's answer for it: two numbers by value; two strings by their
+   * characters, which for `=` and `<>` is equality and, when the constant is ASCII, for `<`... is
+   * JavaScript's order too (code points and UTF-16 units order alike against ASCII). Anything else
+   * (a numeric string against a number, undefined, binaries) goes through h.compare.
+   */
   private comparison(node: Extract<ExpressionNode, { kind: 'compare' }>, lookup: Lookup): string {
     const operator = JSON.stringify(node.operator);
     const left = this.expression(node.left, lookup);
     const right = this.expression(node.right, lookup);
-    const inline: Record<string, string> = { '=': '===', '!=': '!==', '<>': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-    const js = inline[node.operator];
-    if (js !== undefined && node.right.kind === 'const' && typeof node.right.value === 'number') {
+    const js = INLINE_OPERATORS[node.operator];
+    if (js !== undefined && inlineType(node.right, node.operator) !== undefined) {
       const temp = this.temp();
-      return `((${temp} = ${left}), typeof ${temp} === 'number' ? ${temp} ${js} ${right} : h.compare(${operator}, ${temp}, ${right}))`;
+      return `((${temp} = ${left}), typeof ${temp} === '${inlineType(node.right, node.operator)}' ? ${temp} ${js} ${right} : h.compare(${operator}, ${temp}, ${right}))`;
     }
-    if (js !== undefined && node.left.kind === 'const' && typeof node.left.value === 'number') {
+    if (js !== undefined && inlineType(node.left, node.operator) !== undefined) {
       const temp = this.temp();
-      return `((${temp} = ${right}), typeof ${temp} === 'number' ? ${left} ${js} ${temp} : h.compare(${operator}, ${left}, ${temp}))`;
+      return `((${temp} = ${right}), typeof ${temp} === '${inlineType(node.left, node.operator)}' ? ${left} ${js} ${temp} : h.compare(${operator}, ${left}, ${temp}))`;
     }
     return `h.compare(${operator}, ${left}, ${right})`;
   }
@@ -509,6 +514,17 @@ class Generator {
     const temp = this.temp();
     return `((${temp} = ${container}), typeof ${temp} === 'object' && ${temp} !== null && !Array.isArray(${temp}) && !(${temp} instanceof Uint8Array) ? ${temp}[${quoted}] : h.getKey(${temp}, ${quoted}))`;
   }
+}
+
+const INLINE_OPERATORS: Readonly<Record<string, string>> = { '=': '===', '!=': '!==', '<>': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/** The type a comparison with this operand is inlined for (see comparison()), if any. */
+function inlineType(operand: ExpressionNode, operator: string): 'number' | 'string' | undefined {
+  if (operand.kind !== 'const') return undefined;
+  if (typeof operand.value === 'number') return 'number';
+  if (typeof operand.value !== 'string') return undefined;
+  if (operator === '=' || operator === '!=' || operator === '<>') return 'string';
+  return /^[\x00-\x7f]*$/.test(operand.value) ? 'string' : undefined;
 }
 
 /** Nodes whose value is always true or false. */
