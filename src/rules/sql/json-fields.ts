@@ -47,10 +47,13 @@ export function isPlainKey(key: string): boolean {
   return true;
 }
 
-// What the last scanString/scanNumber saw (one scan runs at a time: nothing in a scan calls out).
+// What the last scanString saw (one scan runs at a time: nothing in a scan calls out).
 let stringEscaped = false;
 let stringAscii = true;
-let numberValue = 0;
+
+function isWhitespace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
 
 function skipWhitespace(bytes: Buffer, position: number, end: number): number {
   while (position < end) {
@@ -94,56 +97,56 @@ function scanString(bytes: Buffer, position: number, end: number): number {
   return INVALID;
 }
 
-/** JSON's number grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, its value in numberValue when `convert`. */
-function scanNumber(bytes: Buffer, position: number, end: number, convert: boolean): number {
-  const start = position;
-  const negative = bytes[position] === MINUS;
-  if (negative) position++;
-  let mantissa = 0;
-  let digits = 0;
+/** Past a number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, or INVALID. */
+function scanNumber(bytes: Buffer, position: number, end: number): number {
+  if (bytes[position] === MINUS) position++;
   let byte = position < end ? bytes[position]! : -1;
   if (byte === ZERO) {
     position++;
     byte = position < end ? bytes[position]! : -1;
   } else {
-    while (byte >= ZERO && byte <= NINE) {
-      mantissa = mantissa * 10 + (byte - ZERO);
-      digits++;
-      position++;
-      byte = position < end ? bytes[position]! : -1;
-    }
-    if (digits === 0) return INVALID;
+    const digitsStart = position;
+    while (byte >= ZERO && byte <= NINE) byte = ++position < end ? bytes[position]! : -1;
+    if (position === digitsStart) return INVALID;
   }
-  let fractionDigits = 0;
   if (byte === DOT) {
-    position++;
+    const fractionStart = ++position;
     byte = position < end ? bytes[position]! : -1;
-    while (byte >= ZERO && byte <= NINE) {
-      mantissa = mantissa * 10 + (byte - ZERO);
-      fractionDigits++;
-      position++;
-      byte = position < end ? bytes[position]! : -1;
-    }
-    if (fractionDigits === 0) return INVALID;
+    while (byte >= ZERO && byte <= NINE) byte = ++position < end ? bytes[position]! : -1;
+    if (position === fractionStart) return INVALID;
   }
-  let exponent = false;
   if (byte === 0x65 || byte === 0x45) {
-    exponent = true;
-    position++;
-    byte = position < end ? bytes[position]! : -1;
-    if (byte === PLUS || byte === MINUS) position++;
+    byte = ++position < end ? bytes[position]! : -1;
+    if (byte === PLUS || byte === MINUS) byte = ++position < end ? bytes[position]! : -1;
     const exponentStart = position;
-    while (position < end && bytes[position]! >= ZERO && bytes[position]! <= NINE) position++;
+    while (byte >= ZERO && byte <= NINE) byte = ++position < end ? bytes[position]! : -1;
     if (position === exponentStart) return INVALID;
   }
-  if (!convert) return position;
-  if (exponent || digits + fractionDigits > MAX_EXACT_DIGITS) {
-    numberValue = Number(bytes.toString('latin1', start, position));
-  } else {
-    const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits]!;
-    numberValue = negative ? -magnitude : magnitude;
-  }
   return position;
+}
+
+/** The value of the number scanNumber found between start and end. */
+function numberAt(bytes: Buffer, start: number, end: number): number {
+  let position = start;
+  const negative = bytes[position] === MINUS;
+  if (negative) position++;
+  let mantissa = 0;
+  let digits = 0;
+  let fractionDigits = -1;
+  for (; position < end; position++) {
+    const byte = bytes[position]!;
+    if (byte === DOT) fractionDigits = 0;
+    else if (byte < ZERO || byte > NINE) break;
+    else {
+      mantissa = mantissa * 10 + (byte - ZERO);
+      digits++;
+      if (fractionDigits >= 0) fractionDigits++;
+    }
+  }
+  // An exponent, or more digits than an exact integer holds: Number() reads it, as exactly as JSON.parse.
+  if (position < end || digits > MAX_EXACT_DIGITS) return Number(bytes.toString('latin1', start, end));
+  const magnitude = fractionDigits <= 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits]!;
+  return negative ? -magnitude : magnitude;
 }
 
 /** Past `true`, `false` or `null` (the first byte tells which), or INVALID. */
@@ -162,7 +165,7 @@ function skipValue(bytes: Buffer, position: number, end: number, depth: number):
     const after = scanString(bytes, position, end);
     return after !== INVALID && stringEscaped && !isJsonString(bytes, position, after) ? INVALID : after;
   }
-  if (byte === MINUS || (byte !== undefined && byte >= ZERO && byte <= NINE)) return scanNumber(bytes, position, end, false);
+  if (byte === MINUS || (byte !== undefined && byte >= ZERO && byte <= NINE)) return scanNumber(bytes, position, end);
   if (byte !== OPEN_BRACE && byte !== OPEN_BRACKET) return scanLiteral(bytes, position, end);
   if (depth > MAX_DEPTH) return INVALID;
   const isObject = byte === OPEN_BRACE;
@@ -200,11 +203,16 @@ function isJsonString(bytes: Buffer, start: number, end: number): boolean {
 /** One reader per set of keys (the keys every loaded rule reads), reused for every message. */
 export class JsonFieldReader {
   private readonly codes: readonly number[][];
+  /** The slots of the keys of each length (most keys in a payload are rejected by their length alone). */
+  private readonly slotsByLength: ReadonlyArray<readonly number[] | undefined>;
 
   /** `keys` must all pass isPlainKey. */
   constructor(readonly keys: readonly string[]) {
     for (const key of keys) if (!isPlainKey(key)) throw new Error(`JsonFieldReader: key ${JSON.stringify(key)} cannot be read from bytes`);
     this.codes = keys.map((key) => Array.from(key, (char) => char.charCodeAt(0)));
+    const slotsByLength: number[][] = [];
+    keys.forEach((key, slot) => (slotsByLength[key.length] ??= []).push(slot));
+    this.slotsByLength = slotsByLength;
   }
 
   /**
@@ -227,9 +235,13 @@ export class JsonFieldReader {
       if (position === INVALID) return false;
       const slot = stringEscaped ? this.slotOfEscaped(bytes, keyStart, position) : this.slotOf(bytes, keyStart + 1, position - 1);
       if (slot === INVALID) return false;
-      position = skipWhitespace(bytes, position, end);
-      if (bytes[position] !== COLON) return false;
-      position = skipWhitespace(bytes, position + 1, end);
+      // Compact JSON has no whitespace between tokens: look before skipping.
+      if (bytes[position] !== COLON) {
+        position = skipWhitespace(bytes, position, end);
+        if (bytes[position] !== COLON) return false;
+      }
+      position++;
+      if (isWhitespace(bytes[position])) position = skipWhitespace(bytes, position, end);
       const valueStart = position;
       const byte = bytes[position];
       if (byte === QUOTE) {
@@ -250,9 +262,9 @@ export class JsonFieldReader {
           out[slot] = bytes.toString(stringAscii ? 'latin1' : 'utf8', valueStart + 1, position - 1);
         }
       } else if (byte === MINUS || (byte !== undefined && byte >= ZERO && byte <= NINE)) {
-        position = scanNumber(bytes, position, end, slot >= 0);
+        position = scanNumber(bytes, position, end);
         if (position === INVALID) return false;
-        if (slot >= 0) out[slot] = numberValue;
+        if (slot >= 0) out[slot] = numberAt(bytes, valueStart, position);
       } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
         position = skipValue(bytes, position, end, 1);
         if (position === INVALID) return false;
@@ -262,21 +274,23 @@ export class JsonFieldReader {
         if (position === INVALID) return false;
         if (slot >= 0) out[slot] = byte === 0x74 ? true : byte === 0x66 ? false : null;
       }
-      position = skipWhitespace(bytes, position, end);
-      const next = bytes[position];
+      let next = bytes[position];
+      if (isWhitespace(next)) next = bytes[(position = skipWhitespace(bytes, position, end))];
       if (next === CLOSE_BRACE) return skipWhitespace(bytes, position + 1, end) === end;
       if (next !== COMMA) return false;
-      position = skipWhitespace(bytes, position + 1, end);
+      position++;
+      if (isWhitespace(bytes[position])) position = skipWhitespace(bytes, position, end);
     }
   }
 
   /** Which key a key without escapes is (-2: none asked for). Bytes past ASCII decode to characters no plain key has. */
   private slotOf(bytes: Buffer, start: number, end: number): number {
     const length = end - start;
-    const codes = this.codes;
-    for (let slot = 0; slot < codes.length; slot++) {
-      const key = codes[slot]!;
-      if (key.length !== length) continue;
+    const slots = length < this.slotsByLength.length ? this.slotsByLength[length] : undefined;
+    if (slots === undefined) return NOT_ASKED;
+    for (let candidate = 0; candidate < slots.length; candidate++) {
+      const slot = slots[candidate]!;
+      const key = this.codes[slot]!;
       let index = 0;
       while (index < length && bytes[start + index] === key[index]) index++;
       if (index === length) return slot;
