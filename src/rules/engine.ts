@@ -36,6 +36,8 @@ const ERROR_LOG_INTERVAL_MS = 10_000;
 export class LoadedRule implements ActionTarget {
   readonly metrics = new RuleMetrics();
   lastErrorLog = 0;
+  /** The answer of its WHERE's first condition, shared with the other loaded rules that start with it (message rules only). */
+  condition: SharedAnswer | undefined = undefined;
 
   constructor(
     readonly definition: RuleDefinition,
@@ -53,6 +55,40 @@ export class LoadedRule implements ActionTarget {
 
   get enabled(): boolean {
     return this.definition.enable;
+  }
+}
+
+/**
+ * One condition that several message rules' WHEREs start with (compiler.ts sharedConditionOf),
+ * evaluated at most once per published message for all of them.
+ */
+class SharedAnswer {
+  /** Rules using it. */
+  users = 0;
+  /** The message (engine sequence) the answer below is for. */
+  sequence = -1;
+  passed = false;
+  threw = false;
+  /** What the condition threw, when it did. */
+  error: unknown = undefined;
+
+  constructor(readonly test: (scope: EvaluationScope) => boolean) {}
+
+  /** Whether the condition holds for this message (else `threw` and `error` say whether it failed). */
+  answer(sequence: number, scope: EvaluationScope): boolean {
+    if (this.sequence !== sequence) {
+      this.sequence = sequence;
+      try {
+        this.passed = this.test(scope);
+        this.threw = false;
+        this.error = undefined;
+      } catch (error) {
+        this.passed = false;
+        this.threw = true;
+        this.error = error;
+      }
+    }
+    return this.passed;
   }
 }
 
@@ -79,6 +115,10 @@ export class RuleEngine {
   private readonly receivers = new Map<string, ClientInfo>();
   /** The rules matching each topic seen lately (rulesFor). */
   private readonly matchCache = new Map<string, readonly LoadedRule[]>();
+  /** The first conditions message rules share, by expression. */
+  private readonly sharedAnswers = new Map<string, SharedAnswer>();
+  /** Counts published messages, for the shared answers. */
+  private sequence = 0;
   private payloadFields: PayloadFields | undefined = undefined;
   readonly runner: ActionRunner;
 
@@ -160,6 +200,13 @@ export class RuleEngine {
 
   private index(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.add(filter, rule);
+    const shared = rule.compiled.sharedCondition;
+    if (rule.filters.length > 0 && shared !== undefined) {
+      let answer = this.sharedAnswers.get(shared.key);
+      if (answer === undefined) this.sharedAnswers.set(shared.key, (answer = new SharedAnswer(shared.test)));
+      answer.users++;
+      rule.condition = answer;
+    }
     this.matchCache.clear();
     this.refreshPayloadFields();
     for (const event of rule.events) {
@@ -171,6 +218,9 @@ export class RuleEngine {
 
   private unindex(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.remove(filter, rule);
+    const answer = rule.condition;
+    if (answer !== undefined && --answer.users === 0) this.sharedAnswers.delete(rule.compiled.sharedCondition!.key);
+    rule.condition = undefined;
     this.matchCache.clear();
     this.refreshPayloadFields();
     for (const event of rule.events) {
@@ -249,16 +299,33 @@ export class RuleEngine {
   /** The 'message.publish' hook: runs the rules whose filters match; never changes or drops the message. */
   private readonly onPublish = (event: MessagePublishedEvent): undefined => {
     const rules = this.rulesFor(event.message.topic);
+    if (rules.length === 0) return undefined;
+    const sequence = ++this.sequence;
     let scope: EvaluationScope | undefined;
     for (let index = 0; index < rules.length; index++) {
       const rule = rules[index]!;
       if (!rule.definition.enable) continue;
       const message = event.message;
       scope ??= new EvaluationScope(messageColumns(message, event.publisher, this.context.nodeName), MESSAGE_COLUMNS, message.payload, this.payloadFields);
-      this.run(rule, scope, message);
+      const condition = rule.condition;
+      if (condition === undefined || condition.answer(sequence, scope)) this.run(rule, scope, message);
+      else this.rejected(rule, condition);
     }
     return undefined;
   };
+
+  /** A rule whose shared first condition was false or failed on this message: counted as running it would have. */
+  private rejected(rule: LoadedRule, condition: SharedAnswer): void {
+    const metrics = rule.metrics;
+    metrics.matched++;
+    metrics.failed++;
+    if (condition.threw) {
+      metrics.failedException++;
+      this.logFailure(rule, condition.error);
+    } else {
+      metrics.failedNoResult++;
+    }
+  }
 
   /**
    * The rules whose filters match a topic, each once, in the index's order. The index's answer is kept

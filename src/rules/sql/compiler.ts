@@ -52,6 +52,15 @@ export interface CompiledStatementCode {
    * than for the whole decoded payload. Empty when it reads no payload field or needs all of it.
    */
   payloadKeys: string[];
+  /** The condition this rule's WHERE starts with, when rules may share its answer (sharedConditionOf). */
+  sharedCondition?: SharedCondition;
+}
+
+export interface SharedCondition {
+  /** The same for two rules exactly when their conditions are the same expression. */
+  key: string;
+  /** True or false for an input, or throws as the rule would. */
+  test: (scope: EvaluationScope) => boolean;
 }
 
 export function compileStatement(statement: Statement, options: CompileOptions): CompiledStatementCode {
@@ -59,6 +68,14 @@ export function compileStatement(statement: Statement, options: CompileOptions):
   let body = generate(generator, statement);
   // A rule that also needs the whole decoded payload takes every field from that one decode.
   if (generator.readsWholePayload && generator.payloadKeys.size > 0) body = generate((generator = new Generator(options, false)), statement);
+  const { evaluate, source } = buildFunction(generator, body, options);
+  const payloadKeys = [...generator.payloadKeys];
+  const shared = sharedConditionOf(statement, options, generator.byKeys);
+  return { evaluate: evaluate as CompiledStatement, source, payloadKeys, ...(shared === undefined ? {} : { sharedCondition: shared }) };
+}
+
+/** The function a generator's code runs in: the input's columns in `c`, its temporaries, the rule's metadata and own payload keys. */
+function buildFunction(generator: Generator, body: string, options: CompileOptions): { evaluate: (scope: EvaluationScope) => unknown; source: string } {
   const temps = generator.temps > 0 ? `let ${Array.from({ length: generator.temps }, (_, index) => `t${index}`).join(', ')};\n` : '';
   const payload = generator.usesDecodedPayload ? 'let pv, pd = false;\n' : '';
   const fields = generator.payloadKeys.size > 0 ? 'let fv, fd = false;\n' : '';
@@ -69,12 +86,37 @@ export function compileStatement(statement: Statement, options: CompileOptions):
     constants: readonly values.Value[],
     metadata: values.ValueMap,
     payloadFields: PayloadFields | undefined,
-  ) => CompiledStatement;
+  ) => (scope: EvaluationScope) => unknown;
   const metadata = Object.freeze(Object.assign(newMap(), { rule_id: options.ruleId }));
-  const payloadKeys = [...generator.payloadKeys];
   // The rule's own keys, for a scope that has no key set (events, rule tests).
-  const ownFields = payloadKeys.length > 0 ? new PayloadFields(payloadKeys) : undefined;
-  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata, ownFields), source, payloadKeys };
+  const ownFields = generator.payloadKeys.size > 0 ? new PayloadFields([...generator.payloadKeys]) : undefined;
+  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata, ownFields), source };
+}
+
+/**
+ * The condition a rule's WHERE starts with, when rules that start with the same one can share its
+ * answer on an input: WHERE runs before SELECT (whereFirst) and its first conjunct (the leftmost
+ * `x` of `x AND ...`) compares input fields and constants only (no function call, no `metadata`,
+ * which names the rule). Then its answer, or its error, is the same for every such rule, and a rule
+ * whose condition is false (or fails) ends exactly as it would have, without running.
+ */
+function sharedConditionOf(statement: Statement, options: CompileOptions, byKeys: boolean): SharedCondition | undefined {
+  if (statement.kind !== 'select' || statement.where === undefined || !whereFirst(statement, options.functions)) return undefined;
+  let first = statement.where;
+  while (first.kind === 'and') first = first.left;
+  if (first.kind !== 'compare' || !readsInputOnly(first.left) || !readsInputOnly(first.right)) return undefined;
+  const generator = new Generator(options, byKeys);
+  const body = `return ${generator.expression(first, { selected: new Set(), mode: 'merged' })};\n`;
+  const { evaluate } = buildFunction(generator, body, options);
+  return { key: JSON.stringify(first, (name: string, value: unknown) => (name === 'at' ? undefined : value)), test: evaluate as (scope: EvaluationScope) => boolean };
+}
+
+/** A constant, or a name or path of the input read with fixed steps. */
+function readsInputOnly(node: ExpressionNode): boolean {
+  if (node.kind === 'const') return true;
+  if (node.kind === 'var') return node.name !== 'metadata';
+  if (node.kind !== 'path') return false;
+  return (node.steps[0] as { key: string }).key !== 'metadata' && node.steps.every((step) => step.kind !== 'indexBy');
 }
 
 function generate(generator: Generator, statement: Statement): string {
@@ -204,7 +246,7 @@ class Generator {
   constructor(
     private readonly options: CompileOptions,
     /** Whether `payload.<plain key>...` reads may use s.payloadFields(). */
-    private readonly byKeys: boolean,
+    readonly byKeys: boolean,
   ) {}
 
   select(statement: Extract<Statement, { kind: 'select' }>): string {

@@ -1,7 +1,9 @@
 // Which rules a published message runs, through a broker core's publish path: the engine keeps the
 // rule index's answer per topic, so random sequences of rule changes (added, replaced, disabled,
 // removed) and publishes must run exactly the rules a plain filter match says, each once, never
-// for $SYS topics. Also: the payload fields the rules read follow the rules as they change.
+// for $SYS topics. Rules whose WHEREs start with the same condition share its answer per message:
+// their outputs and counters must be what each rule gives on its own. Also: the payload fields the
+// rules read follow the rules as they change.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,9 @@ import { defaultConfig } from '../../../src/config/defaults.js';
 import { createMessage } from '../../../src/core/message.js';
 import { topicMatches } from '../../../src/core/topic.js';
 import { RuleEngine } from '../../../src/rules/engine.js';
+import { compileSql } from '../../../src/rules/sql/sql.js';
+import { EvaluationScope, columnsOf } from '../../../src/rules/sql/scope.js';
+import { jsonEncode, type Value } from '../../../src/rules/sql/values.js';
 
 function engineOnCore(): { core: BrokerCore; engine: RuleEngine } {
   const core = new BrokerCore(defaultConfig());
@@ -78,4 +83,90 @@ test('a rule added later reads its own payload keys, and one that reads the whol
   assert.equal(engine.get('temp')!.metrics.failedException, 1, 'a payload that is not JSON fails a rule that reads a field of it');
   assert.equal(engine.get('whole')!.metrics.failedException, 1);
   engine.close();
+});
+
+const CONDITIONS = [
+  'payload.temp > 50',
+  "payload.unit = 'C'",
+  "topic =~ 's/+'",
+  'payload.list[1] = 1',
+  'qos = 0',
+  "metadata.rule_id = 'r1'",
+  "upper(payload.unit) = 'C'",
+  'payload.temp < 80',
+];
+const PAYLOADS = [
+  '{"temp": 60, "unit": "C", "list": [1, 2]}',
+  '{"temp": 40, "unit": "F", "list": [2]}',
+  '{"temp": "hot", "unit": "C"}',
+  '{"temp": "70", "unit": "C", "list": [1]}',
+  '{"unit": "C"}',
+  'not json',
+  '[1, 2]',
+  ' {"temp" : 99.5 , "temp": 10} ',
+];
+
+test('property - rules starting with the same condition share its answer, with the outputs and counters each gives alone', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.constantFrom(...CONDITIONS), fc.option(fc.tuple(fc.constantFrom('AND', 'OR'), fc.constantFrom(...CONDITIONS)), { nil: undefined })), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.tuple(fc.constantFrom('s/a', 's/b/c'), fc.constantFrom(...PAYLOADS)), { minLength: 1, maxLength: 6 }),
+      async (wheres, messages) => {
+        const { core, engine } = engineOnCore();
+        const got = new Map<string, unknown[]>();
+        core.events.on('message.published', ({ message }) => {
+          if (message.topic.startsWith('out/')) got.get(message.topic.slice(4))!.push(JSON.parse(message.payload.toString()));
+        });
+        const rules = wheres.map(([first, rest], index) => {
+          const id = `r${index + 1}`;
+          const sql = `SELECT payload.temp AS temp, clientid FROM "s/#" WHERE ${first}${rest === undefined ? '' : ` ${rest[0]} ${rest[1]}`}`;
+          engine.upsert({ id, sql, actions: [{ function: 'republish', args: { topic: `out/${id}`, payload: '${.}' } }] }, 'store');
+          got.set(id, []);
+          return { id, sql, compiled: compileSql(sql, id), expected: [] as unknown[], passed: 0, exception: 0, noResult: 0 };
+        });
+        for (const [topic, payload] of messages) {
+          core.publish(createMessage({ topic, payload }, 'c1', 'test'));
+          const { columns, names } = columnsOf({ payload, topic, qos: 0, clientid: 'c1' });
+          for (const rule of rules) {
+            let output: Value;
+            try {
+              output = rule.compiled.evaluate(new EvaluationScope(columns, names)) as Value;
+            } catch {
+              rule.exception++;
+              continue;
+            }
+            if (output === undefined) rule.noResult++;
+            else {
+              rule.passed++;
+              rule.expected.push(JSON.parse(jsonEncode(output)));
+            }
+          }
+        }
+        await engine.runner.idle();
+        for (const rule of rules) {
+          const metrics = engine.get(rule.id)!.metrics;
+          const counts = { matched: metrics.matched, passed: metrics.passed, exception: metrics.failedException, noResult: metrics.failedNoResult };
+          assert.deepEqual(counts, { matched: messages.length, passed: rule.passed, exception: rule.exception, noResult: rule.noResult }, rule.sql);
+          assert.deepEqual(got.get(rule.id), rule.expected, rule.sql);
+        }
+        engine.close();
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('only a first condition on input fields is shared: not one naming the rule (metadata) or calling a function', () => {
+  const shared = (where: string): boolean => compileSql(`SELECT 1 AS x FROM "t/#" WHERE ${where}`, 'r').sharedCondition !== undefined;
+  assert.equal(shared('payload.temp > 50 AND qos = 1'), true);
+  assert.equal(shared("topic =~ 't/+'"), true);
+  assert.equal(shared("metadata.rule_id = 'r' AND qos = 1"), false);
+  assert.equal(shared("upper(payload.unit) = 'C'"), false);
+  assert.equal(shared('payload.temp > 50 OR qos = 1'), false);
+  assert.equal(compileSql('SELECT 1 AS temp FROM "t/#" WHERE temp > 0', 'r').sharedCondition, undefined, 'a WHERE reading a selected field runs after SELECT');
+  assert.equal(compileSql('SELECT payload.temp FROM "t/#" WHERE payload.temp > 50', 'r').sharedCondition, undefined, 'WHERE sees the selected payload.temp over the input');
+  assert.equal(
+    compileSql('SELECT clientid AS who FROM "t/#" WHERE payload.temp > 50', 'a').sharedCondition?.key,
+    compileSql('SELECT clientid FROM "t/#"  WHERE  payload.temp>50 AND qos = 2', 'b').sharedCondition?.key,
+  );
 });
