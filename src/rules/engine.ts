@@ -63,8 +63,8 @@ export class LoadedRule implements ActionTarget {
  * evaluated at most once per published message for all of them.
  */
 class SharedAnswer {
-  /** Rules using it. */
-  users = 0;
+  /** The rules starting with the condition; they use this answer while there are two or more. */
+  readonly rules = new Set<LoadedRule>();
   /** The message (engine sequence) the answer below is for. */
   sequence = -1;
   passed = false;
@@ -90,6 +90,12 @@ class SharedAnswer {
     }
     return this.passed;
   }
+}
+
+/** A condition only one rule starts with is left to that rule (asking it first would only add a call). */
+function shareAnswer(answer: SharedAnswer): void {
+  const shared = answer.rules.size > 1 ? answer : undefined;
+  for (const rule of answer.rules) rule.condition = shared;
 }
 
 export interface RuleEngineContext {
@@ -204,8 +210,8 @@ export class RuleEngine {
     if (rule.filters.length > 0 && shared !== undefined) {
       let answer = this.sharedAnswers.get(shared.key);
       if (answer === undefined) this.sharedAnswers.set(shared.key, (answer = new SharedAnswer(shared.test)));
-      answer.users++;
-      rule.condition = answer;
+      answer.rules.add(rule);
+      shareAnswer(answer);
     }
     this.matchCache.clear();
     this.refreshPayloadFields();
@@ -218,9 +224,13 @@ export class RuleEngine {
 
   private unindex(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.remove(filter, rule);
-    const answer = rule.condition;
-    if (answer !== undefined && --answer.users === 0) this.sharedAnswers.delete(rule.compiled.sharedCondition!.key);
-    rule.condition = undefined;
+    const shared = rule.compiled.sharedCondition;
+    const answer = shared === undefined ? undefined : this.sharedAnswers.get(shared.key);
+    if (answer !== undefined && answer.rules.delete(rule)) {
+      rule.condition = undefined;
+      if (answer.rules.size === 0) this.sharedAnswers.delete(shared!.key);
+      else shareAnswer(answer);
+    }
     this.matchCache.clear();
     this.refreshPayloadFields();
     for (const event of rule.events) {
