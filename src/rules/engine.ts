@@ -1,8 +1,10 @@
 // The rule engine: holds the rules, indexes them by their FROM entries (topic filters in a topic trie,
 // events by name) and runs the matching ones on each published message and event. While no rule
 // exists it has no hook and no listener on the broker, so publishing costs nothing extra. With rules,
-// a message pays one trie lookup and the compiled SQL of the rules whose filters match; actions are
-// queued to run after the publisher's turn (action-runner.ts).
+// a message pays one lookup of its topic (the trie's answer is kept per topic), one read of the payload
+// fields the rules use (sql/payload-fields.ts), and the compiled SQL of the rules whose filters match,
+// where rules that start with the same condition share its answer; actions are queued to run after the
+// publisher's turn (action-runner.ts).
 
 import { TopicTrie } from '../broker/trie.js';
 import type { BrokerCore } from '../broker/broker.js';
@@ -28,8 +30,10 @@ import type { RuleOutput } from './sql/compiler.js';
 import { eventOfTestContext, testColumns, topicsOfTestInput } from './test-inputs.js';
 
 const MESSAGE_COLUMNS = columnNames['message.publish'];
-/** Topics whose matching rules are remembered; past this many the memory starts again. */
+/** Topics whose matching rules are remembered (rulesFor). */
 const MATCH_CACHE_SIZE = 10_000;
+/** Messages the index answers alone once the topics in use proved too many to remember. */
+const UNCACHED_MESSAGES = 1_000_000;
 const NO_RULES: readonly LoadedRule[] = [];
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -121,6 +125,15 @@ export class RuleEngine {
   private readonly receivers = new Map<string, ClientInfo>();
   /** The rules matching each topic seen lately (rulesFor). */
   private readonly matchCache = new Map<string, readonly LoadedRule[]>();
+  /** Messages its kept topics answered, and others, since it was last full (rulesFor). */
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  /** Messages left that the index answers alone (when there were too many topics to keep). */
+  private uncachedLeft = 0;
+  /** Where match() collects, and the array it reuses for topics not kept. */
+  private collecting: LoadedRule[] | undefined = undefined;
+  private matching = false;
+  private readonly matched: LoadedRule[] = [];
   /** The first conditions message rules share, by expression. */
   private readonly sharedAnswers = new Map<string, SharedAnswer>();
   /** Counts published messages, for the shared answers. */
@@ -213,7 +226,8 @@ export class RuleEngine {
       answer.rules.add(rule);
       shareAnswer(answer);
     }
-    this.matchCache.clear();
+    this.uncachedLeft = 0;
+    this.forgetMatches();
     this.refreshPayloadFields();
     for (const event of rule.events) {
       let rules = this.eventIndex.get(event);
@@ -231,13 +245,20 @@ export class RuleEngine {
       if (answer.rules.size === 0) this.sharedAnswers.delete(shared!.key);
       else shareAnswer(answer);
     }
-    this.matchCache.clear();
+    this.uncachedLeft = 0;
+    this.forgetMatches();
     this.refreshPayloadFields();
     for (const event of rule.events) {
       const rules = this.eventIndex.get(event);
       rules?.delete(rule);
       if (rules?.size === 0) this.eventIndex.delete(event);
     }
+  }
+
+  private forgetMatches(): void {
+    this.matchCache.clear();
+    this.cacheHits = 0;
+    this.cacheMisses = 0;
   }
 
   /** The top-level payload keys the message rules read, so each message's payload is read once for all of them. */
@@ -339,26 +360,64 @@ export class RuleEngine {
 
   /**
    * The rules whose filters match a topic, each once, in the index's order. The index's answer is kept
-   * per topic (up to MATCH_CACHE_SIZE topics, forgotten when a rule changes), so a message on a topic
-   * seen before pays one map lookup, and the rules run from a plain array.
+   * per topic, up to MATCH_CACHE_SIZE topics (forgotten when a rule changes), so a message on a topic
+   * seen before pays one map lookup and the rules run from a plain array. Once that many are kept, the
+   * others ask the index each time (into a reused array); over the next MATCH_CACHE_SIZE such messages
+   * the memory is judged: when it answered most of them it starts again (to follow the topics in use),
+   * else the topics in use are too many to keep and the index alone answers for a while.
    */
   private rulesFor(topic: string): readonly LoadedRule[] {
-    let rules = this.matchCache.get(topic);
-    if (rules === undefined) {
-      rules = topic.startsWith('$SYS/') ? NO_RULES : this.match(topic);
-      if (this.matchCache.size >= MATCH_CACHE_SIZE) this.matchCache.clear();
-      this.matchCache.set(topic, rules);
+    if (this.uncachedLeft > 0) {
+      this.uncachedLeft--;
+      return this.matchOnce(topic);
     }
-    return rules;
+    const cached = this.matchCache.get(topic);
+    if (cached !== undefined) {
+      this.cacheHits++;
+      return cached;
+    }
+    if (topic.startsWith('$SYS/')) return NO_RULES;
+    if (this.matchCache.size < MATCH_CACHE_SIZE) {
+      const rules = this.match(topic, []);
+      this.matchCache.set(topic, rules.length === 0 ? NO_RULES : rules);
+      return rules;
+    }
+    if (++this.cacheMisses >= MATCH_CACHE_SIZE) {
+      if (this.cacheHits < this.cacheMisses) this.uncachedLeft = UNCACHED_MESSAGES;
+      this.forgetMatches();
+    }
+    return this.matchOnce(topic);
   }
 
-  private match(topic: string): readonly LoadedRule[] {
-    const found: LoadedRule[] = [];
-    this.topicIndex.match(topic, (rule) => {
-      if (!found.includes(rule)) found.push(rule);
-    });
-    return found.length === 0 ? NO_RULES : found;
+  /**
+   * The index's rules for a topic, in an array reused from one message to the next: a rule's run never
+   * publishes synchronously (actions wait for the next turn), so nothing else fills it while the caller
+   * goes through it; should that change, a nested call gets its own array.
+   */
+  private matchOnce(topic: string): readonly LoadedRule[] {
+    if (topic.startsWith('$SYS/')) return NO_RULES;
+    return this.match(topic, this.matching ? [] : this.matched);
   }
+
+  /** The index's rules for a topic, each once, into `into` (emptied first). */
+  private match(topic: string, into: LoadedRule[]): LoadedRule[] {
+    into.length = 0;
+    const outer = this.collecting;
+    this.collecting = into;
+    this.matching = true;
+    try {
+      this.topicIndex.match(topic, this.collect);
+    } finally {
+      this.collecting = outer;
+      this.matching = outer !== undefined;
+    }
+    return into;
+  }
+
+  private readonly collect = (rule: LoadedRule): void => {
+    const into = this.collecting!;
+    if (!into.includes(rule)) into.push(rule);
+  };
 
   private runEvent(event: EventSource, columnsOf: () => Columns, trigger?: Message): void {
     const rules = this.eventIndex.get(event);

@@ -65,6 +65,28 @@ test('property - a message runs each enabled rule whose FROM matches its topic o
   );
 });
 
+test('more topics than the engine remembers (10,000): every message still runs exactly the rules that match it', () => {
+  const { core, engine } = engineOnCore();
+  engine.upsert({ id: 's', sql: 'SELECT 1 AS one FROM "s/#"' }, 'store');
+  engine.upsert({ id: 'odd', sql: 'SELECT 1 AS one FROM "s/+/odd", "s/+/#"' }, 'store');
+  let s = 0;
+  let odd = 0;
+  const publish = (topic: string): void => {
+    core.publish(createMessage({ topic, payload: '{}' }, 'c1', 'test'));
+    if (topic.startsWith('s/')) s++;
+    if (topicMatches('s/+/odd', topic) || topicMatches('s/+/#', topic)) odd++;
+  };
+  // Distinct topics past the limit (the engine stops keeping them), then a few topics over and over.
+  for (let index = 0; index < 32_000; index++) publish(index % 3 === 0 ? `other/${index}` : index % 2 === 0 ? `s/${index}` : `s/${index}/odd`);
+  for (let index = 0; index < 5_000; index++) publish(['s/1', 's/2/odd', 'x'][index % 3]!);
+  engine.upsert({ id: 'late', sql: 'SELECT 1 AS one FROM "s/#"' }, 'store');
+  for (let index = 0; index < 3_000; index++) publish(`s/${index}`);
+  assert.equal(engine.get('s')!.metrics.matched, s);
+  assert.equal(engine.get('odd')!.metrics.matched, odd);
+  assert.equal(engine.get('late')!.metrics.matched, 3_000);
+  engine.close();
+});
+
 test('a rule added later reads its own payload keys, and one that reads the whole payload still gets it', async () => {
   const { core, engine } = engineOnCore();
   const republish = (id: string) => [{ function: 'republish', args: { topic: `out/${id}`, payload: '${.}' } }];
