@@ -9,6 +9,7 @@ import { bannedRoutes } from './banned.js';
 import { builtinUserRoutes } from './builtin-users.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
+import { prometheusRoutes } from './prometheus.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -18,4 +19,5 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   aclRoutes(app, context);
   bannedRoutes(app, context);
   nodeRoutes(app, context);
+  prometheusRoutes(app, context);
 }
