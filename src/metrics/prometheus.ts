@@ -77,9 +77,13 @@ function processRegistry(): Registry {
   if (processMetrics === undefined) {
     processMetrics = new Registry();
     collectDefaultMetrics({ register: processMetrics });
-    // Gauges named like counters (promtool: non-counter metrics should not have "_total" suffix); the
-    // same counts remain by type in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) processMetrics.removeSingleMetric(name);
+    // These list every handle (each socket) at each scrape, which costs in proportion to the connections
+    // held, and three of them are gauges named like counters (promtool: non-counter metrics should not
+    // have "_total" suffix). Starling's own starling_connections_count says what they would.
+    for (const kind of ['handles', 'requests', 'resources']) {
+      processMetrics.removeSingleMetric(`nodejs_active_${kind}`);
+      processMetrics.removeSingleMetric(`nodejs_active_${kind}_total`);
+    }
   }
   return processMetrics;
 }
