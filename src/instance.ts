@@ -39,6 +39,11 @@ import { TcpListener } from './transport/tcp.js';
 import { TlsListener } from './transport/tls.js';
 import { WebSocketListener } from './transport/websocket.js';
 
+export interface RunningListener {
+  config: ListenerConfig;
+  address: BoundAddress;
+}
+
 export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
 }
@@ -62,6 +67,8 @@ export class StarlingBroker {
   /** Every live channel, with the connect/keep-alive/drain timers and kick and shutdown. */
   readonly channels: ChannelSupervisor;
   private listeners: Listener[] = [];
+  /** The MQTT listeners started by listen(): configuration and bound address (the API's /listeners). */
+  private readonly started: RunningListener[] = [];
   private closing = false;
   /** The management API over the admin socket (`starling ctl`, config `adminSocket`) and the HTTP listeners (config `management`). */
   private management: ManagementPlane | undefined;
@@ -111,8 +118,10 @@ export class StarlingBroker {
     const bound: BoundAddress[] = [];
     for (const listenerConfig of configs) {
       const listener = this.createListener(listenerConfig);
-      bound.push(await listener.start());
+      const address = await listener.start();
+      bound.push(address);
       this.listeners.push(listener);
+      this.started.push({ config: listenerConfig, address });
     }
     if (configs.some((listenerConfig) => listenerConfig.type === 'tls' || listenerConfig.type === 'wss')) {
       process.off('SIGHUP', this.onSighup);
@@ -141,6 +150,11 @@ export class StarlingBroker {
   /** Started and not closing. */
   isRunning(): boolean {
     return this.starting !== undefined && !this.closing;
+  }
+
+  /** The MQTT listeners listen() started, with their bound addresses (real ports when configured with port 0). */
+  get runningListeners(): readonly RunningListener[] {
+    return this.started;
   }
 
   /** The management API's HTTP(S) listeners, as bound (real ports when configured with port 0). */

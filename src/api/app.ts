@@ -13,6 +13,7 @@ import { AdminError } from '../admin/operations.js';
 import { installAuthentication, type Principal } from './auth/authenticate.js';
 import type { ApiContext } from './context.js';
 import { registerOpenApi } from './openapi.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { registerRoutes } from './routes/index.js';
 import { serializeWrites } from './write-queue.js';
 
@@ -75,6 +76,8 @@ export async function createApiApp(context: ApiContext, options: ApiAppOptions):
   serializeWrites(app);
   await registerOpenApi(app);
   registerRoutes(app, context);
+  // The web dashboard is for browsers, which reach only the HTTP listeners.
+  if (!options.trusted) dashboardRoutes(app);
   await app.ready();
   return app;
 }

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StarlingBroker, createLogger, type BrokerOptions } from '../../src/internal.js';
+import type { BoundAddress } from '../../src/transport/listener.js';
 
 export interface TestBroker {
   /** The implementation, internals included (tests look at them). */
@@ -12,6 +13,8 @@ export interface TestBroker {
   /** mqtt://127.0.0.1:<port> */
   url: string;
   dataDir: string;
+  /** Every listener's bound address (options.listeners, else the one TCP listener). */
+  addresses: BoundAddress[];
   close(): Promise<void>;
   /** Closes the broker (keeping the data directory) and starts a new one with the same options on it. */
   restart(): Promise<TestBroker>;
@@ -27,13 +30,15 @@ export async function startBroker(options: BrokerOptions = {}, existingDataDir?:
     logger: createLogger({ logLevel: logLevel ?? 'silent', logPretty: false }),
     ...options,
   });
-  const [address] = await broker.listen({ port: 0, host: '127.0.0.1' });
-  const port = address!.port;
+  // With listeners in the options, those (ports 0 for ephemeral ones); else one TCP listener.
+  const addresses = options.listeners === undefined ? await broker.listen({ port: 0, host: '127.0.0.1' }) : await broker.listen();
+  const port = (addresses.find((address) => address.type === 'tcp') ?? addresses[0])!.port;
   return {
     broker,
     port,
     url: `mqtt://127.0.0.1:${port}`,
     dataDir,
+    addresses,
     async close() {
       await broker.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { administratorRoutes } from './administrators.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { bannedRoutes } from './banned.js';
 import { builtinUserRoutes } from './builtin-users.js';
+import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { nodeRoutes } from './node.js';
 import { prometheusRoutes } from './prometheus.js';
@@ -19,5 +20,6 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   aclRoutes(app, context);
   bannedRoutes(app, context);
   nodeRoutes(app, context);
+  listenerRoutes(app, context);
   prometheusRoutes(app, context);
 }
