@@ -26,9 +26,6 @@ export function prometheusName(family: Pick<MetricFamily, 'name' | 'type'>): str
   return family.type === 'counter' ? `${name}_total` : name;
 }
 
-/** Text exposition format 0.0.4, what Prometheus asks for by default. */
-export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
-
 interface PrometheusValue {
   value: number;
   labels: Record<string, string>;

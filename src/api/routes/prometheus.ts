@@ -5,10 +5,13 @@
 
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { PROMETHEUS_CONTENT_TYPE, PrometheusExporter } from '../../metrics/prometheus.js';
+import type { PrometheusExporter } from '../../metrics/prometheus.js';
 import type { ApiApp } from '../app.js';
 import { runningBroker, type ApiContext } from '../context.js';
 import { refusals, StringEnum } from '../schemas.js';
+
+/** Text exposition format 0.0.4, what Prometheus asks for by default (prom-client's Registry.PROMETHEUS_CONTENT_TYPE). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function prometheusRoutes(app: ApiApp, context: ApiContext): void {
   let exporter: PrometheusExporter | undefined;
@@ -20,7 +23,12 @@ export function prometheusRoutes(app: ApiApp, context: ApiContext): void {
     response: { 200: Type.String(), ...refusals(503) },
   };
   const scrape = async (reply: FastifyReply): Promise<string> => {
-    exporter ??= new PrometheusExporter(runningBroker(context).metrics);
+    const broker = runningBroker(context);
+    // prom-client is loaded at the first scrape, not by every `starling ctl` and unscraped broker.
+    if (exporter === undefined) {
+      const { PrometheusExporter } = await import('../../metrics/prometheus.js');
+      exporter ??= new PrometheusExporter(broker.metrics);
+    }
     const text = await exporter.scrape();
     void reply.type(PROMETHEUS_CONTENT_TYPE);
     return text;
