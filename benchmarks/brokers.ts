@@ -23,6 +23,8 @@ export interface BrokerSettings {
   /** Starling only: extra `starling start` flags (e.g. --sys-interval 5) and Node.js flags (e.g. --trace-gc). */
   starlingArguments?: string[];
   nodeArguments?: string[];
+  /** Starling only: another built checkout to run (its bin/starling.js), for A/B runs against an earlier commit. */
+  starlingRoot?: string;
 }
 
 export interface RunningBroker {
@@ -80,9 +82,11 @@ function commandFor(name: BrokerName, settings: BrokerSettings, directory: strin
       return [process.execPath, path.join(repositoryRoot, 'dist/benchmarks/aedes-server.js'), String(settings.port), settings.noDelay ? 'nodelay' : ''];
     case 'starling':
       return [
-        process.execPath, ...(settings.nodeArguments ?? []), path.join(repositoryRoot, 'bin/starling.js'), 'start',
+        process.execPath, ...(settings.nodeArguments ?? []), path.join(settings.starlingRoot ?? repositoryRoot, 'bin/starling.js'), 'start',
         '--port', String(settings.port), '--host', '127.0.0.1',
         '--durability', 'memory', '--log-level', 'warn', '--log-pretty', 'false',
+        // No management listener: 18083 may be taken (another broker on the machine), and the bench does not use it.
+        '--management', 'false',
         // The same limits Mosquitto gets above: an unbounded window and a deep queue.
         '--max-inflight', '65535', '--max-queued-messages', '10000000',
         ...(settings.starlingArguments ?? []),

@@ -11,6 +11,7 @@ import type { HookMap, HookName } from './hooks/hooks.js';
 import type { MetricsReader } from './metrics/registry.js';
 import type { BoundAddress } from './transport/listener.js';
 import type { BrokerUsers } from './auth/setup.js';
+import type { ReloadOptions, ReloadReport } from './reload/reload.js';
 
 export interface Broker {
   /** The configuration in force (defaults, then the options given). */
@@ -40,4 +41,12 @@ export interface Broker {
   disconnectClients(select: (client: ClientInfo) => boolean, reasonCode: number, reason: string, publishWill?: boolean): number;
   /** Re-reads the certificate files of every tls/wss listener (also on SIGHUP). */
   reloadCertificates(): void;
+  /**
+   * Reads the configuration again from the `configSource` option and applies what can change while running
+   * (limits, ACL, authentication, bans, rate limits, log level, listeners...); the answer names what changed,
+   * what was applied and what needs a restart. Rejects with an error named `ReloadError` (with `status`,
+   * `code` and, for a wrong configuration, the offending `key`) when the new configuration is wrong (nothing
+   * is applied then), and when there is no config source (status 409).
+   */
+  reload(options?: ReloadOptions): Promise<ReloadReport>;
 }

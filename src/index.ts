@@ -15,6 +15,7 @@ export type { Properties, QoS } from './codec/types.js';
 export { ReasonCode } from './codec/constants.js';
 
 export type { Broker } from './broker-api.js';
+export type { ConfigSource, ReloadOptions, ReloadReport, ReloadChange } from './reload/reload.js';
 export type { LocalClient, LocalConnectOptions, LocalMessage, LocalPublishOptions, LocalSubscribeOptions } from './channel/local-client.js';
 export { LocalClientError } from './channel/local-client.js';
 export { withChanges } from './core/message.js';

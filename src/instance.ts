@@ -6,14 +6,15 @@ import { refuseIfAnswered } from './admin/server.js';
 import type { ApiContext } from './api/context.js';
 import { ManagementPlane } from './api/management.js';
 import { installAuthorization, type Authorization } from './auth/authorization-setup.js';
-import { BrokerUsers, installAuthentication } from './auth/setup.js';
+import { BrokerUsers, installAuthentication, type Authentication } from './auth/setup.js';
 import type { UserDatabase } from './auth/users.js';
 import { BrokerCore } from './broker/broker.js';
 import { createMessage, type MessageInput } from './core/message.js';
 import { Channel, type ChannelContext } from './channel/channel.js';
 import { defaultConfig } from './config/defaults.js';
 import { validateConfig } from './config/load.js';
-import type { BrokerConfig, ListenerConfig } from './config/types.js';
+import { announcedLimits } from './channel/announced-limits.js';
+import type { BrokerConfig, ListenerConfig, LogLevel } from './config/types.js';
 import { Connection, type ConnectionOptions } from './connection/connection.js';
 import { ChannelSupervisor } from './channel/supervisor.js';
 import { LocalClient, LocalClientError, type LocalConnectOptions } from './channel/local-client.js';
@@ -34,18 +35,30 @@ import { restoreState } from './session/restore.js';
 import { DropLog } from './session/drop-log.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import type { Store } from './store/store.js';
-import type { BoundAddress, Listener } from './transport/listener.js';
+import { join } from 'node:path';
+import { Tracing } from './trace/tracing.js';
+import { reloadConfiguration, type ConfigSource, type ReloadOptions, type ReloadReport } from './reload/reload.js';
+import { listenerLabel, type BoundAddress, type Listener } from './transport/listener.js';
 import { TcpListener } from './transport/tcp.js';
 import { TlsListener } from './transport/tls.js';
 import { WebSocketListener } from './transport/websocket.js';
 
-export interface RunningListener {
-  config: ListenerConfig;
-  address: BoundAddress;
-}
-
 export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
+  /**
+   * Where reload() (and SIGHUP, `starling ctl reload`, POST /api/v5/configs/reload) reads the configuration
+   * again; `starling start` passes its config file. Without one, reload() is refused.
+   */
+  configSource?: ConfigSource;
+}
+
+/** A listener that runs, with the configuration its new connections get (a reload may replace it). */
+export interface RunningListener {
+  config: ListenerConfig;
+  readonly listener: Listener;
+  readonly address: BoundAddress;
+  /** Every configuration it gave connections (one per reload that replaced it). */
+  readonly issued: ReadonlySet<ListenerConfig>;
 }
 
 export class StarlingBroker {
@@ -58,7 +71,8 @@ export class StarlingBroker {
   private persistence: SessionPersistence | undefined;
   /** Rate-limited log lines for messages the queue and store caps drop. */
   private readonly dropLog: DropLog;
-  private readonly sys: SysTopics;
+  /** $SYS statistics and client events (a reload may change their interval). */
+  readonly sys: SysTopics;
   private starting: Promise<void> | undefined;
   private userDatabase: UserDatabase | undefined;
   /** The built-in users (`builtin` authenticator, SCRAM); kept in the store, or in memory with durability 'memory'. */
@@ -66,9 +80,9 @@ export class StarlingBroker {
   private barrier: (() => Barrier | undefined) | undefined;
   /** Every live channel, with the connect/keep-alive/drain timers and kick and shutdown. */
   readonly channels: ChannelSupervisor;
-  private listeners: Listener[] = [];
-  /** The MQTT listeners started by listen(): configuration and bound address (the API's /listeners). */
-  private readonly started: RunningListener[] = [];
+  private listeners: RunningListener[] = [];
+  /** listen() was given a port instead of the configured listeners: a reload then leaves listeners alone. */
+  private listeningOverride = false;
   private closing = false;
   /** The management API over the admin socket (`starling ctl`, config `adminSocket`) and the HTTP listeners (config `management`). */
   private management: ManagementPlane | undefined;
@@ -76,7 +90,17 @@ export class StarlingBroker {
   private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
   authorization: Authorization | undefined;
-  private readonly onSighup = (): void => this.reloadCertificates();
+  /** The authenticator chain (set up by start()); a reload replaces it. */
+  authentication: Authentication | undefined;
+  /** Packet traces (`starling ctl trace`, /api/v5/trace). */
+  readonly tracing: Tracing;
+  private readonly configSource: ConfigSource | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
+  // SIGHUP: the configuration when there is a source (a reload also re-reads certificates), else the certificates.
+  private readonly onSighup = (): void => {
+    if (this.configSource === undefined) this.reloadCertificates();
+    else this.reload({ cause: 'SIGHUP' }).catch(() => this.reloadCertificates());
+  };
   /** Every metric ($SYS, exporters and the API read it). */
   readonly metrics = new MetricsRegistry();
   private readonly traffic = new TrafficByListener();
@@ -87,8 +111,9 @@ export class StarlingBroker {
 
   /** Throws a ConfigError naming the option when one is unknown or out of range (the config file's checks, camelCase keys). */
   constructor(options: BrokerOptions = {}) {
-    const { logger, ...overrides } = options;
+    const { logger, configSource, ...overrides } = options;
     this.config = { ...defaultConfig(), ...validateConfig(overrides, 'createBroker options') };
+    this.configSource = configSource;
     this.logger = logger ?? createLogger({ logLevel: this.config.logLevel, logPretty: this.config.logPretty });
     this.core = new BrokerCore(this.config);
     this.channels = new ChannelSupervisor(this.config);
@@ -97,6 +122,11 @@ export class StarlingBroker {
     registerStoreMetrics(this.metrics, () => this.store);
     this.eventLoop.register(this.metrics);
     this.sys = new SysTopics(this.core, this.metrics);
+    this.tracing = new Tracing({
+      channels: () => this.channels.all(),
+      directory: () => this.config.traceDir ?? join(this.config.dataDir, 'trace'),
+      logger: this.logger,
+    });
     this.dropLog = new DropLog(this.logger);
     this.core.events.onListenerError = (event, error) => this.logger.error({ err: error, event }, 'an event listener threw; the event went on to the other listeners');
     this.core.events.on('message.dropped', ({ clientId, reason }) => {
@@ -115,19 +145,64 @@ export class StarlingBroker {
         ? this.config.listeners
         : [{ type: 'tcp', host: override.host ?? '::', port: override.port ?? 1883 }];
     await this.start();
+    if (override !== undefined) this.listeningOverride = true;
     const bound: BoundAddress[] = [];
-    for (const listenerConfig of configs) {
-      const listener = this.createListener(listenerConfig);
-      const address = await listener.start();
-      bound.push(address);
-      this.listeners.push(listener);
-      this.started.push({ config: listenerConfig, address });
-    }
-    if (configs.some((listenerConfig) => listenerConfig.type === 'tls' || listenerConfig.type === 'wss')) {
+    for (const listenerConfig of configs) bound.push((await this.openListener(listenerConfig)).address);
+    if (this.configSource !== undefined || configs.some((listenerConfig) => listenerConfig.type === 'tls' || listenerConfig.type === 'wss')) {
       process.off('SIGHUP', this.onSighup);
       process.on('SIGHUP', this.onSighup);
     }
     return bound;
+  }
+
+  /** The MQTT listeners running now, with their bound addresses (real ports when configured with port 0; the API's /listeners). */
+  get runningListeners(): readonly RunningListener[] {
+    return this.listeners;
+  }
+
+  /** Whether the listeners running are the configured ones (listen() without a port override), which a reload may change. */
+  get listensAsConfigured(): boolean {
+    return !this.listeningOverride;
+  }
+
+  /** Starts one more listener. */
+  async openListener(config: ListenerConfig): Promise<RunningListener> {
+    const holder: { config: ListenerConfig } = { config };
+    const listener = this.createListener(holder);
+    const address = await listener.start();
+    const issued = new Set([config]);
+    const running: RunningListener = {
+      get config() {
+        return holder.config;
+      },
+      set config(next: ListenerConfig) {
+        holder.config = next;
+        issued.add(next);
+      },
+      listener,
+      address,
+      issued,
+    };
+    this.listeners.push(running);
+    return running;
+  }
+
+  /**
+   * Stops a listener and ends its connections (MQTT 5: DISCONNECT 0x8B with `reason`); the other listeners'
+   * connections are not touched. Resolves when the port is free again, and the stop itself.
+   */
+  closeListener(running: RunningListener, reason: string): { stopped: Promise<void> } {
+    this.listeners = this.listeners.filter((entry) => entry !== running);
+    const stopped = running.listener.stop();
+    // Its connections carry the configuration objects it gave them (this one, and those of earlier reloads).
+    for (const link of [...this.channels.all()]) {
+      const listenerConfig = link.channel.peer.listenerConfig;
+      if (listenerConfig !== undefined && running.issued.has(listenerConfig)) {
+        link.channel.disconnect(ReasonCode.ServerShuttingDown, reason, false);
+      }
+    }
+    this.logger.info({ listener: listenerLabel(running.config), port: running.address.port, reason }, 'listener stopped');
+    return { stopped };
   }
 
   /** Loads persisted state and starts timers; listen() calls it, embedders serving their own streams call it first. */
@@ -150,11 +225,6 @@ export class StarlingBroker {
   /** Started and not closing. */
   isRunning(): boolean {
     return this.starting !== undefined && !this.closing;
-  }
-
-  /** The MQTT listeners listen() started, with their bound addresses (real ports when configured with port 0). */
-  get runningListeners(): readonly RunningListener[] {
-    return this.started;
   }
 
   /** The management API's HTTP(S) listeners, as bound (real ports when configured with port 0). */
@@ -196,7 +266,8 @@ export class StarlingBroker {
       );
     }
     // With durability 'memory' there is no store: users then live in memory only.
-    this.userDatabase = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
+    this.authentication = installAuthentication(this, this.config, this.store ?? new MemoryStore(), this.logger);
+    this.userDatabase = this.authentication.users;
     this.authorization = installAuthorization(this, this.config);
     registerAbuseMetrics(this.metrics, this.authorization.stats, this.authorization.lockout.stats);
     this.sys.start();
@@ -265,7 +336,41 @@ export class StarlingBroker {
   }
 
   private context(): ChannelContext {
-    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, traffic: this.traffic });
+    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, traffic: this.traffic, tracing: this.tracing });
+  }
+
+  /**
+   * Reads the configuration again from the config source (SIGHUP, `starling ctl reload`, POST
+   * /api/v5/configs/reload) and applies what can change while running; the answer lists what changed,
+   * what was applied and what needs a restart. A configuration that does not validate changes nothing
+   * (ReloadError naming the key); without a config source it is refused (ReloadError, 409). One reload
+   * runs at a time. `dryRun`: only say what would change.
+   */
+  reload(options: ReloadOptions = {}): Promise<ReloadReport> {
+    const run = (): Promise<ReloadReport> => reloadConfiguration(this, this.configSource, options);
+    const result = this.reloading.then(run, run);
+    this.reloading = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Sets the lowest level logged, at once (also in the running configuration: GET /api/v5/configs shows it). */
+  setLogLevel(level: LogLevel): void {
+    this.logger.level = level;
+    this.config.logLevel = level;
+  }
+
+  /**
+   * After a reload changed connection settings: connections accepted from now on get the new maximum packet
+   * size (the decoder's, and a WebSocket frame's), every connection the new outgoing buffer cap, and
+   * connections accepted from now on the new Maximum QoS, Retain Available and Receive Maximum.
+   */
+  connectionSettingsChanged(): void {
+    for (const options of this.connectionOptions.values()) {
+      options.maxPacketSize = this.config.maxPacketSize;
+      options.maxOutgoingBufferBytes = this.config.maxOutgoingBufferBytes;
+    }
+    for (const running of this.listeners) running.listener.setMaxPacketSize?.(this.config.maxPacketSize);
+    this.core.announced = announcedLimits(this.config);
   }
 
   /** Publishes a message from the broker itself (not from a client). */
@@ -295,7 +400,7 @@ export class StarlingBroker {
 
   /** Re-reads the certificate files of every tls/wss listener (also on SIGHUP); connections keep theirs. */
   reloadCertificates(): void {
-    for (const listener of this.listeners) listener.reload?.();
+    for (const running of this.listeners) running.listener.reload?.();
   }
 
   /** Adds a check run on every new socket before any MQTT byte is read; false closes it at once. */
@@ -317,8 +422,9 @@ export class StarlingBroker {
     if (this.closing) return;
     this.closing = true;
     process.off('SIGHUP', this.onSighup);
-    const stopping = [...this.listeners.map((listener) => listener.stop()), this.management?.close()];
+    const stopping = [...this.listeners.map((running) => running.listener.stop()), this.management?.close()];
     await Promise.all([...stopping, this.channels.shutdown()]);
+    await this.tracing.close();
     this.sys.stop();
     this.eventLoop.stop();
     this.authorization?.close();
@@ -327,10 +433,12 @@ export class StarlingBroker {
     await this.store?.close();
   }
 
-  private createListener(config: ListenerConfig): Listener {
+  /** `holder.config` is what the listener's new connections get: a reload may replace it (per-listener authentication). */
+  private createListener(holder: { readonly config: ListenerConfig }): Listener {
+    const config = holder.config;
     const context = {
       accept: (stream: Duplex, peer: PeerInfo): void => {
-        attachListenerConfig(peer, config); // per-listener authentication
+        attachListenerConfig(peer, holder.config); // per-listener authentication
         this.handleConnection(stream, peer);
       },
       logger: this.logger,

@@ -1,6 +1,6 @@
 // Implementation exports for tests, benchmarks and sibling packages: not the public API (src/index.ts).
 
-export { StarlingBroker, type BrokerOptions } from './instance.js';
+export { StarlingBroker, type BrokerOptions, type RunningListener } from './instance.js';
 export { attachListenerConfig, type PeerInfo } from './core/client.js';
 export { createMessage, nextMessageId, withChanges, type Message } from './core/message.js';
 export type { Subscriber } from './core/subscriber.js';
@@ -60,3 +60,13 @@ export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';
 export { startFlags } from './cli/start.js';
 export { createLogger, type Logger } from './log.js';
+export { ReloadError, type ConfigSource, type ReloadReport } from './reload/reload.js';
+export { registerLiveSetting, type LiveSetting } from './reload/live-settings.js';
+export { shownConfig, MASK } from './reload/shown-config.js';
+export { formatPacketLine } from './trace/packet-line.js';
+export { OrderedList } from './api/live/ordered-list.js';
+export { ClientIndex, INDEXED_KEYS, type ClientRecord, type ClientSource, type IndexedKey } from './api/live/client-index.js';
+export { queryClients, type ClientFilters, type ClientOrder } from './api/live/client-query.js';
+export { Monitor } from './api/live/monitor.js';
+export type { ClientInfo } from './core/client.js';
+export type { Session } from './session/session.js';

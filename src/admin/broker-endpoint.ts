@@ -45,18 +45,23 @@ function brokerEffects(broker: StarlingBroker): AdminEffects {
     banRemoved: () => broker.authorization?.refresh(),
     banAdded: (ban: Ban) => {
       broker.authorization?.refresh();
-      const matcher = new BanList();
-      matcher.add(ban);
-      const now = Date.now();
-      // DISCONNECT has no 0x8A Banned (a CONNACK code); 0x98 Administrative action is the one for a
-      // server that ends a connection on an operator's order. The will of a banned client is not sent.
-      const count = broker.disconnectClients(
-        (client) => matcher.find({ clientId: client.clientId, username: client.username, address: client.peer.address }, now) !== undefined,
-        ReasonCode.AdministrativeAction,
-        'banned',
-        false,
-      );
+      const count = disconnectBanned(broker, [ban]);
       if (count > 0) broker.logger.info({ ban: `${ban.kind} ${ban.value}`, clients: count }, 'banned clients disconnected');
     },
   };
+}
+
+/** Disconnects the connected clients the bans match; returns how many. */
+export function disconnectBanned(broker: StarlingBroker, bans: readonly Ban[]): number {
+  const matcher = new BanList();
+  for (const ban of bans) matcher.add(ban);
+  const now = Date.now();
+  // DISCONNECT has no 0x8A Banned (a CONNACK code); 0x98 Administrative action is the one for a
+  // server that ends a connection on an operator's order. The will of a banned client is not sent.
+  return broker.disconnectClients(
+    (client) => matcher.find({ clientId: client.clientId, username: client.username, address: client.peer.address }, now) !== undefined,
+    ReasonCode.AdministrativeAction,
+    'banned',
+    false,
+  );
 }

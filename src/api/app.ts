@@ -12,9 +12,8 @@ import type { Logger } from '../log.js';
 import { AdminError } from '../admin/operations.js';
 import { installAuthentication, type Principal } from './auth/authenticate.js';
 import type { ApiContext } from './context.js';
-import { registerOpenApi } from './openapi.js';
-import { dashboardRoutes } from './routes/dashboard.js';
 import { registerRoutes } from './routes/index.js';
+import { compileLazily } from './lazy-compilers.js';
 import { serializeWrites } from './write-queue.js';
 
 export type ApiApp = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
@@ -28,6 +27,8 @@ declare module 'fastify' {
     access?: Access;
     /** Only a login token will do, not an API key (EMQX: administrators, API keys and logout). */
     bearerOnly?: boolean;
+    /** A change that reads nothing it depends on (publishing): it does not wait for the other changes (write-queue.ts). */
+    concurrent?: boolean;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -53,10 +54,6 @@ export async function createApiApp(context: ApiContext, options: ApiAppOptions):
     bodyLimit: BODY_LIMIT,
     ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
     ...(options.https === undefined ? {} : { https: options.https }),
-    ajv: {
-      // Unknown fields are refused, not silently dropped: a typo gets a 400 naming it.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
     schemaErrorFormatter: (errors, dataVar) => {
       const [first] = errors;
       if (first === undefined) return new Error(`${dataVar}: invalid`);
@@ -68,16 +65,19 @@ export async function createApiApp(context: ApiContext, options: ApiAppOptions):
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiApp;
 
+  // Unknown fields are refused, not silently dropped: a typo gets a 400 naming it.
+  compileLazily(app, { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false });
   app.setErrorHandler((error: FastifyError, request, reply) => answerError(error, request, reply, context.logger));
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?', 1)[0]}` });
   });
   installAuthentication(app, context, options.trusted);
   serializeWrites(app);
-  await registerOpenApi(app);
+  // The OpenAPI document and the web dashboard are for browsers and scripts, which reach only the HTTP
+  // listeners; `starling ctl` starts faster without loading them.
+  if (!options.trusted) await (await import('./openapi.js')).registerOpenApi(app);
   registerRoutes(app, context);
-  // The web dashboard is for browsers, which reach only the HTTP listeners.
-  if (!options.trusted) dashboardRoutes(app);
+  if (!options.trusted) (await import('./routes/dashboard.js')).dashboardRoutes(app);
   await app.ready();
   return app;
 }

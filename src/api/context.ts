@@ -11,6 +11,7 @@ import type { StarlingBroker } from '../instance.js';
 import type { Logger } from '../log.js';
 import { ApiKeyDatabase } from './auth/api-keys.js';
 import { TokenService } from './auth/tokens.js';
+import { LiveState, requireLive } from './live/live-state.js';
 
 export interface ApiContext {
   logger: Logger;
@@ -22,6 +23,13 @@ export interface ApiContext {
   management: Pick<ManagementConfig, 'tokenTtl' | 'metricsAuth'>;
   /** The running broker; undefined for `starling ctl` on a stopped broker's data directory. */
   broker?: StarlingBroker;
+  /** The running broker's client index and monitor samples (with `broker`). */
+  live?: LiveState;
+}
+
+/** The running broker's live state (clients, samples), or a 503 saying that this needs a running broker. */
+export function liveState(context: ApiContext): LiveState {
+  return requireLive(context.live);
 }
 
 /** The running broker, or a 503 saying that this needs one. */
@@ -51,7 +59,10 @@ export function createApiContext(options: ApiContextOptions): ApiContext {
     lockout: new Lockout(options.lockout),
     management: { tokenTtl: management.tokenTtl, metricsAuth: management.metricsAuth },
   };
-  if (options.broker !== undefined) context.broker = options.broker;
+  if (options.broker !== undefined) {
+    context.broker = options.broker;
+    context.live = new LiveState(options.broker);
+  }
   return context;
 }
 

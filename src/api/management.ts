@@ -56,6 +56,7 @@ export class ManagementPlane {
   async close(): Promise<void> {
     await Promise.all([this.listeners?.stop(), this.endpoint?.close()]);
     await this.socketApp?.close();
+    this.context.live?.close();
   }
 
   private async openSocket(path: string): Promise<void> {

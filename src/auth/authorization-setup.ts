@@ -7,20 +7,26 @@
 // watched through a generation record, read at most once a second; any change of rules (store,
 // file, reload) bumps `generation`, and each client's compiled rules and cache are rebuilt lazily
 // on its next check.
+//
+// Every section can be set again while the broker runs (a configuration reload): `apply*` swaps the
+// settings and keeps what was learnt (lockout failures and locks, flapping bans, store rules), and
+// hooks and gates are added or removed as sections turn on or off, so a section that is off still
+// costs nothing.
 
+import type { Duplex } from 'node:stream';
 import { ReasonCode } from '../codec/constants.js';
 import { parseSharedFilter } from '../core/topic.js';
 import { ConfigError } from '../config/config-error.js';
 import { defaultConfig } from '../config/defaults.js';
-import type { AclConfig, AclRuleConfig, BrokerConfig, FlappingConfig, LockoutConfig, RateLimitsConfig } from '../config/types.js';
+import type { AclConfig, AclRuleConfig, BanConfig, BrokerConfig, FlappingConfig, LockoutConfig, RateLimitsConfig } from '../config/types.js';
 import type { AdmitConnectRequest, AuthenticationFailedEvent, AdmitConnectResult, AuthorizePublishRequest, AuthorizeReceiveRequest, AuthorizeSubscribeRequest, LimitPublishRequest } from '../hooks/events.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
 import type { StarlingBroker } from '../instance.js';
 import { AclRuleSet, ruleTopicError, type AclIdentity, type ClientAcl } from './acl.js';
 import { DecisionCache } from './acl-cache.js';
 import { grantsOf } from './jwt-acl-claim.js';
-import { AclFile } from './acl-file.js';
-import { banKey, BanList, isActive, normalizeAddress, type Ban } from './bans.js';
+import { AclFile, readAclFile } from './acl-file.js';
+import { banError, banKey, BanList, isActive, normalizeAddress, type Ban } from './bans.js';
 import { FlappingDetector } from './flapping.js';
 import { Lockout } from './lockout.js';
 import { PendingConnections } from './pending-connections.js';
@@ -58,7 +64,43 @@ export interface Authorization {
   readonly aclActive: boolean;
   /** Re-reads store rules and bans and the rules file now (normally: once a second / on change). */
   refresh(): void;
+  /** New ACL settings (rules, default, file, cache size); each client's rules and cache are rebuilt at its next check. Throws a ConfigError when the rules file cannot be read. */
+  applyAcl(acl: AclConfig): void;
+  /** New static bans (those of the config file; flapping bans stay); returns the bans added. */
+  applyBans(bans: readonly BanConfig[]): Ban[];
+  applyLockout(lockout: LockoutConfig): void;
+  applyFlapping(flapping: FlappingConfig): void;
+  /** New rates: connection buckets start again, and each client's message and byte buckets at its next PUBLISH. */
+  applyRateLimits(rateLimits: RateLimitsConfig): void;
+  /** A new cap on connections without CONNECT per address (those pending now are no longer tracked). */
+  applyPendingLimit(maxPerAddress: number): void;
   close(): void;
+}
+
+/** Throws a ConfigError naming the key when ACL settings cannot be applied (a rule's topic, an unreadable rules file). */
+export function checkAclSettings(acl: AclConfig): void {
+  (acl.rules ?? []).forEach((rule, index) => {
+    const error = ruleTopicError(rule.topic);
+    if (error !== undefined) throw new ConfigError(`acl.rules[${index}].topic`, `acl.rules[${index}].topic: ${error}`);
+  });
+  if (acl.file === '' || acl.file === undefined) return;
+  try {
+    readAclFile(acl.file);
+  } catch (error) {
+    throw new ConfigError('acl.file', `acl.file: cannot load ${acl.file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The config's static bans as Ban records; throws a ConfigError for a malformed one. */
+export function staticBans(bans: readonly BanConfig[], now: number): Ban[] {
+  return bans.map((ban, index) => {
+    const kind = ban.clientId !== undefined ? 'clientid' : ban.username !== undefined ? 'username' : 'address';
+    const value = ban.clientId ?? ban.username ?? ban.address ?? '';
+    const record: Ban = { kind, value, until: ban.until, reason: ban.reason, createdAt: now, by: 'config' };
+    const error = banError(record);
+    if (error !== undefined) throw new ConfigError(`bans[${index}]`, `bans[${index}]: ${error}`);
+    return record;
+  });
 }
 
 interface ClientState {
@@ -72,22 +114,20 @@ interface ClientState {
 export function installAuthorization(broker: StarlingBroker, config: BrokerConfig): Authorization {
   const defaults = defaultConfig();
   const acl: AclConfig = { ...defaults.acl, ...config.acl };
-  const lockoutConfig: LockoutConfig = { ...defaults.lockout, ...config.lockout };
-  const rateLimits: RateLimitsConfig = { ...defaults.rateLimits, ...config.rateLimits };
-  const flappingConfig: FlappingConfig = { ...defaults.flapping, ...config.flapping };
-  const maxPending = config.maxPendingConnectionsPerAddress ?? defaults.maxPendingConnectionsPerAddress;
+  let lockoutConfig: LockoutConfig = { ...defaults.lockout, ...config.lockout };
+  let rateLimits: RateLimitsConfig = { ...defaults.rateLimits, ...config.rateLimits };
+  let flappingConfig: FlappingConfig = { ...defaults.flapping, ...config.flapping };
+  let maxPending = config.maxPendingConnectionsPerAddress ?? defaults.maxPendingConnectionsPerAddress;
   const logger = broker.logger;
   const records = broker.store?.records ?? new MemoryRecords();
   const removers: Array<() => void> = [];
   const stats: AbuseStats = { bannedRefused: 0, connectionRateRefused: 0, pendingEvicted: 0, flappingBans: 0, publishRateLimited: 0, aclDenied: 0 };
 
   // --- ACL ---------------------------------------------------------------------------------
-  const configRules = acl.rules ?? [];
-  configRules.forEach((rule, index) => {
-    const error = ruleTopicError(rule.topic);
-    if (error !== undefined) throw new ConfigError(`acl.rules[${index}].topic`, `acl.rules[${index}].topic: ${error}`);
-  });
-  const defaultAllow = acl.default !== 'deny';
+  checkAclSettings(acl);
+  let aclSettings = acl;
+  let configRules: readonly AclRuleConfig[] = acl.rules ?? [];
+  let defaultAllow = acl.default !== 'deny';
   let storeRules: AclRuleConfig[] = [];
   let aclGeneration = -1;
   let ruleSet = new AclRuleSet([], defaultAllow);
@@ -129,8 +169,8 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
         generation,
         acl: ruleSet.forClient(identity),
         superuser: (client as { superuser?: boolean }).superuser === true || attributes?.['superuser'] === true,
-        publish: new DecisionCache(acl.cacheSize),
-        subscribe: new DecisionCache(acl.cacheSize),
+        publish: new DecisionCache(aclSettings.cacheSize),
+        subscribe: new DecisionCache(aclSettings.cacheSize),
       };
       clients.set(client, state);
     }
@@ -170,21 +210,34 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     return maySubscribe(request.client, request.topic);
   }
 
-  const aclFile = acl.file !== '' && acl.file !== undefined ? openAclFile(acl.file, broker, rebuild) : undefined;
-  if (aclFile !== undefined) removers.push(() => aclFile.close());
+  let aclFile = acl.file !== '' && acl.file !== undefined ? openAclFile(acl.file, broker, rebuild) : undefined;
+  removers.push(() => aclFile?.close());
+
+  const applyAcl = (next: AclConfig): void => {
+    const settings: AclConfig = { ...defaults.acl, ...next };
+    checkAclSettings(settings);
+    const file = settings.file ?? '';
+    if (file !== (aclFile?.path ?? '')) {
+      const opened = file === '' ? undefined : openAclFile(file, broker, rebuild);
+      aclFile?.close();
+      aclFile = opened;
+    }
+    aclSettings = settings;
+    configRules = settings.rules ?? [];
+    defaultAllow = settings.default !== 'deny';
+    rebuild();
+  };
 
   // --- bans, lockout, flapping (at CONNECT) ----------------------------------------------------
   const bans = new BanList();
-  const now0 = Date.now();
-  for (const ban of config.bans ?? []) {
-    const kind = ban.clientId !== undefined ? 'clientid' : ban.username !== undefined ? 'username' : 'address';
-    const value = ban.clientId ?? ban.username ?? ban.address ?? '';
-    try {
-      bans.add({ kind, value, until: ban.until, reason: ban.reason, createdAt: now0, by: 'config' });
-    } catch (error) {
-      throw new ConfigError('bans', `bans: ${(error as Error).message}`, { cause: error });
-    }
-  }
+  for (const ban of staticBans(config.bans ?? [], Date.now())) bans.add(ban);
+  const applyBans = (next: readonly BanConfig[]): Ban[] => {
+    const fresh = staticBans(next, Date.now());
+    const before = new Map(bans.list().filter((ban) => ban.by === 'config').map((ban) => [banKey(ban.kind, ban.value), ban]));
+    for (const ban of before.values()) bans.remove(ban.kind, ban.value);
+    for (const ban of fresh) bans.add(ban);
+    return fresh.filter((ban) => before.get(banKey(ban.kind, ban.value)) === undefined);
+  };
   // Address bans from the store, kept compiled; client id and username bans are read at each CONNECT.
   const storeAddressBans = new BanList();
   let banGeneration = -1;
@@ -226,58 +279,91 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   };
   removers.push(broker.addHook('admitConnect', admitConnect, { priority: 1000 }));
 
-  if (lockout.enabled) {
-    const onFailure = (event: AuthenticationFailedEvent): void => {
-      // Nothing was guessed: a client without credentials is refused by policy, not by a wrong password.
-      if (event.anonymous) return;
-      const locked = lockout.recordFailure(event.peer.address, event.username, Date.now());
-      for (const key of locked) {
-        logger.warn({ lock: key, clientId: event.clientId, maxFailures: lockoutConfig.maxFailures, window: lockoutConfig.window, duration: lockoutConfig.duration }, 'failed-authentication lockout');
-      }
-    };
-    broker.on('client.authenticationFailed', onFailure);
-    removers.push(() => broker.off('client.authenticationFailed', onFailure));
-  }
+  // Registered whatever the settings: it runs only when an authentication fails, and a reload may turn lockout on.
+  const onFailure = (event: AuthenticationFailedEvent): void => {
+    // Nothing was guessed: a client without credentials is refused by policy, not by a wrong password.
+    if (event.anonymous || !lockout.enabled) return;
+    const locked = lockout.recordFailure(event.peer.address, event.username, Date.now());
+    for (const key of locked) {
+      logger.warn({ lock: key, clientId: event.clientId, maxFailures: lockoutConfig.maxFailures, window: lockoutConfig.window, duration: lockoutConfig.duration }, 'failed-authentication lockout');
+    }
+  };
+  broker.on('client.authenticationFailed', onFailure);
+  removers.push(() => broker.off('client.authenticationFailed', onFailure));
+  const applyLockout = (next: LockoutConfig): void => {
+    lockoutConfig = { ...defaults.lockout, ...next };
+    lockout.configure(lockoutConfig);
+  };
 
-  if (flapping.enabled) {
-    const onDisconnected = (event: { client: ClientInfo }): void => {
-      const now = Date.now();
-      if (!flapping.record(event.client.clientId, now)) return;
-      stats.flappingBans++;
-      bans.add({ kind: 'clientid', value: event.client.clientId, until: now + flappingConfig.duration * 1000, reason: 'flapping', createdAt: now, by: 'flapping' });
-      logger.warn({ clientId: event.client.clientId, maxCount: flappingConfig.maxCount, window: flappingConfig.window, duration: flappingConfig.duration }, 'client banned for flapping');
-    };
-    broker.on('client.disconnected', onDisconnected);
-    removers.push(() => broker.off('client.disconnected', onDisconnected));
-  }
+  // Only while flapping detection is on: a `client.disconnected` listener makes every disconnection build its event.
+  const onDisconnected = (event: { client: ClientInfo }): void => {
+    const now = Date.now();
+    if (!flapping.record(event.client.clientId, now)) return;
+    stats.flappingBans++;
+    bans.add({ kind: 'clientid', value: event.client.clientId, until: now + flappingConfig.duration * 1000, reason: 'flapping', createdAt: now, by: 'flapping' });
+    logger.warn({ clientId: event.client.clientId, maxCount: flappingConfig.maxCount, window: flappingConfig.window, duration: flappingConfig.duration }, 'client banned for flapping');
+  };
+  let flappingListened = false;
+  const applyFlapping = (next: FlappingConfig): void => {
+    flappingConfig = { ...defaults.flapping, ...next };
+    flapping.configure(flappingConfig);
+    if (flapping.enabled && !flappingListened) broker.on('client.disconnected', onDisconnected);
+    else if (!flapping.enabled && flappingListened) broker.off('client.disconnected', onDisconnected);
+    flappingListened = flapping.enabled;
+  };
+  applyFlapping(flappingConfig);
+  removers.push(() => {
+    if (flappingListened) broker.off('client.disconnected', onDisconnected);
+    flappingListened = false;
+  });
 
   // --- connection gate: rate per listener/address, pending connections per address ------------
   const connectionRate = new ConnectionRateLimiter(rateLimits);
   // The pending-connection cap looks a peer's address up only once many connections are pending (see pending-connections.ts).
-  const pending = new PendingConnections(maxPending, (peer) => normalizeAddress(peer.address));
-  if (connectionRate.enabled || pending.enabled) {
-    removers.push(
-      broker.addConnectionGate((stream, peer) => {
-        if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, normalizeAddress(peer.address), Date.now())) {
-          stats.connectionRateRefused++;
-          return false;
-        }
-        if (pending.enabled) {
-          if (pending.admit(peer, stream)) stats.pendingEvicted++;
-        }
-        return true;
-      }),
-    );
-    if (pending.enabled) {
-      // Settled when its CONNECT arrives, not when authentication ends: a client whose (async) password
-      // check is still running must not be evicted by a flood from its address.
-      const settleOnConnect = (request: AdmitConnectRequest): AdmitConnectResult => {
-        pending.settle(request.peer);
-        return undefined;
-      };
-      removers.push(broker.addHook('admitConnect', settleOnConnect, { priority: Number.MAX_SAFE_INTEGER }));
+  const pendingOf = (max: number): PendingConnections => new PendingConnections(max, (peer) => normalizeAddress(peer.address));
+  let pending = pendingOf(maxPending);
+  const gate = (stream: Duplex, peer: PeerInfo): boolean => {
+    if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, normalizeAddress(peer.address), Date.now())) {
+      stats.connectionRateRefused++;
+      return false;
     }
-  }
+    if (pending.enabled) {
+      if (pending.admit(peer, stream)) stats.pendingEvicted++;
+    }
+    return true;
+  };
+  // Settled when its CONNECT arrives, not when authentication ends: a client whose (async) password
+  // check is still running must not be evicted by a flood from its address.
+  const settleOnConnect = (request: AdmitConnectRequest): AdmitConnectResult => {
+    pending.settle(request.peer);
+    return undefined;
+  };
+  let removeGate: (() => void) | undefined;
+  let removeSettle: (() => void) | undefined;
+  /** The gate and the settle hook exist only while some connection limit is on. */
+  const updateGate = (): void => {
+    const gated = connectionRate.enabled || pending.enabled;
+    if (gated && removeGate === undefined) removeGate = broker.addConnectionGate(gate);
+    else if (!gated && removeGate !== undefined) {
+      removeGate();
+      removeGate = undefined;
+    }
+    if (pending.enabled && removeSettle === undefined) removeSettle = broker.addHook('admitConnect', settleOnConnect, { priority: Number.MAX_SAFE_INTEGER });
+    else if (!pending.enabled && removeSettle !== undefined) {
+      removeSettle();
+      removeSettle = undefined;
+    }
+  };
+  updateGate();
+  removers.push(() => {
+    removeGate?.();
+    removeSettle?.();
+  });
+  const applyPendingLimit = (max: number): void => {
+    maxPending = max;
+    pending = pendingOf(max);
+    updateGate();
+  };
   // One line per maintenance tick during a flood, not one per socket.
   const logEvictions = (): void => {
     pending.dropClosed();
@@ -290,18 +376,30 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   };
 
   // --- message and byte rates per client -------------------------------------------------------
-  if (rateLimits.messagesPerSecond > 0 || rateLimits.bytesPerSecond > 0) {
-    const limiters = new WeakMap<ClientInfo, PublishLimiter>();
-    const limitPublish = (request: LimitPublishRequest): ReturnType<PublishLimiter['check']> => {
-      const now = Date.now();
-      let limiter = limiters.get(request.client);
-      if (limiter === undefined) limiters.set(request.client, (limiter = new PublishLimiter(rateLimits, rateLimits.policy, now)));
-      const limit = limiter.check(request.qos, request.bytes, now);
-      if (limit !== undefined) stats.publishRateLimited++;
-      return limit;
-    };
-    removers.push(broker.addHook('limitPublish', limitPublish));
-  }
+  let limiters = new WeakMap<ClientInfo, PublishLimiter>();
+  const limitPublish = (request: LimitPublishRequest): ReturnType<PublishLimiter['check']> => {
+    const now = Date.now();
+    let limiter = limiters.get(request.client);
+    if (limiter === undefined) limiters.set(request.client, (limiter = new PublishLimiter(rateLimits, rateLimits.policy, now)));
+    const limit = limiter.check(request.qos, request.bytes, now);
+    if (limit !== undefined) stats.publishRateLimited++;
+    return limit;
+  };
+  let removeLimitPublish: (() => void) | undefined;
+  const applyRateLimits = (next: RateLimitsConfig): void => {
+    rateLimits = { ...defaults.rateLimits, ...next };
+    connectionRate.configure(rateLimits);
+    limiters = new WeakMap();
+    const limited = rateLimits.messagesPerSecond > 0 || rateLimits.bytesPerSecond > 0;
+    if (limited && removeLimitPublish === undefined) removeLimitPublish = broker.addHook('limitPublish', limitPublish);
+    else if (!limited && removeLimitPublish !== undefined) {
+      removeLimitPublish();
+      removeLimitPublish = undefined;
+    }
+    updateGate();
+  };
+  applyRateLimits(rateLimits);
+  removers.push(() => removeLimitPublish?.());
 
   // --- store watch and pruning ------------------------------------------------------------------
   const refresh = (): void => {
@@ -340,7 +438,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
     }
   }, MAINTENANCE_INTERVAL_MS).unref();
 
-  logger.debug({ aclRules: ruleSet.size, aclDefault: acl.default, bans: bans.size, lockout: lockoutConfig.maxFailures }, 'authorization installed');
+  logger.debug({ aclRules: ruleSet.size, aclDefault: aclSettings.default, bans: bans.size, lockout: lockoutConfig.maxFailures }, 'authorization installed');
 
   return {
     stats,
@@ -358,6 +456,12 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
       banGeneration = -1;
       refresh();
     },
+    applyAcl,
+    applyBans,
+    applyLockout,
+    applyFlapping,
+    applyRateLimits,
+    applyPendingLimit,
     close() {
       clearInterval(timer);
       for (const remove of [...removers, ...aclRemovers]) remove();

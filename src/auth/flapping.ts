@@ -7,7 +7,12 @@ import type { FlappingConfig } from '../config/types.js';
 export class FlappingDetector {
   private readonly disconnects = new Map<string, number[]>();
 
-  constructor(private readonly config: FlappingConfig) {}
+  constructor(private config: FlappingConfig) {}
+
+  /** New settings (a configuration reload); disconnections counted so far are kept. */
+  configure(config: FlappingConfig): void {
+    this.config = config;
+  }
 
   get enabled(): boolean {
     return this.config.maxCount > 0;

@@ -20,7 +20,12 @@ export class Lockout {
   private readonly failures = new Map<string, number[]>();
   private readonly locked = new Map<string, number>();
 
-  constructor(private readonly config: LockoutConfig) {}
+  constructor(private config: LockoutConfig) {}
+
+  /** New settings (a configuration reload); failures counted and locks in force are kept. */
+  configure(config: LockoutConfig): void {
+    this.config = config;
+  }
 
   get enabled(): boolean {
     return this.config.maxFailures > 0;

@@ -59,7 +59,14 @@ export class ConnectionRateLimiter {
   private readonly listeners = new Map<object | string, TokenBucket>();
   private readonly addresses = new Map<string, TokenBucket>();
 
-  constructor(private readonly config: Pick<RateLimitsConfig, 'connectionsPerSecond' | 'connectionsPerAddressPerSecond'>) {}
+  constructor(private config: Pick<RateLimitsConfig, 'connectionsPerSecond' | 'connectionsPerAddressPerSecond'>) {}
+
+  /** New rates (a configuration reload): the buckets start again, full, at the new rates. */
+  configure(config: Pick<RateLimitsConfig, 'connectionsPerSecond' | 'connectionsPerAddressPerSecond'>): void {
+    this.config = config;
+    this.listeners.clear();
+    this.addresses.clear();
+  }
 
   get enabled(): boolean {
     return this.config.connectionsPerSecond > 0 || this.config.connectionsPerAddressPerSecond > 0;

@@ -36,10 +36,28 @@ export function createAuthenticator(config: AuthenticatorConfig, users: UserData
   }
 }
 
-/** Registers the hooks; returns the user database over `store`. */
-export function installAuthentication(broker: HookTarget, config: BrokerConfig, store: Store, logger: Logger): UserDatabase {
+/** The authentication a broker runs: its built-in users and the chain, which a configuration reload may replace. */
+export interface Authentication {
+  readonly users: UserDatabase;
+  /**
+   * Builds the chain and anonymous policy of `config` (throwing, with nothing changed, when an
+   * authenticator cannot be built: an unreadable key file) and uses them from the next CONNECT on;
+   * connected clients stay. Also takes the new password hash for new built-in user passwords.
+   */
+  reconfigure(config: Pick<BrokerConfig, 'authentication' | 'allowAnonymous' | 'passwordHash'>): void;
+}
+
+/** Throws when an authenticator of the chain cannot be built (a missing public key file, a bad JWKS URL). */
+export function checkAuthenticationChain(config: Pick<BrokerConfig, 'authentication' | 'allowAnonymous'>, users: UserDatabase): void {
+  void new PolicyResolver(config.authentication, config.allowAnonymous, (authenticatorConfig) => createAuthenticator(authenticatorConfig, users));
+}
+
+/** Registers the hooks; returns the user database over `store` and a way to change the chain. */
+export function installAuthentication(broker: HookTarget, config: BrokerConfig, store: Store, logger: Logger): Authentication {
   const users = new UserDatabase(store, config.passwordHash);
-  const resolver = new PolicyResolver(config.authentication, config.allowAnonymous, (authenticatorConfig) => createAuthenticator(authenticatorConfig, users));
+  const resolverOf = (next: Pick<BrokerConfig, 'authentication' | 'allowAnonymous'>): PolicyResolver =>
+    new PolicyResolver(next.authentication, next.allowAnonymous, (authenticatorConfig) => createAuthenticator(authenticatorConfig, users));
+  let resolver = resolverOf(config);
   const scram = new ScramServer(users);
   const observer: ChainObserver = {
     onError: (name, error) => logger.error({ authenticator: name, err: error }, 'authenticator failed; the client is refused'),
@@ -51,7 +69,13 @@ export function installAuthentication(broker: HookTarget, config: BrokerConfig, 
     (request) => (resolver.forPeer(request.peer).scram ? scram.step(request) : undefined),
     { priority: AUTHENTICATION_HOOK_PRIORITY },
   );
-  return users;
+  return {
+    users,
+    reconfigure(next) {
+      resolver = resolverOf(next);
+      users.passwordHash = next.passwordHash;
+    },
+  };
 }
 
 /** `broker.users`: the built-in user database; each call waits for the broker's store to be open. */

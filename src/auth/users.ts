@@ -66,8 +66,8 @@ export function checkUsername(username: string): void {
 export class UserDatabase {
   constructor(
     private readonly store: UserStore,
-    /** For new and changed passwords; existing hashes of either kind keep verifying. */
-    private readonly passwordHash: PasswordHashAlgorithm = DEFAULT_PASSWORD_HASH,
+    /** For new and changed passwords; existing hashes of either kind keep verifying. A reload may change it. */
+    public passwordHash: PasswordHashAlgorithm = DEFAULT_PASSWORD_HASH,
   ) {}
 
   get(username: string): UserRecord | undefined {

@@ -9,6 +9,7 @@ import type { ClientInfo } from '../core/client.js';
 import { EventBus } from '../hooks/event-bus.js';
 import type { DropReason as EventDropReason } from '../hooks/events.js';
 import { HookBus } from '../hooks/hooks.js';
+import { announcedLimits, type AnnouncedLimits } from '../channel/announced-limits.js';
 import { Counters } from '../metrics/counters.js';
 import type { SessionPersistence } from '../session/persistence.js';
 import type { Session, SessionObserver, DropReason } from '../session/session.js';
@@ -31,9 +32,12 @@ export class BrokerCore implements SessionObserver {
   private sysFilters = 0;
   /** Called when the first `$SYS` subscription arrives (true) and when the last one goes (false). */
   onSysSubscribersChanged: ((present: boolean) => void) | undefined;
+  /** What new connections are told at CONNACK (and held to); replaced, never changed, by a configuration reload. */
+  announced: AnnouncedLimits;
 
   constructor(readonly config: BrokerConfig, router?: Router) {
     this.router = router ?? new LocalRouter(config.sharedSubscriptionStrategy);
+    this.announced = announcedLimits(config);
     this.router.onFilterAdded = (filter) => {
       this.counters.topics++;
       if (isSysFilter(filter) && this.sysFilters++ === 0) this.onSysSubscribersChanged?.(true);
@@ -106,6 +110,7 @@ export class BrokerCore implements SessionObserver {
   }
 
   dropped(session: Session, message: Message, reason: DropReason): void {
+    session.droppedCount++;
     if (reason === 'queue_full') this.counters.droppedQueueFull++;
     else if (reason === 'expired') this.counters.droppedExpired++;
     else if (reason === 'too_large') this.counters.droppedTooLarge++;
@@ -120,13 +125,18 @@ export class BrokerCore implements SessionObserver {
     if (this.events.listens('message.acked')) this.events.emit('message.acked', { message, clientId: session.clientId, qos, packetId });
   }
 
+  /** Removes the retained message of a topic (and from the store); false when there was none. */
+  deleteRetained(topic: string): boolean {
+    if (!this.retained.delete(topic)) return false;
+    this.counters.retainedMessages--;
+    this.persistence?.deleteRetained(topic);
+    return true;
+  }
+
   private storeRetained(message: Message): void {
     // [MQTT-3.3.1-6] an empty retained message removes the retained message of its topic
     if (message.payload.length === 0) {
-      if (this.retained.delete(message.topic)) {
-        this.counters.retainedMessages--;
-        this.persistence?.deleteRetained(message.topic);
-      }
+      this.deleteRetained(message.topic);
       return;
     }
     if (this.retained.get(message.topic) === undefined) this.counters.retainedMessages++;

@@ -22,6 +22,8 @@ import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { handleDisconnect } from './handlers/disconnect.js';
 import type { TopicAliases } from './topic-alias.js';
+import type { AnnouncedLimits } from './announced-limits.js';
+import type { ChannelTracing, PacketTracer } from './tracing.js';
 
 export interface ChannelContext {
   broker: BrokerCore;
@@ -29,6 +31,8 @@ export interface ChannelContext {
   logger: Logger;
   /** Traffic counters by listener (clients connected per listener). */
   traffic: TrafficByListener;
+  /** Packet traces (src/trace/); absent when the broker has none to offer. */
+  tracing?: ChannelTracing;
 }
 
 export type ChannelState = 'connecting' | 'authenticating' | 'connected' | 'closed';
@@ -61,15 +65,21 @@ export class Channel implements DeliverySink, LiveClient {
   inboundInFlight = 0;
   /** Authentication Method of an enhanced authentication in progress or done (MQTT 5). */
   authenticationMethod: string | undefined;
+  /** The limits this connection is told at CONNACK and held to (those in force when it was accepted). */
+  readonly announced: AnnouncedLimits;
+  /** Set only while a packet trace follows this client (src/trace/). */
+  tracer: PacketTracer | undefined = undefined;
 
   constructor(
     readonly context: ChannelContext,
-    readonly outbox: Outbox,
+    /** The connection; a packet trace wraps it while it follows this client. */
+    public outbox: Outbox,
     readonly peer: PeerInfo,
     now = Date.now(),
   ) {
     this.lastPacketAt = now;
     this.connectedAt = now;
+    this.announced = context.broker.announced;
   }
 
   get config() {
@@ -115,6 +125,7 @@ export class Channel implements DeliverySink, LiveClient {
   handle(packet: Packet | DecodeError, now: number): void | Promise<void> {
     if (this.state === 'closed') return;
     this.lastPacketAt = now;
+    if (this.tracer !== undefined) this.tracer.received(packet);
     if (packet instanceof DecodeError) {
       this.refuse(packet.reasonCode, packet.message);
       return;
@@ -131,6 +142,8 @@ export class Channel implements DeliverySink, LiveClient {
     if (this.state === 'connecting') {
       // [MQTT-3.1.0-1] the first packet must be CONNECT
       if (packet.type !== 'connect') throw new ProtocolError(ReasonCode.ProtocolError, `${packet.type} before CONNECT`);
+      const tracing = this.context.tracing;
+      if (tracing !== undefined && tracing.active) tracing.connecting(this, packet);
       return handleConnect(this, packet);
     }
     if (this.state === 'authenticating') {

@@ -13,10 +13,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AdminUnreachable, sendAdminRequest, sendHttpRequest, type AdminRequest, type AdminResponse } from '../admin/client.js';
-import { createApiApp } from '../api/app.js';
-import { createApiContext } from '../api/context.js';
 import { defaultConfig } from '../config/defaults.js';
-import { createLogger } from '../log.js';
 import { configuredSocketPath, defaultSocketPath } from '../admin/socket-path.js';
 import { UserDatabase } from '../auth/users.js';
 import { AdminDatabase } from '../admin/admins.js';
@@ -28,6 +25,10 @@ import { DATA_FILE } from '../store/lmdb/layout.js';
 export interface CtlCommand {
   request: AdminRequest;
   print(body: unknown): string;
+  /** For answers in parts (a trace file read in chunks): the request for the next part, or undefined when done. */
+  next?(body: unknown): AdminRequest | undefined;
+  /** What to print (on standard output, exit code 1) for a refusal this command describes itself; undefined: the usual error line. */
+  refused?(status: number, body: unknown): string | undefined;
 }
 
 /** A ctl failure: printed as one `starling ctl: ...` line, exit code 1. */
@@ -77,6 +78,8 @@ async function runOverHttp(url: string, command: CtlCommand, flags: Flags, env: 
 
 /** Runs the request in this process on a stopped broker's store, through the same API application. */
 async function runOnStore(store: LmdbStore, request: AdminRequest): Promise<AdminResponse> {
+  // Lazily: a command sent to a running broker needs none of the API's modules.
+  const [{ createApiApp }, { createApiContext }, { createLogger }] = await Promise.all([import('../api/app.js'), import('../api/context.js'), import('../log.js')]);
   const defaults = defaultConfig();
   const context = createApiContext({
     logger: createLogger({ logLevel: 'warn', logPretty: false }, process.stderr),

@@ -10,6 +10,10 @@ import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand } from './ctl-records.js';
 import { adminsCommand, adminsUsage } from './ctl-admins.js';
 import { apiKeysCommand, apiKeysUsage } from './ctl-api-keys.js';
+import { logCommand, opsUsage, reloadCommand, traceCommand } from './ctl-ops.js';
+import { brokerCommand, brokerUsage, statusCommand } from './ctl-broker.js';
+import { clientsCommand, clientsUsage, subscriptionsCommand, topicsCommand } from './ctl-clients.js';
+import { retainedCommand, retainedUsage } from './ctl-retained.js';
 import { CtlError, runCtlCommand, type CtlCommand } from './ctl-target.js';
 import { hashAlgorithmFlag } from './passwd.js';
 import { PasswordMismatch, readPassword } from './read-password.js';
@@ -37,6 +41,9 @@ Password options:
 
 ${adminsUsage}
 ${apiKeysUsage}
+${brokerUsage}
+${clientsUsage}
+${retainedUsage}
 Usage: starling ctl acl <action> [options]
 
 Manages the ACL rules kept in the store (checked before the rules file and the config's rules,
@@ -59,6 +66,7 @@ Actions:
   del KIND VALUE    lift a ban
   list              list bans   [--json]
 
+${opsUsage}
 Which broker:
   --data-dir DIR        the broker's data directory (default ./data)
   --config FILE         read data_dir (and admin_socket) from the broker's config file
@@ -72,8 +80,11 @@ config's admin_socket); when nothing listens there, it changes the data director
 `;
 
 const spec = {
-  valued: ['data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires'],
-  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first'],
+  valued: [
+    'data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires',
+    'max-bytes', 'payload-encode', 'formatter', 'start', 'clientid', 'page', 'limit', 'topic',
+  ],
+  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first', 'dry-run'],
 };
 
 type Flags = Record<string, string | boolean>;
@@ -92,8 +103,28 @@ export async function ctlCommand(args: string[]): Promise<void> {
     else if (group === 'users') command = await usersCommand(action, rest, flags);
     else if (group === 'admins') command = await adminsCommand(action, rest, flags);
     else if (group === 'api_keys') command = apiKeysCommand(action, rest, flags);
-    else throw new UsageError(`unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned)`, COMMAND);
-    const response = await runCtlCommand(command, flags);
+    else if (group === 'trace') command = traceCommand(action, rest, flags);
+    else if (group === 'log') command = logCommand(action, rest);
+    else if (group === 'reload') command = reloadCommand(action === undefined ? rest : [action, ...rest], flags);
+    else if (group === 'status') command = statusCommand(action, flags);
+    else if (group === 'broker') command = brokerCommand(action, rest, flags);
+    else if (group === 'clients') command = clientsCommand(action, rest, flags);
+    else if (group === 'subscriptions') command = subscriptionsCommand(action, rest, flags);
+    else if (group === 'topics') command = topicsCommand(action, rest, flags);
+    else if (group === 'retained') command = retainedCommand(action, rest, flags);
+    else {
+      throw new UsageError(
+        `unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload)`,
+        COMMAND,
+      );
+    }
+    let response = await runCtlCommand(command, flags);
+    const refusal = response.status >= 400 ? command.refused?.(response.status, response.body) : undefined;
+    if (refusal !== undefined) {
+      process.stdout.write(refusal);
+      process.exitCode = 1;
+      return;
+    }
     if (response.status >= 400 && group === 'admins') {
       // emqx ctl admins answers `Error: <reason>` on standard output.
       process.stdout.write(`Error: ${errorMessage(response.body, response.status)}\n`);
@@ -102,6 +133,11 @@ export async function ctlCommand(args: string[]): Promise<void> {
     }
     if (response.status >= 400) throw new CtlError(errorMessage(response.body, response.status));
     process.stdout.write(command.print(response.body));
+    for (let next = command.next?.(response.body); next !== undefined; next = command.next?.(response.body)) {
+      response = await runCtlCommand({ ...command, request: next }, flags);
+      if (response.status >= 400) throw new CtlError(errorMessage(response.body, response.status));
+      process.stdout.write(command.print(response.body));
+    }
   } catch (error) {
     if (error instanceof CtlError || error instanceof StoreError || error instanceof ConfigError || error instanceof PasswordMismatch) {
       process.stderr.write(`starling ctl: ${error.message}\n`);

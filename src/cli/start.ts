@@ -1,7 +1,9 @@
 // `starling start`: resolve the configuration, start every listener, and shut down cleanly on
-// SIGINT/SIGTERM. Exit codes: 0 after a clean shutdown, 1 when the broker cannot start, 2 for usage
-// and configuration errors.
+// SIGINT/SIGTERM. SIGHUP reads the config file again and applies what can change while running (and
+// re-reads TLS certificates). Exit codes: 0 after a clean shutdown, 1 when the broker cannot start, 2
+// for usage and configuration errors.
 
+import { resolve } from 'node:path';
 import { configuredSocketPath } from '../admin/socket-path.js';
 import { ConfigError } from '../config/config-error.js';
 import { defaultManagementConfig } from '../config/management-schema.js';
@@ -18,7 +20,7 @@ interface StartableBroker {
   on(event: 'broker.stop_requested', listener: () => void): unknown;
 }
 interface BrokerLibrary {
-  createBroker(options?: Partial<BrokerConfig> & { logger?: Logger }): StartableBroker;
+  createBroker(options?: Partial<BrokerConfig> & { logger?: Logger; configSource?: { description: string; read(): Partial<BrokerConfig> } }): StartableBroker;
 }
 
 // Loaded lazily so `--help` and config errors do not pay for (or depend on) the whole broker.
@@ -53,9 +55,12 @@ export async function startCommand(args: readonly string[]): Promise<void> {
   if (positionals.length > 0) throw new UsageError(`start takes no arguments, got "${positionals[0]}"`, 'starling start');
   delete flags['help'];
 
+  // A reload resolves the configuration again the same way: the file as it is now, the same environment and flags.
+  const env = { ...process.env };
+  const resolveForBroker = (): BrokerConfig => brokerConfig(resolveConfig({ env, flags }));
   let config: BrokerConfig;
   try {
-    config = resolveConfig({ env: process.env, flags });
+    config = resolveForBroker();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`starling: config error: ${error.message}\n`);
@@ -68,8 +73,9 @@ export async function startCommand(args: readonly string[]): Promise<void> {
   let addresses: Awaited<ReturnType<StartableBroker['listen']>>;
   try {
     const { createBroker } = (await import(libraryPath)) as BrokerLibrary;
-    // The library opens no admin socket and no management listener unless asked; the command line has both by default.
-    broker = createBroker({ ...config, adminSocket: configuredSocketPath(config) ?? false, management: config.management ?? defaultManagementConfig(), logger });
+    const file = typeof flags['config'] === 'string' ? flags['config'] : env['STARLING_CONFIG'];
+    const configSource = file === undefined ? undefined : { description: resolve(file), read: resolveForBroker };
+    broker = createBroker({ ...config, logger, ...(configSource === undefined ? {} : { configSource }) });
     addresses = await broker.listen();
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start');
@@ -79,9 +85,18 @@ export async function startCommand(args: readonly string[]): Promise<void> {
   }
   // Before 'listening' is logged: whoever waits for that line may signal at once.
   stopOnSignals(broker, logger);
+  // With a config file the broker handles SIGHUP itself (as with TLS listeners); without one, SIGHUP must not end the process.
+  if (typeof flags['config'] !== 'string' && env['STARLING_CONFIG'] === undefined) {
+    process.on('SIGHUP', () => logger.info('SIGHUP: no config file to read again (started without --config)'));
+  }
   for (const address of addresses) {
     logger.info({ type: address.type, host: address.host, port: address.port }, 'listening');
   }
+}
+
+/** The library opens no admin socket and no management listener unless asked; the command line has both by default. */
+function brokerConfig(config: BrokerConfig): BrokerConfig {
+  return { ...config, adminSocket: configuredSocketPath(config) ?? false, management: config.management ?? defaultManagementConfig() };
 }
 
 function stopOnSignals(broker: StartableBroker, logger: Logger): void {

@@ -212,6 +212,12 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     optional: true,
     check: (value, label, origin, style) => checkManagement(value, label, origin, style),
   },
+  traceDir: {
+    type: 'string',
+    description: 'Directory of packet trace files (`starling ctl trace`, `/api/v5/trace`). See Operating a running broker.',
+    defaultText: '`<data_dir>/trace`',
+    optional: true,
+  },
 };
 
 /** A socket path; `false`, `'false'` (from an environment variable or flag) and `''` turn the endpoint off. */

@@ -262,6 +262,8 @@ export interface BrokerConfig {
    * library, one listener on 127.0.0.1:18083 with `starling start` (src/api/defaults.ts).
    */
   management?: ManagementConfig | false;
+  /** Directory of packet trace files (`starling ctl trace`, /api/v5/trace); unset: `<dataDir>/trace`. */
+  traceDir?: string;
 }
 
 /** A management listener: HTTP, or HTTPS when certFile and keyFile are set. */

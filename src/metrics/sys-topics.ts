@@ -18,10 +18,17 @@ export class SysTopics {
   ) {}
 
   start(): void {
-    const interval = this.broker.config.sysInterval;
     // Client events are built and published only while some subscription could receive them.
     this.broker.onSysSubscribersChanged = (present) => this.listenForClientEvents(present);
     if (this.broker.hasSysSubscribers) this.listenForClientEvents(true);
+    this.schedule();
+  }
+
+  /** Publishes now and every sys_interval seconds from now (again after a reload changed it); 0 stops the statistics. */
+  schedule(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    const interval = this.broker.config.sysInterval;
     if (interval > 0) {
       this.publishStatistics();
       this.timer = setInterval(() => this.publishStatistics(), interval * 1000).unref();

@@ -74,6 +74,11 @@ export class SessionRegistry {
     return this.clients.has(clientId);
   }
 
+  /** The live connection holding a client id's session, if one does. */
+  liveClient(clientId: string): LiveClient | undefined {
+    return this.clients.get(clientId);
+  }
+
   /**
    * CONNECT accepted: kick a client already holding the id, then resume or start the session. A promise only
    * when a loader makes it wait or another open of this id is still waiting.

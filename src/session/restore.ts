@@ -29,9 +29,9 @@ export function restoreState(
   const allDeliveries = [...state.deliveries.values()].flat();
   persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
 
-  const limits = { maxQueuedMessages: broker.config.maxQueuedMessages, maxInflight: broker.config.maxInflight };
   for (const record of state.sessions) {
-    const session = new Session(record.clientId, limits, broker);
+    // The config holds the session limits (as for new sessions, session/registry.ts): a reload changes them for every session.
+    const session = new Session(record.clientId, broker.config, broker);
     session.protocolVersion = record.protocolVersion;
     session.username = record.username;
     session.expiryInterval = record.expiryInterval;

@@ -52,6 +52,8 @@ export class Session implements Subscriber {
   persistence: SessionPersistence | undefined;
   /** A record of this session exists in the store. */
   stored = false;
+  /** Messages dropped for this session (queue full, expired, too large, slow consumer, store full), for the management API. */
+  droppedCount = 0;
 
   private sink: DeliverySink | undefined;
   private subscriptionsByFilter: Map<string, Subscription<Session>> | undefined;
@@ -77,6 +79,16 @@ export class Session implements Subscriber {
   /** Inbound QoS 2 packet ids whose PUBREL has not come yet (exactly-once, method B of 4.3.3; created on first use). */
   get incomingQos2(): Set<number> {
     return (this.incomingQos2Ids ??= new Set());
+  }
+
+  /** How many subscriptions it holds (without creating the map). */
+  get subscriptionCount(): number {
+    return this.subscriptionsByFilter === undefined ? 0 : this.subscriptionsByFilter.size;
+  }
+
+  /** Inbound QoS 2 messages awaiting PUBREL (without creating the set). */
+  get awaitingReleaseCount(): number {
+    return this.incomingQos2Ids === undefined ? 0 : this.incomingQos2Ids.size;
   }
 
   get connected(): boolean {

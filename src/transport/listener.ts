@@ -28,6 +28,8 @@ export interface Listener {
   stop(): Promise<void>;
   /** Re-reads certificate files (tls, wss); existing connections keep theirs. */
   reload?(): void;
+  /** A new broker maximum packet size (a configuration reload), for listeners that bound frames by it (ws, wss). */
+  setMaxPacketSize?(bytes: number): void;
 }
 
 /** Seconds a tcp/tls connection has to send its PROXY header. */

@@ -62,6 +62,11 @@ export class WebSocketListener implements Listener {
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
   }
 
+  /** Upgrades from now on take frames up to the new size (ws reads `options.maxPayload` at each upgrade). */
+  setMaxPacketSize(bytes: number): void {
+    this.webSocketServer.options.maxPayload = bytes;
+  }
+
   async start(): Promise<BoundAddress> {
     this.certificates?.watch(() => this.reload());
     const bound = await listenOn(this.server, this.config);

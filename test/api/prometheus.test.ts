@@ -74,6 +74,31 @@ describe('prometheus', () => {
     assert.equal((await open.call('GET', '/api/v5/status')).status, 200, 'other public routes stay public');
   });
 
+  test('prometheus - one registry: /metrics, /api/v5/metrics (EMQX names) and the library agree on packets by type and drops', async () => {
+    const pool = new ClientPool(open.url);
+    try {
+      const client = await pool.connect({ protocolVersion: 5, clientId: 'prometheus-agree' });
+      await client.publishAsync('agree/nobody', 'x', { qos: 1 });
+      await client.publishAsync('agree/nobody', 'y', { qos: 0 });
+      await waitFor(() => open.broker.metrics.value('messages.dropped', { reason: 'no_subscribers' }) >= 2, 'both messages routed', 3000);
+    } finally {
+      await pool.closeAll();
+    }
+    const metrics = open.broker.metrics;
+    const json = await open.call('GET', '/api/v5/metrics?aggregate=true', { token: await open.adminToken() });
+    assert.equal(json.status, 200);
+    const text = (await open.call('GET', '/metrics')).body as string;
+    const exposed = (name: string, labels: string): number =>
+      [...text.matchAll(new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'gm'))].reduce((total, match) => total + Number(match[1]), 0);
+    const publishes = metrics.value('packets.received', { type: 'publish' });
+    assert.equal(json.body['packets.publish.received'], publishes);
+    assert.equal(exposed('starling_packets_received_total', 'listener="[a-z]+",type="publish"'), publishes);
+    const noSubscribers = metrics.value('messages.dropped', { reason: 'no_subscribers' });
+    assert.ok(noSubscribers >= 2);
+    assert.equal(json.body['messages.dropped.no_subscribers'], noSubscribers);
+    assert.equal(exposed('starling_messages_dropped_total', 'reason="no_subscribers"'), noSubscribers);
+  });
+
   test('prometheus - promtool check metrics: no finding but the _count suffix of the gauges named after EMQX\'s stats', async () => {
     const text = (await open.call('GET', '/metrics')).body as string;
     const exit = await children.start(PROMTOOL, ['check', 'metrics'], { stdin: text, timeoutMs: 15_000 }).exited;

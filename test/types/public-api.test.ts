@@ -15,7 +15,7 @@ function assertType<T extends true>(): T | undefined {
 assertType<
   Equal<
     keyof Broker,
-    'config' | 'metrics' | 'users' | 'listen' | 'start' | 'close' | 'publish' | 'connectLocal' | 'handleConnection' | 'on' | 'off' | 'once' | 'addHook' | 'disconnectClients' | 'reloadCertificates'
+    'config' | 'metrics' | 'users' | 'listen' | 'start' | 'close' | 'publish' | 'connectLocal' | 'handleConnection' | 'on' | 'off' | 'once' | 'addHook' | 'disconnectClients' | 'reloadCertificates' | 'reload'
   >
 >();
 assertType<Equal<ReturnType<typeof starling.createBroker>, Broker>>();
@@ -41,7 +41,7 @@ void internalsAreHidden;
 test('public api - the package entry exports createBroker, ReasonCode, LocalClientError and withChanges, and no implementation classes', () => {
   assert.deepEqual(Object.keys(starling).sort(), ['LocalClientError', 'ReasonCode', 'createBroker', 'withChanges']);
   const broker = starling.createBroker({ durability: 'memory', logLevel: 'silent' });
-  for (const member of ['listen', 'start', 'close', 'publish', 'connectLocal', 'handleConnection', 'on', 'off', 'once', 'addHook', 'disconnectClients', 'reloadCertificates']) {
+  for (const member of ['listen', 'start', 'close', 'publish', 'connectLocal', 'handleConnection', 'on', 'off', 'once', 'addHook', 'disconnectClients', 'reloadCertificates', 'reload']) {
     assert.equal(typeof (broker as unknown as Record<string, unknown>)[member], 'function', member);
   }
 });

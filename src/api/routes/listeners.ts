@@ -36,12 +36,14 @@ export function listenerRoutes(app: ApiApp, context: ApiContext): void {
     }
     const running = broker.isRunning();
     const seen = new Map<string, number>();
-    return broker.runningListeners.map(({ config, address }) => {
+    return broker.runningListeners.map(({ config, address, issued }) => {
       const index = seen.get(config.type) ?? 0;
       seen.set(config.type, index + 1);
       const name = index === 0 ? 'default' : String(index);
       const max = config.maxConnections === undefined || config.maxConnections === 0 ? 'infinity' : config.maxConnections;
-      const current = connections.get(config) ?? 0;
+      // A reload may have given the listener's later connections a new configuration object: count them all.
+      let current = 0;
+      for (const given of issued) current += connections.get(given) ?? 0;
       return {
         id: `${config.type}:${name}`,
         type: config.type,

@@ -75,8 +75,8 @@ function checkConnect(channel: Channel, packet: ConnectPacket): void {
   if (will !== undefined) {
     if (!isValidTopicName(will.topic)) throw new ProtocolError(ReasonCode.TopicNameInvalid, 'invalid will topic');
     // [MQTT-3.2.2-12] a will QoS above Maximum QoS is refused
-    if (will.qos > config.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `will QoS ${will.qos} not supported`);
-    if (will.retain && !config.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
+    if (will.qos > channel.announced.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `will QoS ${will.qos} not supported`);
+    if (will.retain && !channel.announced.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
   }
 }
 
@@ -287,9 +287,10 @@ function authenticationFailed(channel: Channel, clientId: string, username: stri
 /** CONNACK properties announcing what this broker supports, only where it differs from the default. */
 function addServerCapabilities(channel: Channel, properties: Properties): void {
   const config = channel.config;
-  properties.receiveMaximum = config.maxInflight;
+  const announced = channel.announced;
+  properties.receiveMaximum = announced.receiveMaximum;
   properties.maximumPacketSize = config.maxPacketSize;
   if (config.maxTopicAliases > 0) properties.topicAliasMaximum = config.maxTopicAliases;
-  if (config.maxQoS < 2) properties.maximumQoS = config.maxQoS;
-  if (!config.retainAvailable) properties.retainAvailable = 0;
+  if (announced.maxQoS < 2) properties.maximumQoS = announced.maxQoS;
+  if (!announced.retainAvailable) properties.retainAvailable = 0;
 }

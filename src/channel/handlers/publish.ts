@@ -17,9 +17,10 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     throw new ProtocolError(ReasonCode.ProtocolError, 'subscription identifier in a PUBLISH from a client');
   }
   const topic = resolveTopic(channel, packet);
+  const announced = channel.announced;
   // [MQTT-3.2.2-11] [MQTT-3.2.2-14] QoS or retain above what CONNACK announced
-  if (packet.qos > config.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `QoS ${packet.qos} not supported`);
-  if (packet.retain && !config.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
+  if (packet.qos > announced.maxQoS) throw new ProtocolError(ReasonCode.QoSNotSupported, `QoS ${packet.qos} not supported`);
+  if (packet.retain && !announced.retainAvailable) throw new ProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
   if (topicLevelCount(topic) > config.maxTopicLevels) {
     throw new ProtocolError(ReasonCode.TopicNameInvalid, `topic has more than ${config.maxTopicLevels} levels`);
   }
@@ -31,7 +32,7 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
   }
   if (packet.qos > 0) {
     // [MQTT-3.3.4-7] more unacknowledged QoS 1/2 PUBLISH packets than our Receive Maximum
-    if (channel.inboundInFlight >= config.maxInflight) {
+    if (channel.inboundInFlight >= announced.receiveMaximum) {
       throw new ProtocolError(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded');
     }
   }

@@ -1,15 +1,13 @@
 // SUBSCRIBE: validate and authorize each filter, store the subscriptions, SUBACK, then send the
-// retained messages each new subscription asked for (Retain Handling, MQTT 5).
+// retained messages each new subscription asked for (Retain Handling, MQTT 5): subscription-changes.ts.
 
 import { ProtocolVersion, ReasonCode } from '../../codec/constants.js';
 import type { QoS, SubscribePacket, SubscriptionRequest } from '../../codec/types.js';
 import { isValidTopicFilter, topicLevelCount } from '../../codec/validate.js';
 import { minQoS } from '../../broker/local-router.js';
-import { isExpired, type Message } from '../../core/message.js';
-import type { Session } from '../../session/session.js';
-import { hasWildcard, parseSharedFilter } from '../../core/topic.js';
-import { createSubscription, type Subscription } from '../../core/subscription.js';
+import { parseSharedFilter } from '../../core/topic.js';
 import type { Channel } from '../channel.js';
+import { addSubscriptions, sendRetained, type GrantedSubscription } from '../subscription-changes.js';
 import { decisionReport } from './publish.js';
 import { ProtocolError } from '../protocol-error.js';
 
@@ -53,67 +51,27 @@ function check(channel: Channel, request: SubscriptionRequest): number {
   if (shared !== undefined && request.noLocal && channel.isV5) {
     throw new ProtocolError(ReasonCode.ProtocolError, 'No Local on a shared subscription');
   }
-  return minQoS(request.qos, config.maxQoS);
+  return minQoS(request.qos, channel.announced.maxQoS);
 }
 
 function finish(channel: Channel, packet: SubscribePacket, reasonCodes: number[], subscriptionIdentifier: number | undefined): void {
-  const { broker } = channel.context;
-  const session = channel.session!;
-  const retainedToSend: Array<Subscription<Session>> = [];
+  const granted: GrantedSubscription[] = [];
   packet.subscriptions.forEach((request, index) => {
     const code = reasonCodes[index]!;
-    if (code >= 0x80) return;
-    const subscription = createSubscription(session, { ...request, qos: code as QoS }, subscriptionIdentifier);
-    const existing = session.subscriptions.get(request.topicFilter);
-    // [MQTT-3.8.4-3] a subscription to the same filter replaces the old one
-    if (existing !== undefined) broker.unsubscribe(existing);
-    session.subscriptions.set(request.topicFilter, subscription);
-    broker.subscribe(subscription);
-    // [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11] Retain Handling; shared subscriptions get no retained messages
-    if (subscription.group === undefined && (request.retainHandling === 0 || (request.retainHandling === 1 && existing === undefined))) {
-      retainedToSend.push(subscription);
-    }
-    if (broker.events.listens('session.subscribed')) {
-      broker.events.emit('session.subscribed', { client: channel.client!, subscription: request, grantedQoS: code });
-    }
+    if (code < 0x80) granted.push({ request, grantedQoS: code as QoS });
   });
-  channel.context.registry.persist(session);
+  const client = channel.client!;
+  const retainedWanted = addSubscriptions(channel.context, channel.session!, client, granted, subscriptionIdentifier);
   channel.outbox.send({
     type: 'suback',
     packetId: packet.packetId,
     reasonCodes: channel.protocolVersion === ProtocolVersion.V5 ? reasonCodes : reasonCodes.map(v3SubackCode),
     properties: {},
   });
-  for (const subscription of retainedToSend) sendRetained(channel, subscription);
+  const stillConnected = (): boolean => channel.state === 'connected';
+  for (const subscription of retainedWanted) sendRetained(channel.context.broker, client, subscription, stillConnected);
 }
 
 function v3SubackCode(code: number): number {
   return code >= 0x80 ? 0x80 : code;
-}
-
-function sendRetained(channel: Channel, subscription: Subscription<Session>): void {
-  const broker = channel.context.broker;
-  const session = subscription.subscriber;
-  const now = Date.now();
-  const hooks = broker.hooks;
-  const checkReceive = hooks.has('authorizeReceive');
-  const deliver = (message: Message): void => {
-    const ids = subscription.subscriptionIdentifier === undefined ? undefined : [subscription.subscriptionIdentifier];
-    // [MQTT-3.3.1-8] retained messages sent on subscribe carry RETAIN 1
-    session.deliver(message, minQoS(message.qos, subscription.qos), true, ids);
-  };
-  const visit = (topic: string, message: Message): void => {
-    if (isExpired(message, now)) return;
-    if (!checkReceive) return deliver(message);
-    // A retained message on a topic the client may not receive (ACL) is not sent.
-    const allowed = hooks.authorizeReceive({ client: channel.client!, topic });
-    if (allowed === true) deliver(message);
-    else if (allowed !== false) void allowed.then((answer) => answer && channel.state === 'connected' && deliver(message));
-  };
-  if (hasWildcard(subscription.filter)) {
-    broker.retained.match(subscription.filter, visit);
-  } else {
-    const message = broker.retained.get(subscription.filter);
-    if (message !== undefined) visit(subscription.filter, message);
-  }
 }

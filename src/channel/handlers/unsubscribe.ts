@@ -3,21 +3,11 @@
 import { ReasonCode } from '../../codec/constants.js';
 import type { UnsubscribePacket } from '../../codec/types.js';
 import type { Channel } from '../channel.js';
+import { removeSubscriptions } from '../subscription-changes.js';
 
 export function handleUnsubscribe(channel: Channel, packet: UnsubscribePacket): void {
-  const { broker } = channel.context;
-  const session = channel.session!;
-  const reasonCodes = packet.topicFilters.map((topicFilter) => {
-    const subscription = session.subscriptions.get(topicFilter);
-    if (subscription === undefined) return ReasonCode.NoSubscriptionExisted;
-    session.subscriptions.delete(topicFilter);
-    broker.unsubscribe(subscription);
-    if (broker.events.listens('session.unsubscribed')) {
-      broker.events.emit('session.unsubscribed', { client: channel.client!, topicFilter });
-    }
-    return ReasonCode.Success;
-  });
-  channel.context.registry.persist(session);
+  const removed = removeSubscriptions(channel.context, channel.session!, channel.client!, packet.topicFilters);
+  const reasonCodes = removed.map((existed) => (existed ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted));
   // [MQTT-3.10.4-4] [MQTT-3.10.4-5] UNSUBACK even when nothing was subscribed
   channel.outbox.send({ type: 'unsuback', packetId: packet.packetId, reasonCodes, properties: {} });
 }
