@@ -89,6 +89,8 @@ function commandFor(name: BrokerName, settings: BrokerSettings, directory: strin
         '--management', 'false',
         // The same limits Mosquitto gets above: an unbounded window and a deep queue.
         '--max-inflight', '65535', '--max-queued-messages', '10000000',
+        // Neither the management API nor the admin socket: the measured broker serves MQTT only, and two can run at once.
+        '--management', 'false', '--admin-socket', 'false',
         ...(settings.starlingArguments ?? []),
       ];
   }

@@ -12,6 +12,7 @@ import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from
 import { buildNativeTools, runLatencyProbe, startFloorServer, type NativeTools, type ProbeResult } from '../src/loadgen/native-probe.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
 import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type AnyBenchRow, type BenchRow, type ProbeRow, type ScrapeRow } from './rows.js';
+import { runRulesBenchmark, rulesTable } from './rules.js';
 import { startScraper, type ScrapeCount } from './scraper.js';
 
 /** The table's columns: the brokers, for probe rows the trivial floor-server, for the scrape row Starling scraped. */
@@ -27,6 +28,8 @@ interface RunSettings {
   /** 'default': each broker's own socket setting (Nagle on for Mosquitto/Aedes); 'on': TCP_NODELAY on the broker too. */
   noDelayModes: ('default' | 'on')[];
   jsonPath?: string | undefined;
+  /** The rule engine rows (benchmarks/rules.ts): Starling with no rules against 10 rules, and rule evaluations per core. */
+  rules: boolean;
 }
 
 interface Measurement {
@@ -44,7 +47,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --quick                 1 run of 3 s per row and broker (smoke test)
   --runs <n>              runs per broker and row (3)
   --duration <s>          measured seconds per run (10; quick 3)
-  --scenarios <a,b>       rows to run: ${benchRows(false).map((row) => row.id).join(', ')}
+  --scenarios <a,b>       rows to run: ${benchRows(false).map((row) => row.id).join(', ')}, rules
   --brokers <a,b>         brokers: ${BROKERS.join(', ')} (all)
   --nodelay <default,on>  broker TCP_NODELAY modes to compare (default,on; quick: default)
   --settle-max <s>        idle-connections: wait at most this long for the broker's RSS to settle
@@ -63,6 +66,7 @@ function parseSettings(argv: string[]): RunSettings | undefined {
     rows: benchRows(quick),
     brokers: [...BROKERS],
     noDelayModes: quick ? ['default'] : ['default', 'on'],
+    rules: true,
   };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
@@ -79,7 +83,8 @@ function parseSettings(argv: string[]): RunSettings | undefined {
       case '--json': settings.jsonPath = value(); break;
       case '--scenarios': {
         const wanted = value().split(',');
-        const unknown = wanted.filter((id) => !settings.rows.some((row) => row.id === id));
+        settings.rules = wanted.includes('rules');
+        const unknown = wanted.filter((id) => id !== 'rules' && !settings.rows.some((row) => row.id === id));
         if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}`);
         settings.rows = settings.rows.filter((row) => wanted.includes(row.id));
         break;
@@ -311,7 +316,12 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   }
-  const medians = printTable(settings, measurements);
+  const medians = settings.rows.length > 0 ? printTable(settings, measurements) : [];
+  if (settings.rules && settings.brokers.includes('starling')) {
+    const rules = await runRulesBenchmark({ runs: Math.max(settings.runs, settings.quick ? 1 : 5), duration: settings.duration, warmup: settings.warmup });
+    process.stdout.write(`\n${rulesTable(rules)}\n`);
+    medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation });
+  }
   if (settings.jsonPath !== undefined) {
     writeFileSync(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, rows: settings.rows.map((row) => row.id) }, medians, measurements }, null, 2)}\n`);
   }

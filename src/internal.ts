@@ -60,6 +60,11 @@ export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';
 export { startFlags } from './cli/start.js';
 export { createLogger, type Logger } from './log.js';
+export { SubjectMap, encodeLevel, decodeLevel, MAX_SUBJECT_BYTES, MAX_SUBJECT_LEVELS } from './cluster/subject.js';
+export { ClusterRouter } from './cluster/cluster-router.js';
+export { CommitTracker } from './cluster/nats/commit.js';
+export { encodeMessage, decodeMessage } from './cluster/nats/envelope.js';
+export { checkCluster, resolveCluster } from './config/cluster-schema.js';
 export { ReloadError, type ConfigSource, type ReloadReport } from './reload/reload.js';
 export { registerLiveSetting, type LiveSetting } from './reload/live-settings.js';
 export { shownConfig, MASK } from './reload/shown-config.js';
@@ -70,3 +75,4 @@ export { queryClients, type ClientFilters, type ClientOrder } from './api/live/c
 export { Monitor } from './api/live/monitor.js';
 export type { ClientInfo } from './core/client.js';
 export type { Session } from './session/session.js';
+export { clusterView } from './api/live/cluster-view.js';

@@ -24,7 +24,7 @@ const FIRST_ID = 10 ** (ID_DIGITS - 1);
 export const ACL_PERMISSIONS: readonly AclPermission[] = ['allow', 'deny'];
 export const ACL_ACTIONS: readonly AclAction[] = ['publish', 'subscribe', 'all'];
 
-export type AdminErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 503;
+export type AdminErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 429 | 503;
 
 /** EMQX's error code for each status, used when a refusal names none of its own. */
 const CODE_BY_STATUS: Readonly<Record<AdminErrorStatus, string>> = {
@@ -33,13 +33,14 @@ const CODE_BY_STATUS: Readonly<Record<AdminErrorStatus, string>> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   409: 'ALREADY_EXISTS',
+  412: 'NOT_MATCH',
   429: 'TOO_MANY_REQUESTS',
   503: 'SERVICE_UNAVAILABLE',
 };
 
 /**
  * A refused admin request: 400 bad input, 404 unknown user/rule/ban, 409 already exists or not
- * possible now. `code` is the machine-readable reason the HTTP API answers with (`{code, message}`).
+ * possible now, 412 a tested rule's SQL did not match its sample input. `code` is the machine-readable reason the HTTP API answers with (`{code, message}`).
  */
 export class AdminError extends Error {
   readonly code: string;

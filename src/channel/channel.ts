@@ -267,7 +267,7 @@ export class Channel implements DeliverySink, LiveClient {
     this.context.registry.close(session, this, publishWill ? this.will : undefined);
     this.will = undefined;
     if (broker.events.listens('client.disconnected')) {
-      broker.events.emit('client.disconnected', { client: this.client!, reasonCode, reason });
+      broker.events.emit('client.disconnected', { client: this.client!, reasonCode, reason, connectedAt: this.connectedAt });
     }
   }
 }

@@ -1,4 +1,5 @@
-// `starling ctl users|admins|acl|banned ...`: manages the built-in users, administrators, ACL rules and bans of a broker,
+// `starling ctl users|admins|acl|banned|rules|connectors ...`: manages the built-in users, administrators, ACL rules, bans,
+// rule-engine rules and connectors of a broker,
 // through its admin socket while it runs (changes apply at once), or in its data directory while
 // it is stopped (ctl-target.ts decides). Every failure is one `starling ctl: ...` line.
 // Exit codes: 0 done, 1 failed (unknown user or rule, weak password, broker not reachable, no data
@@ -9,6 +10,7 @@ import { StoreError } from '../store/store.js';
 import { parseFlags, UsageError } from './args.js';
 import { aclCommand, bannedCommand } from './ctl-records.js';
 import { adminsCommand, adminsUsage } from './ctl-admins.js';
+import { connectorsCommand, rulesCommand, rulesUsage } from './ctl-rules.js';
 import { apiKeysCommand, apiKeysUsage } from './ctl-api-keys.js';
 import { logCommand, opsUsage, reloadCommand, traceCommand } from './ctl-ops.js';
 import { brokerCommand, brokerUsage, statusCommand } from './ctl-broker.js';
@@ -67,6 +69,7 @@ Actions:
   list              list bans   [--json]
 
 ${opsUsage}
+${rulesUsage}
 Which broker:
   --data-dir DIR        the broker's data directory (default ./data)
   --config FILE         read data_dir (and admin_socket) from the broker's config file
@@ -82,9 +85,9 @@ config's admin_socket); when nothing listens there, it changes the data director
 const spec = {
   valued: [
     'data-dir', 'config', 'socket', 'url', 'api-key', 'password', 'client-id', 'username', 'duration', 'reason', 'hash', 'role', 'description', 'expires',
-    'max-bytes', 'payload-encode', 'formatter', 'start', 'clientid', 'page', 'limit', 'topic',
+    'max-bytes', 'payload-encode', 'formatter', 'start', 'clientid', 'page', 'limit', 'topic', 'sql', 'actions', 'context', 'file',
   ],
-  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first', 'dry-run'],
+  boolean: ['help', 'password-stdin', 'superuser', 'force', 'json', 'first', 'dry-run', 'disabled'],
 };
 
 type Flags = Record<string, string | boolean>;
@@ -112,9 +115,11 @@ export async function ctlCommand(args: string[]): Promise<void> {
     else if (group === 'subscriptions') command = subscriptionsCommand(action, rest, flags);
     else if (group === 'topics') command = topicsCommand(action, rest, flags);
     else if (group === 'retained') command = retainedCommand(action, rest, flags);
+    else if (group === 'rules') command = rulesCommand(action, rest, flags);
+    else if (group === 'connectors') command = connectorsCommand(action, rest, flags);
     else {
       throw new UsageError(
-        `unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload)`,
+        `unknown ctl command "${group}" (expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload, rules, connectors)`,
         COMMAND,
       );
     }

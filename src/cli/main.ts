@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { ctlCommand } from './ctl.js';
 import { passwdCommand } from './passwd.js';
-import { startCommand } from './start.js';
 import { stopCommand } from './stop.js';
 
 export const usage = `Usage: starling <command> [options]
@@ -13,7 +12,7 @@ Commands:
   start        run the broker (starling start --help for its options)
   stop         stop a running broker gracefully, through its admin socket (starling stop --help)
   bench        load-test a broker (starling bench --help)
-  ctl          manage users, administrators, ACL rules and bans: starling ctl users|admins|acl|banned ... (starling ctl --help)
+  ctl          manage users, administrators, API keys, ACL rules, bans, rules and connectors: starling ctl users|admins|api_keys|acl|banned|rules|connectors ... (starling ctl --help)
   passwd       write a passwords file: starling passwd FILE USERNAME (starling passwd --help)
 
 Options:
@@ -35,9 +34,12 @@ export async function main(argv: string[]): Promise<void> {
       case '--version':
         process.stdout.write(`${version()}\n`);
         return;
-      case 'start':
+      case 'start': {
+        // Loaded on demand: `starling ctl` and `starling passwd` never load the broker (with its rule engine).
+        const { startCommand } = await import('./start.js');
         await startCommand(rest);
         return;
+      }
       case 'stop':
         await stopCommand(rest);
         return;

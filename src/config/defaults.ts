@@ -39,5 +39,7 @@ export function defaultConfig(): BrokerConfig {
     rateLimits: { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' },
     flapping: { maxCount: 0, window: 60, duration: 300 },
     maxPendingConnectionsPerAddress: 1000,
+    rules: {},
+    connectors: {},
   };
 }

@@ -23,7 +23,9 @@ import {
 } from './schema.js';
 import { managementFields, managementListenerFields, managementDefaults, defaultManagementListener } from './management-schema.js';
 import { banFields, banSubjects, requiredRuleFields, ruleFields, sections, type SectionField, type SectionName } from './security-schema.js';
+import { clusterFields } from './cluster-schema.js';
 import type { AuthenticatorType, ListenerType } from './types.js';
+import { connectorFieldDescriptions } from '../rules/connectors/config.js';
 
 export type JsonSchema = { [keyword: string]: unknown };
 
@@ -67,6 +69,12 @@ function settingSchema(key: string, setting: Setting, name: Name): JsonSchema {
       return authenticationSchema(name);
     case 'bans':
       return listSchema(banFields, [], name, { oneOf: banSubjects.map((subject) => ({ required: [name(subject)] })) });
+    case 'rules':
+      return { type: 'object', additionalProperties: ruleSchema() };
+    case 'connectors':
+      return { type: 'object', additionalProperties: connectorSchema() };
+    case 'cluster':
+      return clusterSchema(name);
     case 'adminSocket':
       // A path, or false (also '' and 'false' from text sources) to turn the endpoint off.
       return { anyOf: [{ type: 'string' }, { const: false }] };
@@ -97,6 +105,73 @@ function scalarSchema(field: { type: string; min?: number; max?: number; enum?: 
       return { type: 'object', additionalProperties: { type: 'string' } };
   }
   throw new Error(`no JSON Schema for a ${field.type} field`);
+}
+
+/** A rule: EMQX's {sql, actions, enable, description}. */
+function ruleSchema(): JsonSchema {
+  const republish: JsonSchema = {
+    type: 'object',
+    properties: {
+      function: { const: 'republish' },
+      args: {
+        type: 'object',
+        properties: {
+          topic: { type: 'string', minLength: 1 },
+          qos: { anyOf: [{ enum: [0, 1, 2] }, { type: 'string' }] },
+          retain: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+          payload: { type: 'string' },
+          user_properties: { type: 'string' },
+          mqtt_properties: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+        required: ['topic'],
+      },
+    },
+    required: ['function', 'args'],
+  };
+  const action: JsonSchema = {
+    oneOf: [
+      republish,
+      { type: 'object', properties: { function: { const: 'console' } }, required: ['function'], additionalProperties: false },
+      { type: 'string', description: 'A connector\'s name (or <type>:<name>).' },
+      { type: 'object', properties: { connector: { type: 'string' } }, required: ['connector'], additionalProperties: false },
+    ],
+  };
+  return {
+    type: 'object',
+    properties: {
+      sql: { type: 'string', minLength: 1, description: 'EMQX rule SQL.' },
+      actions: { type: 'array', items: action },
+      enable: { type: 'boolean', default: true },
+      description: { type: 'string', default: '' },
+    },
+    required: ['sql'],
+  };
+}
+
+/** A connector: one variant per type, the fields of connectors/config.ts. */
+function connectorSchema(): JsonSchema {
+  const fieldSchemaOf = (spec: (typeof connectorFieldDescriptions.common)[string]): JsonSchema => {
+    const type = spec.type;
+    switch (type.kind) {
+      case 'string':
+        return { type: 'string', ...(type.enum === undefined ? {} : { enum: [...type.enum] }), description: spec.description };
+      case 'integer':
+        return { type: 'integer', minimum: type.min, maximum: type.max, description: spec.description };
+      case 'boolean':
+        return { type: 'boolean', description: spec.description };
+      case 'strings':
+        return { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: spec.description };
+      case 'stringMap':
+        return { type: 'object', additionalProperties: { type: 'string' }, description: spec.description };
+    }
+  };
+  const variants = Object.entries(connectorFieldDescriptions.byType).map(([type, fields]) => {
+    const all = { ...connectorFieldDescriptions.common, ...fields };
+    const properties = Object.fromEntries(Object.entries(all).map(([field, spec]) => [field, field === 'type' ? { const: type } : fieldSchemaOf(spec)]));
+    const required = Object.entries(all).filter(([, spec]) => spec.required === true).map(([field]) => field);
+    return { title: `${type} connector`, type: 'object', properties, required, additionalProperties: false };
+  });
+  return { oneOf: variants };
 }
 
 /** One variant per listener type: the keys that type takes, and those it requires. */
@@ -198,4 +273,18 @@ function withKeys(value: unknown, name: Name): unknown {
   if (Array.isArray(value)) return value.map((item) => withKeys(item, name));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).map(([key, nested]) => [name(key), nested]));
+}
+
+/** The cluster section: `nats` required, the rest optional with the defaults resolved at start. */
+function clusterSchema(name: Name): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [field, definition] of Object.entries(clusterFields)) {
+    let schema: JsonSchema;
+    if (definition.type === 'urls') schema = { type: 'array', items: { type: 'string', minLength: 1 } };
+    else if (definition.type === 'tls') {
+      schema = { type: 'object', properties: Object.fromEntries(['caFile', 'certFile', 'keyFile'].map((key) => [name(key), { type: 'string', minLength: 1 }])), additionalProperties: false };
+    } else schema = scalarSchema(definition);
+    properties[name(field)] = { ...schema, description: definition.description };
+  }
+  return { type: 'object', properties, required: ['nats'], additionalProperties: false };
 }

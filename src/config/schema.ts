@@ -5,6 +5,8 @@ import { ConfigError, didYouMean, showValue as show } from './config-error.js';
 import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
+import { checkConnectors, checkRules } from './rules-schema.js';
+import { checkCluster } from './cluster-schema.js';
 import { checkManagement } from './management-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
@@ -201,6 +203,15 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     optional: true,
     check: (value, label, origin) => checkAdminSocket(value, label, origin),
   },
+  cluster: {
+    type: 'section',
+    description:
+      'Cluster over NATS JetStream: `{nats: [urls], node, replicas, prefix, user, password, token, creds_file, tls: {ca_file, cert_file, key_file}, ' +
+      'heartbeat_ms, node_ttl_ms, message_retention, publish_timeout_ms, connect_retry_ms, sync_subscribe}`. Unset: this node runs alone. See Clustering.',
+    defaultText: 'none',
+    optional: true,
+    check: (value, label, origin, style) => checkCluster(value, label, origin, style),
+  },
   management: {
     type: 'section',
     typeText: 'object or `false`',
@@ -217,6 +228,22 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     description: 'Directory of packet trace files (`starling ctl trace`, `/api/v5/trace`). See Operating a running broker.',
     defaultText: '`<data_dir>/trace`',
     optional: true,
+  },
+  rules: {
+    type: 'section',
+    typeText: 'map of rules',
+    description:
+      'Rules by id, each `{sql, actions, enable, description}`: EMQX\'s rule SQL (`SELECT ... FROM "t/#" WHERE ...`) and actions ' +
+      '(`{function: republish, args: {topic, qos, retain, payload, user_properties, mqtt_properties}}`, `{function: console}`, or a connector\'s name). See Rule engine.',
+    check: (value, label, origin) => checkRules(value, label, origin),
+  },
+  connectors: {
+    type: 'section',
+    typeText: 'map of connectors',
+    description:
+      'Connectors by name, each `{type: webhook|postgresql|mysql|redis|influxdb|nats, ...}` with its server, template, buffer and retry settings; ' +
+      'credentials may be `${env:NAME}` or `${file:/path}`. See Rule engine.',
+    check: (value, label, origin) => checkConnectors(value, label, origin),
   },
 };
 

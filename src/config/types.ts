@@ -1,6 +1,9 @@
 // The broker's resolved configuration. Config files and STARLING_* variables use the snake_case
 // form of these names (max_packet_size, STARLING_MAX_PACKET_SIZE); the library takes camelCase.
 
+import type { RuleConfig } from '../rules/definitions.js';
+import type { ConnectorSettings } from '../rules/connectors/config.js';
+
 export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -197,6 +200,33 @@ export interface FlappingConfig {
   duration: number;
 }
 
+/** TLS to the NATS servers (files are PEM). */
+export interface ClusterTlsConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Several Starling nodes acting as one broker over NATS JetStream (src/cluster/). */
+export interface ClusterConfig {
+  nats: string[];
+  node: string;
+  replicas: number;
+  prefix: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  credsFile?: string;
+  tls?: ClusterTlsConfig;
+  heartbeatMs: number;
+  nodeTtlMs: number;
+  /** Seconds. */
+  messageRetention: number;
+  publishTimeoutMs: number;
+  connectRetryMs: number;
+  syncSubscribe: boolean;
+}
+
 export interface BrokerConfig {
   /** Name of this node, used in $SYS/brokers/<node>/... topics. */
   nodeName: string;
@@ -257,6 +287,8 @@ export interface BrokerConfig {
    * library, `<dataDir>/starling.sock` with `starling start` (src/admin/socket-path.ts).
    */
   adminSocket?: string | false;
+  /** Join a cluster of Starling nodes over NATS JetStream; unset: this node runs alone. */
+  cluster?: ClusterConfig;
   /**
    * The management plane (HTTP API, dashboard, Prometheus); false turns it off. Unset: off in the
    * library, one listener on 127.0.0.1:18083 with `starling start` (src/api/defaults.ts).
@@ -264,6 +296,10 @@ export interface BrokerConfig {
   management?: ManagementConfig | false;
   /** Directory of packet trace files (`starling ctl trace`, /api/v5/trace); unset: `<dataDir>/trace`. */
   traceDir?: string;
+  /** Rules by id: {sql, actions, enable, description} (see the README's Rule engine). */
+  rules: Record<string, RuleConfig>;
+  /** Connectors by name: {type: webhook|postgresql|mysql|redis|influxdb|nats, ...}. */
+  connectors: Record<string, ConnectorSettings>;
 }
 
 /** A management listener: HTTP, or HTTPS when certFile and keyFile are set. */

@@ -111,9 +111,18 @@ export class Connection implements Outbox, ChannelLink {
   send(packet: Packet): void {
     if (this.closed) return;
     this.options.traffic.packetsSent[packetTypeCode(packet.type)]! += 1;
-    if (packet.type === 'publish' && packet.payload.length > SMALL_PAYLOAD) {
-      this.queue(encodePublishHeader(packet, this.protocolVersion));
-      this.queue(packet.payload);
+    if (packet.type === 'publish') {
+      if (packet.payload.length > SMALL_PAYLOAD) {
+        this.queue(encodePublishHeader(packet, this.protocolVersion));
+        this.queue(packet.payload);
+      } else {
+        this.queue(encode(packet, this.protocolVersion));
+      }
+    } else if (packet.type === 'connack' && packet.reasonCode >= 0x80) {
+      // A refused CONNECT depends on no store write: it is answered at once, even while a commit stalls
+      // (a cluster that lost its quorum refuses new clients with 0x88 instead of leaving them waiting).
+      this.append(encode(packet, this.protocolVersion));
+      this.flush();
     } else {
       this.queue(encode(packet, this.protocolVersion));
     }

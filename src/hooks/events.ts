@@ -1,6 +1,6 @@
 // Event and hook payload types: what the broker tells embedders and plugins, and what it asks them.
 
-import type { Properties, QoS, SubscriptionRequest } from '../codec/types.js';
+import type { Properties, QoS, SubscriptionRequest, Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { Message } from '../core/message.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
@@ -95,6 +95,8 @@ export type EnhancedAuthResult =
 
 export interface DisconnectedEvent {
   client: ClientInfo;
+  /** Milliseconds since the epoch when the connection was accepted. */
+  connectedAt?: number;
   /** The MQTT 5 reason code of the disconnection (0 = normal, sent by the client). */
   reasonCode: number;
   reason: string;
@@ -134,6 +136,16 @@ export interface MessageDroppedEvent {
 export interface ClientConnectedEvent {
   client: ClientInfo;
   sessionPresent: boolean;
+  /** Milliseconds since the epoch when the connection was accepted. */
+  connectedAt?: number;
+  /** The session expiry interval granted, in seconds (MQTT 5; 0 for 3.1.1 clean sessions). */
+  expiryInterval?: number;
+  /** The client's Receive Maximum (MQTT 5; 65535 when it sent none). */
+  receiveMaximum?: number;
+  /** The CONNECT properties (MQTT 5). */
+  properties?: Properties;
+  /** The will of this connection, if the CONNECT had one. */
+  will?: Will;
 }
 
 /** CONNACK sent: success or refusal (then `client` is undefined and `clientId` is what the CONNECT asked for). */

@@ -100,8 +100,12 @@ export interface LoadedDelivery {
   message: StoredMessage;
 }
 
-/** Kinds of configuration record (MQTT users, ACL rules, bans, administrators), kept apart from the session state. */
-export type RecordKind = 'user' | 'acl' | 'ban' | 'admin' | 'api_key' | 'api';
+/**
+ * Kinds of configuration record (MQTT users, ACL rules, bans, administrators, API keys, rule-engine
+ * rules and connectors, and the outputs a connector with a durable buffer has not written yet), kept
+ * apart from the session state.
+ */
+export type RecordKind = 'user' | 'acl' | 'ban' | 'admin' | 'api_key' | 'api' | 'rule' | 'connector' | 'connector_buffer';
 
 // --- The four stores, by concern --------------------------------------------------------------
 // Each is a view of one Store: their writes join the same group commit, in call order across all

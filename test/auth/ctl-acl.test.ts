@@ -107,7 +107,7 @@ test('ctl - acl and banned errors: unknown rule or ban (exit 1), malformed argum
       [['banned', 'add', 'address', '10.0.0.0/40'], /prefix length must be 0-32/],
       [['banned', 'add', 'clientid', 'x', '--duration', 'soon'], /--duration takes whole seconds/],
       [['banned', 'del', 'clientid'], /banned del takes KIND VALUE/],
-      [['firewall', 'list'], /unknown ctl command "firewall" \(expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload\)/],
+      [['firewall', 'list'], /unknown ctl command "firewall" \(expected: users, admins, api_keys, acl, banned, status, broker, clients, subscriptions, topics, retained, trace, log, reload, rules, connectors\)/],
     ];
     for (const [args, message] of usage) {
       const result = await ctl(...args);

@@ -20,6 +20,7 @@ import { retainerRoutes } from './retainer.js';
 import { statsRoutes } from './stats.js';
 import { subscriptionRoutes } from './subscriptions.js';
 import { traceRoutes } from './trace.js';
+import { connectorRoutes, ruleRoutes } from './rules.js';
 
 export function registerRoutes(app: ApiApp, context: ApiContext): void {
   loginRoutes(app, context);
@@ -39,5 +40,7 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   listenerRoutes(app, context);
   traceRoutes(app, context);
   configRoutes(app, context);
+  ruleRoutes(app, context);
+  connectorRoutes(app, context);
   prometheusRoutes(app, context);
 }

@@ -265,7 +265,17 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
   }
   session.attach(channel);
   const events = broker.events;
-  if (events.listens('client.connected')) events.emit('client.connected', { client: channel.client, sessionPresent });
+  if (events.listens('client.connected')) {
+    events.emit('client.connected', {
+      client: channel.client,
+      sessionPresent,
+      connectedAt: channel.connectedAt,
+      expiryInterval: expiry,
+      receiveMaximum: channel.receiveMaximum,
+      properties: packet.properties,
+      ...(packet.will === undefined ? {} : { will: packet.will }),
+    });
+  }
   // The disconnection is reported after the socket has closed, when its address can no longer be looked up.
   if (events.listens('client.disconnected')) channel.resolvePeer();
 }
