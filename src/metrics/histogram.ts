@@ -39,3 +39,44 @@ export class Histogram {
     return { bounds: this.bounds, cumulative, sum: this.total, count: this.observations };
   }
 }
+
+/**
+ * Observations per bucket (not cumulative, `bounds.length + 1` entries) between two snapshots of one
+ * histogram; undefined when nothing was observed in between. A histogram that restarted (fewer
+ * observations than before) counts from zero.
+ */
+export function bucketIncrease(before: HistogramSnapshot | undefined, after: HistogramSnapshot): number[] | undefined {
+  const restarted = before === undefined || after.count < before.count;
+  if (!restarted && after.count === before.count) return undefined;
+  if (restarted && after.count === 0) return undefined;
+  const counts: number[] = [];
+  let previous = 0;
+  for (let i = 0; i < after.cumulative.length; i++) {
+    const cumulative = after.cumulative[i]! - (restarted ? 0 : before.cumulative[i]!);
+    counts.push(cumulative - previous);
+    previous = cumulative;
+  }
+  return counts;
+}
+
+/**
+ * The `q` quantile (0..1) of observations counted per bucket, as Prometheus' histogram_quantile
+ * estimates it: linear within the bucket that holds the rank (from 0 for the first bucket), the
+ * highest bound for ranks in the bucket past it. Undefined without observations.
+ */
+export function bucketQuantile(bounds: readonly number[], counts: readonly number[], q: number): number | undefined {
+  let total = 0;
+  for (const count of counts) total += count;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const inBucket = counts[i]!;
+    if (inBucket > 0 && below + inBucket >= rank) {
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      return lower + (bounds[i]! - lower) * ((rank - below) / inBucket);
+    }
+    below += inBucket;
+  }
+  return bounds[bounds.length - 1];
+}

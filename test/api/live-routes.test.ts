@@ -158,6 +158,43 @@ test('live routes - stats, metrics (EMQX names), nodes; per node and aggregate f
   }
 });
 
+test('live routes - monitor with an LMDB store: store size and commit latency p50/p99 from the registry, in the samples and monitor_current', async () => {
+  const b = await startManagedBroker({ durability: 'sync' });
+  const pool = new ClientPool(b.url);
+  try {
+    const token = await b.adminToken();
+    const monitor = b.broker.managementContext!.live!.monitor;
+    monitor.sample();
+    // A persistent session's QoS 1 messages are committed to the store before PUBACK
+    const subscriber = await pool.connect({ clientId: 'durable-sub', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } });
+    await subscriber.subscribeAsync('d/#', { qos: 1 });
+    const publisher = await pool.connect({ clientId: 'durable-pub', protocolVersion: 5 });
+    for (let i = 0; i < 20; i++) await publisher.publishAsync('d/x', `payload ${i}`, { qos: 1 });
+    const commitsNow = b.broker.metrics.value('store.commit.seconds');
+    const taken = monitor.sample();
+    const last = (await b.call('GET', '/api/v5/monitor', { token })).body.at(-1);
+    assert.equal(last.time_stamp, taken.time);
+    assert.ok(last.store_commits >= 20 && last.store_commits <= commitsNow, `commits in the interval: ${last.store_commits} (histogram count ${commitsNow})`);
+    assert.equal(last.store_bytes, b.broker.metrics.value('store.size.bytes'));
+    assert.ok(last.store_bytes > 0);
+    // The percentiles lie within the histogram's buckets: positive, ordered, at most its highest bound (2.5 s)
+    assert.ok(last.commit_latency_p50 > 0 && last.commit_latency_p50 <= last.commit_latency_p99 && last.commit_latency_p99 <= 2500, `p50 ${last.commit_latency_p50} ms, p99 ${last.commit_latency_p99} ms`);
+    const current = (await b.call('GET', '/api/v5/monitor_current', { token })).body;
+    assert.equal(current.store_bytes, b.broker.metrics.value('store.size.bytes'));
+    assert.ok(current.commit_latency_p50 === null || current.commit_latency_p50 > 0);
+    // An interval without commits has no latency (null), not a zero: two samples in one turn of the
+    // event loop, so that no commit can end between them
+    monitor.sample();
+    const quiet = monitor.sample();
+    assert.deepEqual([quiet.commits, quiet.commitLatencyP50], [0, undefined]);
+    const quietShape = (await b.call('GET', '/api/v5/monitor?latest=5', { token })).body.at(-1);
+    assert.deepEqual([quietShape.store_commits, quietShape.commit_latency_p50, quietShape.commit_latency_p99], [0, null, null]);
+  } finally {
+    await pool.closeAll();
+    await b.close();
+  }
+});
+
 test('live routes - monitor: samples with deltas and drops by reason, latest, current rates and gauges, clear', async () => {
   const b = await startManagedBroker();
   const pool = new ClientPool(b.url);
@@ -175,8 +212,8 @@ test('live routes - monitor: samples with deltas and drops by reason, latest, cu
     const last = samples[1];
     assert.equal(last.time_stamp, taken.time);
     assert.deepEqual(
-      [last.connections, last.live_connections, last.subscriptions, last.topics, last.received, last.dropped, last.dropped_by_reason.no_subscribers, last.store_bytes],
-      [1, 1, 1, 1, 6, 1, 1, null],
+      [last.connections, last.live_connections, last.subscriptions, last.topics, last.received, last.dropped, last.dropped_by_reason.no_subscribers, last.store_bytes, last.store_commits, last.commit_latency_p99],
+      [1, 1, 1, 1, 6, 1, 1, null, 0, null],
     );
     assert.ok(last.sent >= 5 && last.bytes_received > 0 && last.bytes_sent > 0);
     for (const constant of ['validation_succeeded', 'validation_failed', 'transformation_succeeded', 'transformation_failed', 'disconnected_durable_sessions', 'subscriptions_durable']) {
