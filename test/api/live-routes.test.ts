@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClientPool, messageOn } from '../helpers/client-pool.js';
 import { startManagedBroker } from '../helpers/management.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('live routes - subscriptions with every filter and paging; topics with shared groups', async () => {
   const b = await startManagedBroker();
@@ -50,6 +51,45 @@ test('live routes - subscriptions with every filter and paging; topics with shar
     const missing = await b.call('GET', `/api/v5/topics/${encodeURIComponent('no/such')}`, { token });
     assert.deepEqual([missing.status, missing.body.code], [404, 'TOPIC_NOT_FOUND']);
     assert.deepEqual((await b.call('GET', `/api/v5/topics?topic=${encodeURIComponent('room/#')}`, { token })).body.meta.count, 1);
+  } finally {
+    await pool.closeAll();
+    await b.close();
+  }
+});
+
+test('live routes - shared_groups: each group and filter with its members in client id order, a persistent member away, filters, paging, refusals', async () => {
+  const b = await startManagedBroker();
+  const pool = new ClientPool(b.url);
+  try {
+    const token = await b.adminToken();
+    const worker2 = await pool.connect({ clientId: 'worker-2', protocolVersion: 5 });
+    await worker2.subscribeAsync({ '$share/workers/jobs/#': { qos: 1 }, '$share/audit/jobs/#': { qos: 0 } });
+    const worker1 = await pool.connect({ clientId: 'worker-1', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } });
+    await worker1.subscribeAsync({ '$share/workers/jobs/#': { qos: 2 }, '$share/workers/mail/+': { qos: 0 }, 'plain/#': { qos: 0 } });
+    // worker-1 goes away; its persistent session stays a member
+    await worker1.endAsync();
+    await waitFor(() => b.broker.registry.liveClient('worker-1') === undefined, 'worker-1 to be away');
+    const get = async (query = '') => (await b.call('GET', `/api/v5/shared_groups${query}`, { token })).body;
+    const node = b.broker.config.nodeName;
+    const all = await get();
+    assert.deepEqual(all, {
+      data: [
+        { group: 'audit', topic: 'jobs/#', node, members_count: 1, members: [{ clientid: 'worker-2', qos: 0, connected: true }] },
+        { group: 'workers', topic: 'jobs/#', node, members_count: 2, members: [{ clientid: 'worker-1', qos: 2, connected: false }, { clientid: 'worker-2', qos: 1, connected: true }] },
+        { group: 'workers', topic: 'mail/+', node, members_count: 1, members: [{ clientid: 'worker-1', qos: 0, connected: false }] },
+      ],
+      meta: { page: 1, limit: 100, count: 3, hasnext: false },
+    });
+    const groupsOf = (body: { data: Array<{ group: string; topic: string }> }) => body.data.map((entry) => `${entry.group} ${entry.topic}`);
+    assert.deepEqual(groupsOf(await get('?group=workers')), ['workers jobs/#', 'workers mail/+']);
+    assert.deepEqual(groupsOf(await get('?like_group=ork')), ['workers jobs/#', 'workers mail/+']);
+    assert.deepEqual(groupsOf(await get(`?topic=${encodeURIComponent('jobs/#')}`)), ['audit jobs/#', 'workers jobs/#']);
+    const second = await get('?page=2&limit=2');
+    assert.deepEqual([groupsOf(second), second.meta], [['workers mail/+'], { page: 2, limit: 2, count: 3, hasnext: false }]);
+    const bad = await b.call('GET', `/api/v5/shared_groups?topic=${encodeURIComponent('a/#/b')}`, { token });
+    assert.deepEqual([bad.status, bad.body.code], [400, 'INVALID_PARAMETER']);
+    assert.equal((await b.call('GET', '/api/v5/shared_groups?node=elsewhere', { token })).status, 404);
+    assert.equal((await b.call('GET', '/api/v5/shared_groups?limit=0', { token })).status, 400);
   } finally {
     await pool.closeAll();
     await b.close();

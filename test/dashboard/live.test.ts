@@ -156,3 +156,37 @@ test('dashboard live - a retained message from mosquitto_pub shows on the retain
     await close();
   }
 });
+
+test('dashboard live - shared groups: each group with its members (one away), searched by the broker, the search kept in the address bar', async () => {
+  const first = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-a', protocolVersion: 5, reconnectPeriod: 0 });
+  const second = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-b', protocolVersion: 5, reconnectPeriod: 0, clean: false, properties: { sessionExpiryInterval: 600 } });
+  const other = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-c', protocolVersion: 5, reconnectPeriod: 0 });
+  const { page, problems, close } = await openPage(fixture.browser);
+  try {
+    await first.subscribeAsync('$share/workers/jobs/#', { qos: 1 });
+    await second.subscribeAsync('$share/workers/jobs/#', { qos: 2 });
+    await other.subscribeAsync('$share/audit/log/+', { qos: 0 });
+    await second.endAsync();
+    await logIn(page, fixture.broker.api, 'root', 'root@123++', '/shared');
+    const table = page.getByRole('table', { name: 'Shared groups' });
+    const workers = table.locator('tbody tr', { has: page.getByRole('button', { name: 'workers' }) });
+    await workers.waitFor();
+    assert.deepEqual(await workers.locator('td').allInnerTexts(), ['workers', 'jobs/#', '2', '1']);
+    await workers.getByRole('button', { name: 'workers' }).click();
+    const members = page.getByRole('list', { name: 'Members of workers on jobs/#' });
+    assert.deepEqual((await members.getByRole('listitem').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()), ['member-a QoS 1 connected', 'member-b QoS 2 away']);
+    await screenshot(page, 'shared-groups');
+
+    await page.getByLabel('Group name contains').fill('aud');
+    await waitForPage(page, `location.search === '?q=aud' && document.querySelectorAll('table tbody tr').length === 1 && document.querySelector('table tbody tr').textContent.includes('audit')`, 'the search to narrow the groups');
+    await page.reload();
+    await table.getByRole('button', { name: 'audit' }).waitFor();
+    assert.equal(await page.getByLabel('Group name contains').inputValue(), 'aud');
+    assert.equal(await table.getByRole('button', { name: 'workers' }).count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await first.endAsync();
+    await other.endAsync();
+    await close();
+  }
+});
