@@ -1,8 +1,9 @@
 // The dashboard's live pages in headless Chromium against a real broker: a client connected with
 // MQTT.js appears in the clients table, its page shows its session and subscriptions (and survives a
 // reload, a deep link), and it is gone when kicked from the table (the client sees DISCONNECT 0x98);
-// the overview's charts move while a load runs; a retained message published with mosquitto_pub
-// shows on the retained page, opens as JSON, and is deleted from there.
+// the overview's charts move while a load runs (the LMDB store's size and commit latency among them);
+// a retained message published with mosquitto_pub shows on the retained page, opens as JSON, and is
+// deleted from there; shared groups with their members.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +11,8 @@ import mqtt from 'mqtt';
 import { nextEvent } from '../helpers/wait.js';
 import { dashboardFixture, logIn, openPage, screenshot, waitForPage } from './dashboard-helpers.js';
 
-const fixture = dashboardFixture({ allowAnonymous: true });
+// durability sync: an LMDB store whose size and commit latency the overview charts
+const fixture = dashboardFixture({ allowAnonymous: true, durability: 'sync' });
 
 /** The broker's chart sampler (every 10 s on its own); tests take a sample when they need one. */
 function takeSample(): void {
@@ -73,13 +75,14 @@ test('dashboard live - an MQTT.js client shows in the clients table and on its p
 });
 
 test('dashboard live - the overview charts move while a load runs', async () => {
-  const subscriber = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-sub', reconnectPeriod: 0 });
+  // A persistent subscriber: the QoS 1 messages owed to it are committed to the store
+  const subscriber = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-sub', reconnectPeriod: 0, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } });
   const publisher = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-pub', reconnectPeriod: 0 });
   const { page, problems, close } = await openPage(fixture.browser);
   let loading = true;
   let stream: Promise<void> = Promise.resolve();
   try {
-    await subscriber.subscribeAsync('load/#', { qos: 0 });
+    await subscriber.subscribeAsync('load/#', { qos: 1 });
     takeSample();
     await logIn(page, fixture.broker.api, 'root', 'root@123++', '/');
     const messages = page.locator('figure.chart', { hasText: 'Messages per second' });
@@ -119,6 +122,13 @@ test('dashboard live - the overview charts move while a load runs', async () => 
     assert.match(await page.locator('.stat', { hasText: 'Connected clients' }).innerText(), /\b2\b/);
     const connections = page.locator('figure.chart', { hasText: 'Connections' });
     assert.equal(await connections.locator('[data-series=connected]').getAttribute('data-value'), '2');
+    // The store: its size and the commit latency percentiles of the samples taken under load
+    const store = page.locator('figure.chart', { hasText: 'Store size' });
+    assert.ok(Number(await store.locator('[data-series=size]').getAttribute('data-value')) > 0, 'store size');
+    const commit = page.locator('figure.chart', { hasText: 'Store commit latency' });
+    const p50 = Number(await commit.locator('[data-series=p50]').getAttribute('data-value'));
+    const p99 = Number(await commit.locator('[data-series=p99]').getAttribute('data-value'));
+    assert.ok(p50 > 0 && p99 >= p50, `commit latency p50 ${p50} ms, p99 ${p99} ms`);
     await screenshot(page, 'overview');
     assert.deepEqual(problems, []);
   } finally {
