@@ -125,15 +125,20 @@ test('dashboard rules - a rule written in the page: SQL refused at its line and 
   }
 });
 
-test('dashboard rules - the tester picks an event input from the SQL\'s FROM and fills in the example fields', async () => {
+test('dashboard rules - the tester picks an event input from the SQL\'s FROM, fills in the example fields, and works from the keyboard', async () => {
   const { page, problems, close } = await openPage(fixture.browser);
   try {
     await logIn(page, fixture.broker.api, 'root', 'root@123++', '/rules/create');
     await page.getByLabel('SQL', { exact: true }).fill('SELECT clientid, proto_ver, keepalive FROM "$events/client_connected"');
     const tester = page.getByRole('region', { name: 'Test the SQL' });
     await waitForPage(page, `document.querySelector('select')?.value !== undefined && [...document.querySelectorAll('select')].some((select) => select.value === 'client.connected')`, 'the input to follow the FROM');
-    await tester.getByLabel('Fields (JSON)').fill('{"clientid": "from-test"}');
-    await tester.getByRole('button', { name: 'Run test' }).click();
+    // From the keyboard: the fields, then the button
+    await tester.getByLabel('Fields (JSON)').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('{"clientid": "from-test"}');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Run test');
+    await page.keyboard.press('Enter');
     const output = tester.getByLabel('Test output');
     await output.waitFor();
     assert.deepEqual(JSON.parse(await output.innerText()), { clientid: 'from-test', proto_ver: 5, keepalive: 60 });
