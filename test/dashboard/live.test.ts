@@ -90,14 +90,14 @@ test('dashboard live - the overview charts move while a load runs', async () => 
     const latestIn = async (): Promise<number> => Number((await messages.locator('[data-series=in]').getAttribute('data-value')) || '0');
     assert.equal(await latestIn(), 0, 'no messages before the load');
 
-    // The load: a steady stream until the test ends it; a sample after every 400 messages delivered
+    // The load: a steady stream until the test ends it; a sample after every 150 messages delivered
     // (the broker's own timer takes one every 10 s: too slow for a test)
     const SAMPLES = 5;
     const sampled = new Promise<void>((resolve) => {
       let count = 0;
       let taken = 0;
       subscriber.on('message', () => {
-        if (++count % 400 !== 0 || taken === SAMPLES) return;
+        if (++count % 150 !== 0 || taken === SAMPLES) return;
         takeSample();
         if (++taken === SAMPLES) resolve();
       });
