@@ -1,6 +1,8 @@
 // A broker instance: builds the router, session registry and listeners from the configuration,
 // supervises connections (connect timeout, keep-alive, drain timeout) and shuts down gracefully.
 
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { refuseIfAnswered } from './admin/server.js';
 import type { ApiContext } from './api/context.js';
@@ -25,7 +27,7 @@ import { attachListenerConfig, type ClientInfo, type PeerInfo } from './core/cli
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
 import { TrafficByListener, type Counters } from './metrics/counters.js';
-import { registerAbuseMetrics, registerBrokerMetrics } from './metrics/broker-metrics.js';
+import { registerAbuseMetrics, registerBrokerMetrics, registerStoreMetrics } from './metrics/broker-metrics.js';
 import { MetricsRegistry } from './metrics/registry.js';
 import { EventLoopDelay } from './metrics/event-loop.js';
 import { SysTopics } from './metrics/sys-topics.js';
@@ -43,6 +45,15 @@ import { listenerLabel, type BoundAddress, type Listener } from './transport/lis
 import { TcpListener } from './transport/tcp.js';
 import { TlsListener } from './transport/tls.js';
 import { WebSocketListener } from './transport/websocket.js';
+import { ClusterRouter } from './cluster/cluster-router.js';
+import type { ClusterFabric, NodeInfo } from './cluster/fabric.js';
+import { resolveCluster } from './config/cluster-schema.js';
+import type { ClusterConfig } from './config/types.js';
+import type { StoredMessage, StoredState } from './store/store.js';
+import { nextMessageId } from './core/message.js';
+
+/** This package's version (shown per node by the management API). */
+const BROKER_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
@@ -111,6 +122,10 @@ export class StarlingBroker {
   // Shared by every connection of one listener; built on its first one (after start() has set up the store).
   private readonly connectionOptions = new Map<string, ConnectionOptions>();
   private channelContext: ChannelContext | undefined;
+  /** The cluster this node belongs to (config `cluster`); undefined when it runs alone. */
+  cluster: ClusterFabric | undefined;
+  private readonly clusterConfig: ClusterConfig | undefined;
+  private readonly startedAt = Date.now();
 
   /** Throws a ConfigError naming the option when one is unknown or out of range (the config file's checks, camelCase keys). */
   constructor(options: BrokerOptions = {}) {
@@ -118,10 +133,16 @@ export class StarlingBroker {
     this.config = { ...defaultConfig(), ...validateConfig(overrides, 'createBroker options') };
     this.configSource = configSource;
     this.logger = logger ?? createLogger({ logLevel: this.config.logLevel, logPretty: this.config.logPretty });
-    this.core = new BrokerCore(this.config);
+    if (this.config.cluster !== undefined) {
+      this.clusterConfig = resolveCluster(this.config.cluster, this.config.nodeName);
+      // The cluster's node name is the node's name everywhere ($SYS topics, message origins, store ids).
+      this.config.nodeName = this.clusterConfig.node;
+    }
+    this.core = new BrokerCore(this.config, this.clusterConfig === undefined ? undefined : new ClusterRouter(this.config.sharedSubscriptionStrategy));
     this.channels = new ChannelSupervisor(this.config);
     this.registry = new SessionRegistry(this.core);
     registerBrokerMetrics(this.metrics, this.core.counters, this.traffic, this.registry);
+    registerStoreMetrics(this.metrics, () => this.store);
     this.eventLoop.register(this.metrics);
     this.sys = new SysTopics(this.core, this.metrics);
     this.tracing = new Tracing({
@@ -247,7 +268,9 @@ export class StarlingBroker {
   }
 
   private async loadState(): Promise<void> {
-    if (this.config.durability !== 'memory') {
+    if (this.clusterConfig !== undefined) {
+      await this.loadCluster(this.clusterConfig);
+    } else if (this.config.durability !== 'memory') {
       const started = Date.now();
       const { createStore } = await import('./store/create-store.js');
       const store = createStore(this.config);
@@ -262,13 +285,7 @@ export class StarlingBroker {
           this.logger.error({ err: error }, 'store write failed: acknowledgements that waited for it are withheld and their connections closed');
         },
       );
-      this.store = store;
-      this.persistence = persistence;
-      this.core.persistence = persistence;
-      this.registry.persistence = persistence;
-      this.barrier = () => persistence.barrier();
-      const state = await store.open(this.config.nodeName);
-      restoreState(state, this.core, this.registry, persistence);
+      const state = await this.restore(store, persistence);
       this.logger.info(
         { dataDir: this.config.dataDir, sessions: state.sessions.length, retained: state.retained.length, ms: Date.now() - started },
         'store loaded',
@@ -283,6 +300,77 @@ export class StarlingBroker {
     this.sys.start();
     this.eventLoop.start();
     this.channels.start();
+  }
+
+  /** Makes `store` the broker's, opens it for this node and rebuilds the sessions and retained messages it holds. */
+  private async restore(store: Store, persistence: SessionPersistence): Promise<StoredState> {
+    this.store = store;
+    this.persistence = persistence;
+    this.core.persistence = persistence;
+    this.registry.persistence = persistence;
+    this.barrier = () => persistence.barrier();
+    const state = await store.open(this.config.nodeName);
+    restoreState(state, this.core, this.registry, persistence);
+    return state;
+  }
+
+  /** Joins the cluster: its Store replaces the embedded one, and routing starts once the state is restored. */
+  private async loadCluster(cluster: ClusterConfig): Promise<void> {
+    const started = Date.now();
+    const { NatsFabric } = await import('./cluster/nats/nats-fabric.js');
+    const fabric = new NatsFabric({
+      config: this.config,
+      cluster,
+      router: this.core.router as ClusterRouter,
+      broker: this.core,
+      registry: this.registry,
+      logger: this.logger,
+      version: BROKER_VERSION,
+      counts: () => ({ connections: this.registry.connectedCount, sessions: this.registry.size, subscriptions: this.core.counters.subscriptions }),
+      closing: () => this.closing,
+    });
+    this.cluster = fabric;
+    const store = await fabric.connect();
+    const persistence = new SessionPersistence(store, Number.MAX_SAFE_INTEGER, () => undefined, (error) =>
+      this.logger.error({ err: error }, 'cluster: a JetStream write failed: acknowledgements that waited for it are withheld and their connections closed'),
+    );
+    const state = await this.restore(store, persistence);
+    await fabric.start(persistence, (topic, message) => this.applyRemoteRetained(topic, message));
+    this.logger.info({ node: fabric.node, sessions: state.sessions.length, retained: state.retained.length, ms: Date.now() - started }, 'cluster: node started');
+  }
+
+  /** A retained message set or deleted on another node. */
+  private applyRemoteRetained(topic: string, stored: StoredMessage | undefined): void {
+    const retained = this.core.retained;
+    if (stored === undefined) {
+      if (retained.delete(topic)) this.core.counters.retainedMessages--;
+      return;
+    }
+    if (retained.get(topic) === undefined) this.core.counters.retainedMessages++;
+    retained.set(topic, { ...stored, id: nextMessageId(), origin: this.config.nodeName });
+  }
+
+  /** The nodes of the cluster with their status; a node running alone lists itself. */
+  async nodes(): Promise<NodeInfo[]> {
+    if (this.cluster !== undefined) return this.cluster.nodes();
+    const now = Date.now();
+    return [
+      {
+        name: this.config.nodeName,
+        status: 'up',
+        self: true,
+        version: BROKER_VERSION,
+        startedAt: this.startedAt,
+        uptimeSeconds: Math.floor((now - this.startedAt) / 1000),
+        connections: this.registry.connectedCount,
+        sessions: this.registry.size,
+        subscriptions: this.core.counters.subscriptions,
+        lastSeen: now,
+        natsServer: undefined,
+        rssBytes: process.memoryUsage.rss(),
+        load: loadavg() as [number, number, number],
+      },
+    ];
   }
 
   /** Serves one client over any byte stream (custom transports, tests, in-process links). Call start() first. */
@@ -353,7 +441,7 @@ export class StarlingBroker {
   }
 
   private context(): ChannelContext {
-    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, tracing: this.tracing });
+    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, traffic: this.traffic, tracing: this.tracing });
   }
 
   /**
@@ -449,6 +537,7 @@ export class StarlingBroker {
     this.registry.suspendTimers();
     this.dropLog.close();
     await this.store?.close();
+    await this.cluster?.stop();
   }
 
   /** `holder.config` is what the listener's new connections get: a reload may replace it (per-listener authentication). */

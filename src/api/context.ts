@@ -11,6 +11,7 @@ import type { StarlingBroker } from '../instance.js';
 import type { Logger } from '../log.js';
 import { ApiKeyDatabase } from './auth/api-keys.js';
 import { TokenService } from './auth/tokens.js';
+import { clusterView } from './live/cluster-view.js';
 import { LiveState, requireLive } from './live/live-state.js';
 
 export interface ApiContext {
@@ -62,6 +63,8 @@ export function createApiContext(options: ApiContextOptions): ApiContext {
   if (options.broker !== undefined) {
     context.broker = options.broker;
     context.live = new LiveState(options.broker);
+    // A cluster's other members (none when the broker runs alone).
+    context.live.cluster = clusterView(options.broker);
   }
   return context;
 }

@@ -23,6 +23,7 @@ import {
 } from './schema.js';
 import { managementFields, managementListenerFields, managementDefaults, defaultManagementListener } from './management-schema.js';
 import { banFields, banSubjects, requiredRuleFields, ruleFields, sections, type SectionField, type SectionName } from './security-schema.js';
+import { clusterFields } from './cluster-schema.js';
 import type { AuthenticatorType, ListenerType } from './types.js';
 import { connectorFieldDescriptions } from '../rules/connectors/config.js';
 
@@ -72,6 +73,8 @@ function settingSchema(key: string, setting: Setting, name: Name): JsonSchema {
       return { type: 'object', additionalProperties: ruleSchema() };
     case 'connectors':
       return { type: 'object', additionalProperties: connectorSchema() };
+    case 'cluster':
+      return clusterSchema(name);
     case 'adminSocket':
       // A path, or false (also '' and 'false' from text sources) to turn the endpoint off.
       return { anyOf: [{ type: 'string' }, { const: false }] };
@@ -270,4 +273,18 @@ function withKeys(value: unknown, name: Name): unknown {
   if (Array.isArray(value)) return value.map((item) => withKeys(item, name));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(Object.entries(value).map(([key, nested]) => [name(key), nested]));
+}
+
+/** The cluster section: `nats` required, the rest optional with the defaults resolved at start. */
+function clusterSchema(name: Name): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [field, definition] of Object.entries(clusterFields)) {
+    let schema: JsonSchema;
+    if (definition.type === 'urls') schema = { type: 'array', items: { type: 'string', minLength: 1 } };
+    else if (definition.type === 'tls') {
+      schema = { type: 'object', properties: Object.fromEntries(['caFile', 'certFile', 'keyFile'].map((key) => [name(key), { type: 'string', minLength: 1 }])), additionalProperties: false };
+    } else schema = scalarSchema(definition);
+    properties[name(field)] = { ...schema, description: definition.description };
+  }
+  return { type: 'object', properties, required: ['nats'], additionalProperties: false };
 }

@@ -6,6 +6,7 @@ import { defaultConfig } from './defaults.js';
 import { checkBans, checkSection } from './security-schema.js';
 import { checkAuthentication } from './auth-schema.js';
 import { checkConnectors, checkRules } from './rules-schema.js';
+import { checkCluster } from './cluster-schema.js';
 import { checkManagement } from './management-schema.js';
 import type { BrokerConfig, ListenerConfig, ListenerType } from './types.js';
 
@@ -201,6 +202,15 @@ export const configSchema: Readonly<Record<ConfigKey, Setting>> = {
     defaultText: '`<data_dir>/starling.sock` with `starling start`, none with `durability: memory` or in the library',
     optional: true,
     check: (value, label, origin) => checkAdminSocket(value, label, origin),
+  },
+  cluster: {
+    type: 'section',
+    description:
+      'Cluster over NATS JetStream: `{nats: [urls], node, replicas, prefix, user, password, token, creds_file, tls: {ca_file, cert_file, key_file}, ' +
+      'heartbeat_ms, node_ttl_ms, message_retention, publish_timeout_ms, connect_retry_ms, sync_subscribe}`. Unset: this node runs alone. See Clustering.',
+    defaultText: 'none',
+    optional: true,
+    check: (value, label, origin, style) => checkCluster(value, label, origin, style),
   },
   management: {
     type: 'section',

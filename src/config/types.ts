@@ -200,6 +200,33 @@ export interface FlappingConfig {
   duration: number;
 }
 
+/** TLS to the NATS servers (files are PEM). */
+export interface ClusterTlsConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Several Starling nodes acting as one broker over NATS JetStream (src/cluster/). */
+export interface ClusterConfig {
+  nats: string[];
+  node: string;
+  replicas: number;
+  prefix: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  credsFile?: string;
+  tls?: ClusterTlsConfig;
+  heartbeatMs: number;
+  nodeTtlMs: number;
+  /** Seconds. */
+  messageRetention: number;
+  publishTimeoutMs: number;
+  connectRetryMs: number;
+  syncSubscribe: boolean;
+}
+
 export interface BrokerConfig {
   /** Name of this node, used in $SYS/brokers/<node>/... topics. */
   nodeName: string;
@@ -260,6 +287,8 @@ export interface BrokerConfig {
    * library, `<dataDir>/starling.sock` with `starling start` (src/admin/socket-path.ts).
    */
   adminSocket?: string | false;
+  /** Join a cluster of Starling nodes over NATS JetStream; unset: this node runs alone. */
+  cluster?: ClusterConfig;
   /**
    * The management plane (HTTP API, dashboard, Prometheus); false turns it off. Unset: off in the
    * library, one listener on 127.0.0.1:18083 with `starling start` (src/api/defaults.ts).

@@ -1,6 +1,6 @@
 // Event and hook payload types: what the broker tells embedders and plugins, and what it asks them.
 
-import type { Properties, QoS, SubscriptionRequest } from '../codec/types.js';
+import type { Properties, QoS, SubscriptionRequest, Will } from '../codec/types.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import type { Message } from '../core/message.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
@@ -116,7 +116,8 @@ export interface UnsubscribedEvent {
 /** Every reason a message is dropped for, each one emitted somewhere. */
 export type DropReason =
   | 'no_subscribers' // nobody matched the topic (publish)
-  | 'not_authorized' // the ACL refused the PUBLISH (channel)
+  | 'not_authorized' // the ACL refused the PUBLISH, or it was for $SYS (channel)
+  | 'rate_limited' // over the client's message or byte rate, with rate_limit policy drop or disconnect (channel)
   | 'dropped_by_hook' // a 'message.publish' hook dropped it (publish)
   | 'queue_full' // the session's queue was at max_queued_messages (session)
   | 'expired' // its Message Expiry Interval passed before it could be sent (session)
@@ -126,7 +127,7 @@ export type DropReason =
 
 export interface MessageDroppedEvent {
   message: Message;
-  /** The session it was for; undefined for drops before routing (no_subscribers, not_authorized, dropped_by_hook: then `publisher` says who sent it). */
+  /** The session it was for; undefined for drops before routing (no_subscribers, not_authorized, rate_limited, dropped_by_hook: then `publisher` says who sent it). */
   clientId: string | undefined;
   reason: DropReason;
   publisher?: ClientInfo | undefined;
@@ -143,6 +144,8 @@ export interface ClientConnectedEvent {
   receiveMaximum?: number;
   /** The CONNECT properties (MQTT 5). */
   properties?: Properties;
+  /** The will of this connection, if the CONNECT had one. */
+  will?: Will;
 }
 
 /** CONNACK sent: success or refusal (then `client` is undefined and `clientId` is what the CONNECT asked for). */

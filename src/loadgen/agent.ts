@@ -131,7 +131,7 @@ export class LoadAgent {
     const { options, plan } = this.configuration;
     return this.connectMany(plan.subscribers.length, async (index) => {
       const specification = plan.subscribers[index]!;
-      const client = await this.open(`${options.clientIdPrefix}-s${specification.subscriberId}`, specification.clientIndex);
+      const client = await this.open(`${options.clientIdPrefix}-s${specification.subscriberId}`, specification.clientIndex, options.subscriberPort);
       this.subscribers.push(new Subscriber(client, specification.subscriberId, this.statistics));
       await client.subscribe(specification.filter, options.qos);
     });
@@ -319,10 +319,11 @@ export class LoadAgent {
     return { opened: count, failed: 0, latency: this.connectLatency.snapshot() };
   }
 
-  private async open(clientId: string, clientIndex: number): Promise<BenchClient> {
+  private async open(clientId: string, clientIndex: number, port?: number): Promise<BenchClient> {
     const sources = this.configuration.options.sourceAddresses;
     const localAddress = sources.length === 0 ? undefined : sources[clientIndex % sources.length];
-    const client = await BenchClient.open(this.settings, clientId, localAddress);
+    const settings = port === undefined ? this.settings : { ...this.settings, port };
+    const client = await BenchClient.open(settings, clientId, localAddress);
     client.onLost = () => {
       this.lostConnections++;
     };

@@ -9,6 +9,8 @@ export interface BenchOptions {
   scenario: Scenario;
   host: string;
   port: number;
+  /** Subscribers connect here instead (another node of a cluster); undefined: the same port as publishers. */
+  subscriberPort?: number | undefined;
   protocolVersion: ProtocolVersion;
   qos: QoS;
   /** pub/sub/conn/pairs: the number of clients; fanin: publishers; fanout: subscribers. */
@@ -44,6 +46,8 @@ export interface BenchOptions {
   /** conn: connection attempts in flight at once (per worker). */
   connectConcurrency: number;
   brokerPid?: number | undefined;
+  /** More processes whose CPU counts with the broker's in messages per CPU-second (library use: a cluster's nodes and NATS servers). */
+  alsoPids?: number[] | undefined;
   tls: boolean;
   /** MQTT over WebSocket (ws://, or wss:// with --tls) on `wsPath`. */
   ws: boolean;
@@ -106,6 +110,7 @@ Scenarios:
 Options:
   -h, --host <address>        broker address (127.0.0.1)
   -p, --port <port>           broker port (1883)
+      --sub-port <port>       subscribers connect to this port instead (another node of a cluster)
   -V, --protocol <3.1.1|5>    MQTT version (3.1.1)
   -q, --qos <0|1|2>           QoS of published messages and subscriptions (0)
   -c, --clients <n>           clients (10; conn: 1000)
@@ -188,6 +193,7 @@ export function parseBenchArguments(argv: readonly string[]): ParsedArguments {
     switch (flag) {
       case '-h': case '--host': options.host = takeValue() ?? ''; break;
       case '-p': case '--port': options.port = parseInteger(flag, takeValue(), 1, 65_535); break;
+      case '--sub-port': options.subscriberPort = parseInteger(flag, takeValue(), 1, 65_535); break;
       case '-V': case '--protocol': options.protocolVersion = parseProtocol(takeValue()); break;
       case '-q': case '--qos': options.qos = parseInteger(flag, takeValue(), 0, 2) as QoS; break;
       case '-c': case '--clients': options.clients = parseInteger(flag, takeValue(), 1); break;

@@ -219,13 +219,13 @@ export async function runScenario(options: BenchOptions, hooks: ScenarioHooks = 
       await Promise.all(agents.map((agent) => agent.startPublishing()));
       await delay(options.warmup * 1000);
       progress.phase = 'measure';
-      const cpuBefore = pid === undefined ? undefined : readCpuSeconds(pid);
+      const cpuBefore = pid === undefined ? undefined : readProcessesCpu(pid, options.alsoPids);
       const measureStartedAt = monotonicMilliseconds();
       await Promise.all(agents.map((agent) => agent.beginMeasure()));
       await delay(options.duration * 1000);
       await Promise.all(agents.map((agent) => agent.endMeasure()));
       measuredSeconds = (monotonicMilliseconds() - measureStartedAt) / 1000;
-      const cpuAfter = pid === undefined ? undefined : readCpuSeconds(pid);
+      const cpuAfter = pid === undefined ? undefined : readProcessesCpu(pid, options.alsoPids);
       if (cpuBefore !== undefined && cpuAfter !== undefined) cpuSeconds = cpuAfter - cpuBefore;
       progress.phase = 'grace';
       await waitForQuiet(agents, options.grace * 1000);
@@ -329,4 +329,15 @@ async function waitForQuiet(agents: AgentHandle[], limitMilliseconds: number): P
     } else if (total.inflight === 0 && now - quietSince >= GRACE_QUIET_MILLISECONDS) return;
     await delay(GRACE_POLL_MILLISECONDS);
   }
+}
+
+/** CPU seconds of the broker and the other processes serving it (a cluster's nodes and NATS servers). */
+function readProcessesCpu(pid: number, others: readonly number[] | undefined): number | undefined {
+  let total = readCpuSeconds(pid);
+  for (const other of others ?? []) {
+    const seconds = readCpuSeconds(other);
+    if (total === undefined || seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return total;
 }

@@ -105,6 +105,28 @@ export class SessionPersistence {
     return this.barrierPoint !== undefined && !this.barrierPoint.done ? this.barrierPoint : undefined;
   }
 
+  /**
+   * Something outside the store joined its commit sequence (a cluster's JetStream write): the next
+   * barrier must cover it, so the packets sent after it wait for it.
+   */
+  noteExternalWrite(): void {
+    this.dirty = true;
+  }
+
+  /**
+   * A session another node now owns: its deliveries stop counting here (that node rewrites them under
+   * its own ids and deletes these), with no store write.
+   */
+  forgetSession(session: Session): void {
+    for (const delivery of session.pendingDeliveries()) {
+      if (delivery.sequence === 0) continue;
+      const count = this.counts.get(delivery.messageId);
+      if (count > 0) this.counts.set(delivery.messageId, count - 1);
+      delivery.sequence = 0;
+      delivery.messageId = 0;
+    }
+  }
+
   saveSession(session: Session): void {
     this.write();
     this.store.sessions.save(sessionRecord(session));

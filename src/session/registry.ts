@@ -96,6 +96,39 @@ export class SessionRegistry {
     return opened;
   }
 
+  /** Resolves once no open of this client id is waiting (a release must not interleave with an open). */
+  whenSettled(clientId: string): Promise<void> {
+    return this.opening.get(clientId) ?? Promise.resolve();
+  }
+
+  /**
+   * Hands a persistent session to another node (undefined when there is none to hand: a clean one ends
+   * here): its client is kicked (MQTT 5: DISCONNECT 0x8E, a will without delay
+   * is published, a delayed one cancelled [MQTT-3.1.3-9]), its record is written once more, its
+   * subscriptions leave this node's router, and it is dropped here without ending it in the store.
+   */
+  release(clientId: string): Session | undefined {
+    const session = this.sessions.get(clientId);
+    if (session === undefined) return undefined;
+    const client = this.clients.get(clientId);
+    if (client !== undefined) {
+      this.clients.delete(clientId);
+      client.kick(ReasonCode.SessionTakenOver, 'session taken over');
+      this.emit('session.taken_over', clientId);
+    }
+    if (session.expiryInterval === 0) {
+      this.end(session); // nothing of it outlives its connection
+      return undefined;
+    }
+    this.sessions.delete(clientId);
+    clearLongTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    this.cancelPendingWill(session);
+    this.persist(session);
+    for (const subscription of session.subscriptions.values()) this.broker.unsubscribe(subscription);
+    return session;
+  }
+
   private openNow(clientId: string, clean: boolean, client: LiveClient): OpenedSession {
     const previous = this.clients.get(clientId);
     if (previous !== undefined) {

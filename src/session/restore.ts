@@ -3,7 +3,7 @@
 
 import type { BrokerCore } from '../broker/broker.js';
 import { nextMessageId, type Message } from '../core/message.js';
-import type { StoredMessage, StoredState } from '../store/store.js';
+import type { StoredMessage, StoredSession, StoredState } from '../store/store.js';
 import { Delivery } from './delivery.js';
 import type { SessionPersistence } from './persistence.js';
 import type { SessionRegistry } from './registry.js';
@@ -30,17 +30,7 @@ export function restoreState(
   persistence.restore(state.lastMessageId, state.lastSequence, allDeliveries);
 
   for (const record of state.sessions) {
-    // The config holds the session limits (as for new sessions, session/registry.ts): a reload changes them for every session.
-    const session = new Session(record.clientId, broker.config, broker);
-    session.protocolVersion = record.protocolVersion;
-    session.username = record.username;
-    session.expiryInterval = record.expiryInterval;
-    session.disconnectedAt = record.disconnectedAt;
-    for (const stored of record.subscriptions) {
-      const subscription = createSubscription(session, stored, stored.subscriptionIdentifier);
-      session.subscriptions.set(stored.topicFilter, subscription);
-      broker.subscribe(subscription);
-    }
+    const session = rebuildSession(record, broker);
     for (const stored of state.deliveries.get(record.clientId) ?? []) {
       const message = messages.get(stored.messageId);
       if (message === undefined) continue;
@@ -70,6 +60,24 @@ export function restoreState(
   }
 }
 
-function toMessage(stored: StoredMessage, origin: string): Message {
+
+/** A Session from its stored record, its subscriptions added to the broker's router (deliveries are the caller's). */
+export function rebuildSession(record: StoredSession, broker: BrokerCore): Session {
+  // The config holds the session limits (as for new sessions, session/registry.ts): a reload changes them for every session.
+  const session = new Session(record.clientId, broker.config, broker);
+  session.protocolVersion = record.protocolVersion;
+  session.username = record.username;
+  session.expiryInterval = record.expiryInterval;
+  session.disconnectedAt = record.disconnectedAt;
+  for (const stored of record.subscriptions) {
+    const subscription = createSubscription(session, stored, stored.subscriptionIdentifier);
+    session.subscriptions.set(stored.topicFilter, subscription);
+    broker.subscribe(subscription);
+  }
+  return session;
+}
+
+/** A stored message as a Message of this node (a new id). */
+export function toMessage(stored: StoredMessage, origin: string): Message {
   return { ...stored, id: nextMessageId(), origin };
 }

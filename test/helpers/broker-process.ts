@@ -19,11 +19,16 @@ process.once('exit', () => {
   if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
 });
 
-/** A config file with one TCP listener only, whatever the defaults list (--port/--host set its address), and the management listener on a free port. */
-function configFile(): string {
+let configFiles = 0;
+
+/**
+ * A config file with one TCP listener only, whatever the defaults list (--port/--host set its address), the
+ * management listener on a free port, plus `extra` keys.
+ */
+function configFile(extra: Record<string, unknown> = {}): string {
   configDir ??= mkdtempSync(join(tmpdir(), 'starling-durability-config-'));
-  const file = join(configDir, 'starling.json');
-  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }], management: { listeners: [{ host: '127.0.0.1', port: 0 }] } }));
+  const file = join(configDir, `starling-${configFiles++}.json`);
+  writeFileSync(file, JSON.stringify({ listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }], management: { listeners: [{ host: '127.0.0.1', port: 0 }] }, ...extra }));
   return file;
 }
 
@@ -52,9 +57,9 @@ export interface RunResult extends ExitStatus {
   stderr: string;
 }
 
-function spawnStarling(dataDir: string, extraArgs: readonly string[]): ChildProcess {
+function spawnStarling(dataDir: string, extraArgs: readonly string[], config?: Record<string, unknown>): ChildProcess {
   const args = [
-    STARLING_BIN, 'start', '--config', configFile(), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir,
+    STARLING_BIN, 'start', '--config', configFile(config), '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir,
     '--durability', 'sync', '--log-pretty', 'false', '--log-level', 'info', '--sys-interval', '0', ...extraArgs,
   ];
   // STARLING_* variables are configuration to the broker (and unknown ones are refused): pass none of the test's.
@@ -72,11 +77,15 @@ function exitOf(child: ChildProcess): Promise<ExitStatus> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-/** Starts a broker on `dataDir` (flags after `--durability sync` may override it) and resolves once it listens. */
-export async function startBrokerProcess(dataDir: string, extraArgs: readonly string[] = []): Promise<BrokerProcess> {
-  const child = spawnStarling(dataDir, extraArgs);
+/**
+ * Starts a broker on `dataDir` (flags after `--durability sync` may override it; `config` adds keys to its config
+ * file) and resolves once it listens.
+ */
+export async function startBrokerProcess(dataDir: string, extraArgs: readonly string[] = [], config?: Record<string, unknown>, readyTimeoutMs = READY_TIMEOUT_MS): Promise<BrokerProcess> {
+  const child = spawnStarling(dataDir, extraArgs, config);
   const exited = exitOf(child);
   const logs: Array<Record<string, unknown>> = [];
+  latestLogs = logs;
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let buffered = '';
@@ -101,7 +110,7 @@ export async function startBrokerProcess(dataDir: string, extraArgs: readonly st
   let timer: NodeJS.Timeout | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     onListening = resolve;
-    timer = setTimeout(() => reject(new Error(`broker not listening after ${READY_TIMEOUT_MS} ms: ${stderr}`)), READY_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`broker not listening after ${readyTimeoutMs} ms: ${stderr}`)), readyTimeoutMs);
     void exited.then((status) =>
       reject(new Error(`broker exited before listening (${status.code ?? status.signal}): ${stderr.trim()}`)),
     );
@@ -134,9 +143,16 @@ export async function startBrokerProcess(dataDir: string, extraArgs: readonly st
   };
 }
 
+let latestLogs: Array<Record<string, unknown>> = [];
+
+/** The log lines of the broker started last, also before it listens (what a start that waits is logging). */
+export function lastSpawnedLogs(): Array<Record<string, unknown>> {
+  return latestLogs;
+}
+
 /** Runs `starling start` expecting it to exit by itself (a refusal); killed after timeoutMs. */
-export async function runStarling(dataDir: string, extraArgs: readonly string[] = [], timeoutMs = 10_000): Promise<RunResult> {
-  const child = spawnStarling(dataDir, extraArgs);
+export async function runStarling(dataDir: string, extraArgs: readonly string[] = [], timeoutMs = 10_000, config?: Record<string, unknown>): Promise<RunResult> {
+  const child = spawnStarling(dataDir, extraArgs, config);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -89,7 +89,7 @@ test('webhook - templated URL, headers and body; 500 is retried with backoff unt
     await waitFor(() => connector.status === 'connected', 'the connector to connect');
     hook.answers = [500, 500];
     await publishNumbers(server, 1, 1);
-    await waitFor(() => hook.received.length === 1, 'the request to get through', 5000);
+    await waitFor(() => hook.received.length === 1, 'the request to get through', 20_000);
     const [request] = hook.received;
     assert.equal(request!.method, 'POST');
     assert.equal(request!.url, '/ingest/sekret');

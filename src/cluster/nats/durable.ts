@@ -1,0 +1,198 @@
+// The durable plane (QoS 1/2): the message stream, written once per message by the publishing node,
+// and this node's durable consumer, from which it routes every QoS 1/2 message to its own sessions,
+// its own publications included (one ordered path per node). On nats-server 2.9 a consumer takes one
+// filter subject, so every node reads every durable message and its trie keeps what matches; 2.10's
+// filter_subjects would let a node read only its filters.
+//
+// The publisher's PUBACK/PUBREC waits (CommitTracker -> Barrier) for JetStream's acknowledgement, which
+// comes once the stream's replicas hold it; a failed or timed-out attempt is retried with the same
+// message id (deduplicated by the stream) until `publishTimeoutMs`. This node acknowledges a routed
+// message (AckAll, so one ack per batch) once what its sessions wrote for it is durable: a node killed
+// in between gets it again from its consumer at restart.
+
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, jetstream, type Consumer, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { readStream } from './read.js';
+import type { Message } from '../../core/message.js';
+import type { Logger } from '../../log.js';
+import type { CommitTracker } from './commit.js';
+import { decodeMessages, encodeMessages } from './envelope.js';
+import { SubjectBatcher } from './batcher.js';
+import type { ClusterNames } from './names.js';
+import type { Barrier } from '../../session/persistence.js';
+
+const RETRY_PAUSE_MS = 250;
+/** A message routed but not acknowledged (its sessions' writes failed, or the node died) comes again after this. */
+const ACK_WAIT_NS = 10_000_000_000;
+
+/** Up to where a node consumer's messages are routed for sure: its ack floor, or its start when it acknowledged nothing yet. */
+export function routedUpTo(info: ConsumerInfo): number {
+  if (info.ack_floor.stream_seq > 0) return info.ack_floor.stream_seq;
+  return Math.max(0, info.delivered.stream_seq - info.delivered.consumer_seq);
+}
+
+export interface DurableOptions {
+  node: string;
+  /** Distinguishes this run's message ids from an earlier run's (deduplication window). */
+  boot: string;
+}
+
+export class DurablePlane {
+  private readonly js: JetStreamClient;
+  /** Stream sequence of the last message this node routed (its position, for session cursors). */
+  routedSequence = 0;
+  private stopped = false;
+  private lastRouted: JsMsg | undefined;
+  private ackScheduled = false;
+  private consuming: Promise<void> | undefined;
+  private readonly ackRouted = (): void => {
+    this.ackScheduled = false;
+    const msg = this.lastRouted;
+    this.lastRouted = undefined;
+    if (msg === undefined) return;
+    const barrier = this.barrier();
+    if (barrier === undefined) msg.ack();
+    else barrier.promise.then(() => msg.ack(), () => undefined /* not acked: redelivered after ack_wait */);
+  };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly names: ClusterNames,
+    private readonly tracker: CommitTracker,
+    private readonly options: DurableOptions,
+    /** Routes one durable message to this node's sessions. */
+    private readonly route: (message: Message, sequence: number) => void,
+    /** The store's barrier after routing (what the sessions wrote), or undefined when nothing is pending. */
+    private readonly barrier: () => Barrier | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /** Writes a QoS 1/2 message to the stream (with the others of its subject this turn); the current commit waits for it. */
+  publish(message: Message): void {
+    const subject = this.names.durable.topic(message.topic);
+    let written = this.gathering.get(subject);
+    if (written === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      written = { promise, resolve, reject };
+      this.gathering.set(subject, written);
+      this.tracker.track(promise);
+    }
+    this.batcher.add(subject, message);
+  }
+
+  /** Per subject, the write of the batch being gathered this turn (what PUBACKs wait for). */
+  private readonly gathering = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void }>();
+  private readonly batcher = new SubjectBatcher((subject, messages) => {
+    const written = this.gathering.get(subject)!;
+    this.gathering.delete(subject);
+    const data = encodeMessages(messages);
+    // Retried with the same message id: the stream keeps one copy (duplicate window).
+    const msgID = `${this.options.node}.${this.options.boot}.${messages[0]!.id}`;
+    this.tracker.retry((timeout) => this.js.publish(subject, data, { msgID, timeout })).then(() => written.resolve(), written.reject);
+  });
+
+  /** Creates (or finds) this node's consumer and starts routing from it. */
+  async start(): Promise<void> {
+    const stream = this.names.messagesStream;
+    const name = this.names.nodeConsumer(this.options.node);
+    let info: ConsumerInfo;
+    try {
+      info = await this.jsm.consumers.info(stream, name);
+    } catch {
+      info = await this.jsm.consumers.add(stream, {
+        durable_name: name,
+        ack_policy: AckPolicy.All,
+        // A new node starts with what is published from now on; a known one resumes where it acknowledged.
+        deliver_policy: DeliverPolicy.New,
+        max_ack_pending: 20_000,
+        ack_wait: ACK_WAIT_NS,
+      });
+    }
+    this.routedSequence = routedUpTo(info);
+    const consumer = await this.js.consumers.get(stream, name);
+    this.consuming = this.consume(consumer);
+  }
+
+  private async consume(consumer: Consumer): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const messages = await consumer.consume({ max_messages: 2000 });
+        this.closeMessages = () => void messages.close();
+        for await (const msg of messages) {
+          this.handle(msg);
+          if (this.stopped) break;
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'cluster: message consumer interrupted; resuming');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private closeMessages: (() => void) | undefined;
+
+  private handle(msg: JsMsg): void {
+    const sequence = msg.seq;
+    if (sequence <= this.routedSequence) {
+      msg.ack(); // already routed (a redelivery after a barrier failed, or a replay overlap)
+      return;
+    }
+    let messages: Message[] = [];
+    try {
+      messages = decodeMessages(msg.data);
+    } catch (error) {
+      this.logger.warn({ err: error, sequence }, 'cluster: undecodable durable message skipped');
+    }
+    this.routedSequence = sequence;
+    for (const message of messages) this.route(message, sequence);
+    this.lastRouted = msg;
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(this.ackRouted);
+    }
+  }
+
+  /** Where `node`'s consumer has routed for sure (a dead node's sessions hold everything up to it); the stream's end when it has none. */
+  async cursorOf(node: string): Promise<number> {
+    try {
+      return routedUpTo(await this.jsm.consumers.info(this.names.messagesStream, this.names.nodeConsumer(node)));
+    } catch {
+      return (await this.jsm.streams.info(this.names.messagesStream)).state.last_seq;
+    }
+  }
+
+  /** Reads the messages with sequences in (after, upTo], in order. */
+  async replay(after: number, upTo: number, visit: (message: Message, sequence: number) => void): Promise<void> {
+    if (upTo <= after) return;
+    await readStream(this.js, this.names.messagesStream, `${this.names.prefix}.d.>`, (msg) => {
+      let messages: Message[];
+      try {
+        messages = decodeMessages(msg.data);
+      } catch {
+        return;
+      }
+      for (const message of messages) visit(message, msg.seq);
+    }, { fromSequence: after + 1, toSequence: upTo });
+  }
+
+  /** Deletes a dead node's consumer once its sessions are adopted. */
+  async removeConsumerOf(node: string): Promise<void> {
+    await this.jsm.consumers.delete(this.names.messagesStream, this.names.nodeConsumer(node)).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closeMessages?.();
+    this.ackRouted();
+    await this.consuming?.catch(() => undefined);
+  }
+}
