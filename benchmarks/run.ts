@@ -320,7 +320,7 @@ async function main(argv: string[]): Promise<number> {
   if (settings.rules && settings.brokers.includes('starling')) {
     const rules = await runRulesBenchmark({ runs: Math.max(settings.runs, settings.quick ? 1 : 5), duration: settings.duration, warmup: settings.warmup });
     process.stdout.write(`\n${rulesTable(rules)}\n`);
-    medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation });
+    medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation, evaluationDistinct: rules.evaluationDistinct });
   }
   if (settings.jsonPath !== undefined) {
     writeFileSync(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, rows: settings.rows.map((row) => row.id) }, medians, measurements }, null, 2)}\n`);
