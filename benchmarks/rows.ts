@@ -33,7 +33,17 @@ export interface ProbeRow {
   fallback: BenchRow;
 }
 
-export type AnyBenchRow = BenchRow | ProbeRow;
+/**
+ * A row measuring Starling against itself: the management listener off (the `starling` column), and on
+ * with a Prometheus-style GET /metrics every second during the whole run (`starling+scrape`).
+ */
+export interface ScrapeRow extends Omit<BenchRow, 'kind'> {
+  kind: 'scrape';
+  /** Milliseconds between scrapes. */
+  scrapeIntervalMs: number;
+}
+
+export type AnyBenchRow = BenchRow | ProbeRow | ScrapeRow;
 
 const deliveries: Metric = { name: 'deliveries/s', higherIsBetter: true, read: (result) => result.receivedPerSecond };
 const cpuEfficiency: Metric = {
@@ -108,6 +118,14 @@ export function benchRows(quick: boolean): AnyBenchRow[] {
         { name: 'p99 ms', higherIsBetter: false, read: (result) => result.latencyMilliseconds.p99 },
         { name: 'p99.9 ms', higherIsBetter: false, read: (result) => result.latencyMilliseconds.p999 },
       ],
+    },
+    {
+      kind: 'scrape',
+      id: 'scrape-overhead',
+      title: '100 pairs QoS 1, management off vs on with a scrape every second',
+      options: { scenario: 'pairs', clients: 100, qos: 1 },
+      metrics: [deliveries, cpuEfficiency, lost],
+      scrapeIntervalMs: 1000,
     },
     probeRow(20_000, 0),
     probeRow(20_000, 1),

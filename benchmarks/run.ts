@@ -1,7 +1,8 @@
 // `npm run bench`: Starling against Mosquitto and Aedes, side by side. Each broker runs pinned to CPU 0,
 // this load generator to CPU 1; brokers alternate run by run (A B C A B C ...), and the table shows medians.
 // The latency-*-q* rows run the native probe (src/loadgen/native-probe.ts) on CPU 1 and also against
-// floor-server on CPU 0: the "floor" column, what the probe and the kernel add on their own.
+// floor-server on CPU 0: the "floor" column, what the probe and the kernel add on their own. The
+// scrape-overhead row runs Starling alone, management off against on with a scrape every second.
 //
 //   npm run bench -- [--quick] [--runs N] [--duration S] [--scenarios a,b] [--brokers mosquitto,aedes,starling]
 //                    [--nodelay default,on] [--settle-max S] [--settle-min S] [--json out.json]
@@ -10,11 +11,12 @@ import { writeFileSync } from 'node:fs';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { buildNativeTools, runLatencyProbe, startFloorServer, type NativeTools, type ProbeResult } from '../src/loadgen/native-probe.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
-import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type AnyBenchRow, type BenchRow, type ProbeRow } from './rows.js';
+import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type AnyBenchRow, type BenchRow, type ProbeRow, type ScrapeRow } from './rows.js';
 import { runRulesBenchmark, rulesTable } from './rules.js';
+import { startScraper, type ScrapeCount } from './scraper.js';
 
-/** The table's columns: the brokers, and for probe rows the trivial floor-server. */
-type Target = BrokerName | 'floor';
+/** The table's columns: the brokers, for probe rows the trivial floor-server, for the scrape row Starling scraped. */
+type Target = BrokerName | 'floor' | 'starling+scrape';
 
 interface RunSettings {
   quick: boolean;
@@ -133,8 +135,12 @@ interface RowMeasurement {
 
 async function measureRow(row: AnyBenchRow, target: Target, noDelay: 'default' | 'on', settings: RunSettings, tools: NativeTools | undefined): Promise<RowMeasurement> {
   if (row.kind === 'loadgen') {
-    if (target === 'floor') throw new Error('the floor is measured by probe rows only');
+    if (target === 'floor' || target === 'starling+scrape') throw new Error(`${target} is measured by its own rows only`);
     const result = await measure(row, target, noDelay, settings);
+    return { result, values: row.metrics.map((metric) => metric.read(result)) };
+  }
+  if (row.kind === 'scrape') {
+    const result = await measureScraped(row, target === 'starling+scrape', noDelay, settings);
     return { result, values: row.metrics.map((metric) => metric.read(result)) };
   }
   if (tools === undefined) throw new Error('probe row without native tools');
@@ -145,6 +151,7 @@ async function measureRow(row: AnyBenchRow, target: Target, noDelay: 'default' |
 /** A broker, or floor-server, on a free port pinned to the broker CPU. */
 async function startTarget(target: Target, noDelay: 'default' | 'on', tools: NativeTools): Promise<{ port: number; stop(): Promise<void> }> {
   if (target === 'floor') return startFloorServer(tools, BROKER_CPU);
+  if (target === 'starling+scrape') throw new Error('starling+scrape is measured by the scrape row only');
   const port = await freePort();
   const broker = await startBroker(target, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU });
   return { port, stop: () => broker.stop() };
@@ -168,9 +175,16 @@ async function measureWithProbe(row: ProbeRow, target: Target, noDelay: 'default
   }
 }
 
-async function measure(row: BenchRow, broker: BrokerName, noDelay: 'default' | 'on', settings: RunSettings): Promise<BenchResult> {
+/** `alongside`: started once the broker listens; what it returns is awaited before the broker stops. */
+interface Alongside {
+  starlingArguments: string[];
+  start?: () => () => Promise<void>;
+}
+
+async function measure(row: BenchRow | ScrapeRow, broker: BrokerName, noDelay: 'default' | 'on', settings: RunSettings, alongside?: Alongside): Promise<BenchResult> {
   const port = await freePort();
-  const running = await startBroker(broker, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU });
+  const running = await startBroker(broker, { port, noDelay: noDelay === 'on', cpu: BROKER_CPU, ...(alongside === undefined ? {} : { starlingArguments: alongside.starlingArguments }) });
+  const stopAlongside = alongside?.start?.();
   try {
     const options: BenchOptions = {
       ...defaultOptions(row.options.scenario),
@@ -184,19 +198,47 @@ async function measure(row: BenchRow, broker: BrokerName, noDelay: 'default' | '
     };
     return await runScenario(options);
   } finally {
+    await stopAlongside?.();
     await running.stop();
   }
 }
 
-/** Who a row is measured on: the brokers, plus floor-server for probe rows. */
+/**
+ * Starling with its management listener off, or on (a free port) with GET /metrics every interval for as
+ * long as the broker runs; a scrape that fails fails the run.
+ */
+async function measureScraped(row: ScrapeRow, scraped: boolean, noDelay: 'default' | 'on', settings: RunSettings): Promise<BenchResult> {
+  if (!scraped) return measure(row, 'starling', noDelay, settings, { starlingArguments: ['--management', 'false'] });
+  const managementPort = await freePort();
+  const management = JSON.stringify({ listeners: [{ host: '127.0.0.1', port: managementPort }] });
+  let count: ScrapeCount | undefined;
+  const result = await measure(row, 'starling', noDelay, settings, {
+    starlingArguments: ['--management', management],
+    start: () => {
+      const scraper = startScraper(`http://127.0.0.1:${managementPort}/metrics`, row.scrapeIntervalMs);
+      return async () => {
+        count = await scraper.stop();
+      };
+    },
+  });
+  if (count === undefined || count.failures.length > 0 || count.scrapes === 0) {
+    throw new Error(`scrapes: ${count?.scrapes ?? 0} answered, failed: ${count?.failures.slice(0, 3).join('; ') ?? 'none counted'}`);
+  }
+  return result;
+}
+
+/** Who a row is measured on: the brokers, plus floor-server for probe rows; Starling twice for the scrape row. */
 function targetsOf(row: AnyBenchRow, settings: RunSettings): Target[] {
+  if (row.kind === 'scrape') return settings.brokers.includes('starling') ? ['starling', 'starling+scrape'] : [];
   return row.kind === 'probe' ? [...settings.brokers, 'floor'] : settings.brokers;
 }
 
 function printTable(settings: RunSettings, measurements: Measurement[]): Record<string, unknown>[] {
   const medians: Record<string, unknown>[] = [];
-  const targets: Target[] = settings.rows.some((row) => row.kind === 'probe') ? [...settings.brokers, 'floor'] : settings.brokers;
-  const header = ['Scenario', 'Metric', ...targets, ...(settings.brokers.includes('starling') && settings.brokers.includes('mosquitto') ? ['Starling/Mosquitto'] : [])];
+  const scrapeRows = settings.brokers.includes('starling') && settings.rows.some((row) => row.kind === 'scrape');
+  const targets: Target[] = [...settings.brokers, ...(settings.rows.some((row) => row.kind === 'probe') ? ['floor' as const] : []), ...(scrapeRows ? ['starling+scrape' as const] : [])];
+  const versusMosquitto = settings.brokers.includes('starling') && settings.brokers.includes('mosquitto');
+  const header = ['Scenario', 'Metric', ...targets, ...(versusMosquitto ? ['Starling/Mosquitto'] : []), ...(scrapeRows ? ['scraped/off'] : [])];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const noDelay of settings.noDelayModes) {
     for (const row of settings.rows) {
@@ -219,12 +261,13 @@ function printTable(settings: RunSettings, measurements: Measurement[]): Record<
           cells.push(value === undefined && failures > 0 ? 'failed' : formatNumber(value) + (failures > 0 ? ` (${failures} failed)` : ''));
           medians.push({ row: row.id, noDelay, metric: metric.name, broker, median: value, runs: numbers.length, failures });
         }
-        if (header.length > targets.length + 2) {
-          const starling = values.get('starling');
-          const mosquitto = values.get('mosquitto');
-          const comparable = metric.diagnostic !== true && starling !== undefined && mosquitto !== undefined && mosquitto !== 0;
-          cells.push(comparable ? `${(starling / mosquitto).toFixed(2)}×` : '—');
-        }
+        const ratio = (over: Target, under: Target, digits: number): string => {
+          const top = values.get(over);
+          const bottom = values.get(under);
+          return metric.diagnostic !== true && top !== undefined && bottom !== undefined && bottom !== 0 ? `${(top / bottom).toFixed(digits)}×` : '—';
+        };
+        if (versusMosquitto) cells.push(row.kind === 'scrape' ? '—' : ratio('starling', 'mosquitto', 2));
+        if (scrapeRows) cells.push(row.kind === 'scrape' ? ratio('starling+scrape', 'starling', 3) : '—');
         const title = settings.noDelayModes.length > 1 ? `${row.title} (broker nodelay ${noDelay})` : row.title;
         lines.push(`| ${title} | ${metric.name}${metric.higherIsBetter ? ' ↑' : ' ↓'} | ${cells.join(' | ')} |`);
       }
@@ -277,7 +320,7 @@ async function main(argv: string[]): Promise<number> {
   if (settings.rules && settings.brokers.includes('starling')) {
     const rules = await runRulesBenchmark({ runs: Math.max(settings.runs, settings.quick ? 1 : 5), duration: settings.duration, warmup: settings.warmup });
     process.stdout.write(`\n${rulesTable(rules)}\n`);
-    medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation });
+    medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation, evaluationDistinct: rules.evaluationDistinct });
   }
   if (settings.jsonPath !== undefined) {
     writeFileSync(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, rows: settings.rows.map((row) => row.id) }, medians, measurements }, null, 2)}\n`);

@@ -27,7 +27,7 @@ import { attachListenerConfig, type ClientInfo, type PeerInfo } from './core/cli
 import type { HookMap, HookName } from './hooks/hooks.js';
 import { createLogger, type Logger } from './log.js';
 import { TrafficByListener, type Counters } from './metrics/counters.js';
-import { registerAbuseMetrics, registerBrokerMetrics } from './metrics/broker-metrics.js';
+import { registerAbuseMetrics, registerBrokerMetrics, registerStoreMetrics } from './metrics/broker-metrics.js';
 import { MetricsRegistry } from './metrics/registry.js';
 import { EventLoopDelay } from './metrics/event-loop.js';
 import { SysTopics } from './metrics/sys-topics.js';
@@ -142,6 +142,7 @@ export class StarlingBroker {
     this.channels = new ChannelSupervisor(this.config);
     this.registry = new SessionRegistry(this.core);
     registerBrokerMetrics(this.metrics, this.core.counters, this.traffic, this.registry);
+    registerStoreMetrics(this.metrics, () => this.store);
     this.eventLoop.register(this.metrics);
     this.sys = new SysTopics(this.core, this.metrics);
     this.tracing = new Tracing({
@@ -440,7 +441,7 @@ export class StarlingBroker {
   }
 
   private context(): ChannelContext {
-    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, tracing: this.tracing });
+    return (this.channelContext ??= { broker: this.core, registry: this.registry, logger: this.logger, traffic: this.traffic, tracing: this.tracing });
   }
 
   /**

@@ -53,6 +53,8 @@ export { bumpGeneration } from './auth/records.js';
 export { UserDatabase, UserError } from './auth/users.js';
 export { EventLoopDelay } from './metrics/event-loop.js';
 export { MetricsRegistry, type MetricFamily } from './metrics/registry.js';
+export { Histogram } from './metrics/histogram.js';
+export { PrometheusExporter, prometheusName } from './metrics/prometheus.js';
 export { AdminDatabase } from './admin/admins.js';
 export { configuredSocketPath } from './admin/socket-path.js';
 export { parseFlags, UsageError } from './cli/args.js';

@@ -73,12 +73,18 @@ export class BrokerCore implements SessionObserver {
     return delivered;
   }
 
-  /** Reports a message that reached no session: nobody subscribed, the ACL refused it, or a hook dropped it. */
+  /** Reports a message that reached no session: nobody subscribed, the ACL or a rate limit refused it, or a hook dropped it. */
   droppedBeforeRouting(message: Message, publisher: ClientInfo | undefined, reason: Exclude<EventDropReason, DropReason>): void {
+    this.countDroppedBeforeRouting(reason);
+    if (this.events.listens('message.dropped')) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
+  }
+
+  /** Counts such a message without reporting it (when nobody listens for 'message.dropped', it need not be built). */
+  countDroppedBeforeRouting(reason: Exclude<EventDropReason, DropReason>): void {
     if (reason === 'no_subscribers') this.counters.droppedNoSubscribers++;
     else if (reason === 'not_authorized') this.counters.droppedNotAuthorized++;
+    else if (reason === 'rate_limited') this.counters.droppedRateLimited++;
     else this.counters.droppedByHook++;
-    if (this.events.listens('message.dropped')) this.events.emit('message.dropped', { message, clientId: undefined, reason, publisher });
   }
 
   subscribe(subscription: Subscription): void {

@@ -8,6 +8,7 @@ import type { BrokerCore } from '../broker/broker.js';
 import type { Message } from '../core/message.js';
 import type { ClientInfo, PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
+import type { TrafficByListener } from '../metrics/counters.js';
 import type { Session } from '../session/session.js';
 import type { DeliverySink } from '../session/sink.js';
 import type { LiveClient, SessionRegistry } from '../session/registry.js';
@@ -28,6 +29,8 @@ export interface ChannelContext {
   broker: BrokerCore;
   registry: SessionRegistry;
   logger: Logger;
+  /** Traffic counters by listener (clients connected per listener). */
+  traffic: TrafficByListener;
   /** Packet traces (src/trace/); absent when the broker has none to offer. */
   tracing?: ChannelTracing;
 }
@@ -260,6 +263,7 @@ export class Channel implements DeliverySink, LiveClient {
     session.detach(this);
     const broker = this.context.broker;
     broker.counters.clientsConnected--;
+    this.context.traffic.of(this.peer.listener).clientsConnected--;
     this.context.registry.close(session, this, publishWill ? this.will : undefined);
     this.will = undefined;
     if (broker.events.listens('client.disconnected')) {

@@ -39,7 +39,8 @@ export function defaultConfig(): BrokerConfig {
     rateLimits: { connectionsPerSecond: 0, connectionsPerAddressPerSecond: 0, messagesPerSecond: 0, bytesPerSecond: 0, policy: 'slow' },
     flapping: { maxCount: 0, window: 60, duration: 300 },
     maxPendingConnectionsPerAddress: 1000,
-    rules: {},
+    // Connectors before rules: a reload applies changed keys in this order, and a new rule may name a new connector.
     connectors: {},
+    rules: {},
   };
 }

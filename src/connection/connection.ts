@@ -14,7 +14,7 @@ import type { Packet } from '../codec/types.js';
 import type { Channel } from '../channel/channel.js';
 import type { Outbox } from '../channel/outbox.js';
 import type { ChannelLink } from '../channel/supervisor.js';
-import type { ListenerTraffic } from '../metrics/counters.js';
+import { packetTypeCode, type ListenerTraffic } from '../metrics/counters.js';
 import { CONNECT_LEVEL_BYTES, connectProtocolVersion, isHttpRequest } from './connect-level.js';
 import type { Barrier } from '../session/persistence.js';
 
@@ -110,7 +110,7 @@ export class Connection implements Outbox, ChannelLink {
 
   send(packet: Packet): void {
     if (this.closed) return;
-    this.options.traffic.packetsSent++;
+    this.options.traffic.packetsSent[packetTypeCode(packet.type)]! += 1;
     if (packet.type === 'publish') {
       if (packet.payload.length > SMALL_PAYLOAD) {
         this.queue(encodePublishHeader(packet, this.protocolVersion));
@@ -256,7 +256,7 @@ export class Connection implements Outbox, ChannelLink {
     while (!this.closed) {
       const packet = this.decoder.next();
       if (packet === undefined) break;
-      if (!(packet instanceof DecodeError)) this.options.traffic.packetsReceived++;
+      if (!(packet instanceof DecodeError)) this.options.traffic.packetsReceived[packetTypeCode(packet.type)]! += 1;
       const head = this.connectHead;
       if (head !== undefined) {
         this.connectHead = undefined;

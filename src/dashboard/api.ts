@@ -78,6 +78,22 @@ export const api = {
   delete: <T = void>(path: string) => request<T>('DELETE', path),
 };
 
+/** Saves what a GET answers as a file (a link cannot send the token). */
+export async function downloadFile(path: string, filename: string): Promise<void> {
+  const token = session.value?.token;
+  const response = await fetch(`${API_BASE}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  if (!response.ok) {
+    const refusal = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    throw new ApiError(response.status, refusal.code ?? `HTTP_${response.status}`, refusal.message ?? `${response.status} ${response.statusText}`);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** One path segment: a client id or topic with `/`, `#`, `+` or spaces in it. */
 export function segment(value: string): string {
   return encodeURIComponent(value);

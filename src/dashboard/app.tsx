@@ -12,7 +12,9 @@ import { LoginPage } from './pages/login.js';
 import { MqttClientPage } from './pages/mqtt-client.js';
 import { OverviewPage } from './pages/overview.js';
 import { RetainedPage } from './pages/retained.js';
-import { RulePage, RulesPage } from './pages/rules.js';
+import { ConnectorsPage } from './pages/connectors.js';
+import { RulePage } from './pages/rule.js';
+import { RulesPage } from './pages/rules.js';
 import { SettingsPage } from './pages/settings.js';
 import { SharedGroupsPage } from './pages/shared.js';
 import { SubscriptionsPage } from './pages/subscriptions.js';
@@ -38,7 +40,9 @@ const ROUTES: Route[] = [
   ['/access/admins', () => <AdminsPage />],
   ['/access/api-keys', () => <ApiKeysPage />],
   ['/rules', () => <RulesPage />],
-  ['/rules/:id', (params) => <RulePage id={params['id']!} />],
+  ['/rules/create', () => <RulePage id={undefined} />],
+  ['/rules/detail/:id', (params) => <RulePage id={params['id']!} />],
+  ['/connectors', () => <ConnectorsPage />],
   ['/mqtt', () => <MqttClientPage />],
   ['/settings', () => <SettingsPage />],
 ];

@@ -116,7 +116,8 @@ export interface UnsubscribedEvent {
 /** Every reason a message is dropped for, each one emitted somewhere. */
 export type DropReason =
   | 'no_subscribers' // nobody matched the topic (publish)
-  | 'not_authorized' // the ACL refused the PUBLISH (channel)
+  | 'not_authorized' // the ACL refused the PUBLISH, or it was for $SYS (channel)
+  | 'rate_limited' // over the client's message or byte rate, with rate_limit policy drop or disconnect (channel)
   | 'dropped_by_hook' // a 'message.publish' hook dropped it (publish)
   | 'queue_full' // the session's queue was at max_queued_messages (session)
   | 'expired' // its Message Expiry Interval passed before it could be sent (session)
@@ -126,7 +127,7 @@ export type DropReason =
 
 export interface MessageDroppedEvent {
   message: Message;
-  /** The session it was for; undefined for drops before routing (no_subscribers, not_authorized, dropped_by_hook: then `publisher` says who sent it). */
+  /** The session it was for; undefined for drops before routing (no_subscribers, not_authorized, rate_limited, dropped_by_hook: then `publisher` says who sent it). */
   clientId: string | undefined;
   reason: DropReason;
   publisher?: ClientInfo | undefined;

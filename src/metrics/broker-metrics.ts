@@ -3,7 +3,9 @@
 
 import type { AbuseStats } from '../auth/authorization-setup.js';
 import type { LockoutStats } from '../auth/lockout.js';
-import type { Counters, TrafficByListener } from './counters.js';
+import type { Store } from '../store/store.js';
+import { COMMIT_SECONDS_BOUNDS } from '../store/store.js';
+import { PACKET_TYPE_NAMES, type Counters, type TrafficByListener } from './counters.js';
 import type { MetricsRegistry } from './registry.js';
 
 export interface SessionCounts {
@@ -13,15 +15,23 @@ export interface SessionCounts {
 }
 
 export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counters, traffic: TrafficByListener, sessions: SessionCounts): void {
-  const perListener = (name: string, help: string, field: 'connectionsAccepted' | 'packetsReceived' | 'packetsSent' | 'bytesReceived' | 'bytesSent'): void =>
-    metrics.register({ name, help, type: 'counter', labelNames: ['listener'] }, (sample) => {
+  const perListener = (name: string, help: string, type: 'counter' | 'gauge', field: 'connectionsAccepted' | 'clientsConnected' | 'bytesReceived' | 'bytesSent'): void =>
+    metrics.register({ name, help, type, labelNames: ['listener'] }, (sample) => {
       for (const [listener, counts] of traffic.entries()) sample(counts[field], { listener });
     });
-  perListener('connections.accepted', 'Connections handed to MQTT (after the address checks), by listener', 'connectionsAccepted');
-  perListener('packets.received', 'MQTT control packets received, of every type', 'packetsReceived');
-  perListener('packets.sent', 'MQTT control packets sent, of every type', 'packetsSent');
-  perListener('bytes.received', 'Bytes received on MQTT connections', 'bytesReceived');
-  perListener('bytes.sent', 'Bytes written to MQTT connections', 'bytesSent');
+  perListener('connections.accepted', 'Connections handed to MQTT (after the address checks), by listener', 'counter', 'connectionsAccepted');
+  perListener('connections.count', 'MQTT clients connected now, by listener', 'gauge', 'clientsConnected');
+  const perPacketType = (name: string, help: string, field: 'packetsReceived' | 'packetsSent', types: readonly number[]): void =>
+    metrics.register({ name, help, type: 'counter', labelNames: ['listener', 'type'] }, (sample) => {
+      for (const [listener, counts] of traffic.entries()) {
+        for (const code of types) sample(counts[field][code]!, { listener, type: PACKET_TYPE_NAMES[code]! });
+      }
+    });
+  // Every type a client may send, and every type a server may send (MQTT 5 section 2.1.2).
+  perPacketType('packets.received', 'MQTT control packets received, by listener and packet type', 'packetsReceived', [1, 3, 4, 5, 6, 7, 8, 10, 12, 14, 15]);
+  perPacketType('packets.sent', 'MQTT control packets sent, by listener and packet type', 'packetsSent', [2, 3, 4, 5, 6, 7, 9, 11, 13, 14, 15]);
+  perListener('bytes.received', 'Bytes received on MQTT connections', 'counter', 'bytesReceived');
+  perListener('bytes.sent', 'Bytes written to MQTT connections', 'counter', 'bytesSent');
 
   const value = (name: string, help: string, type: 'counter' | 'gauge', read: () => number): void => metrics.registerReading({ name, help, type }, read);
   const byQoS = (name: string, help: string, perQoS: readonly number[]): void =>
@@ -35,6 +45,7 @@ export function registerBrokerMetrics(metrics: MetricsRegistry, counters: Counte
     (sample) => {
       sample(counters.droppedNoSubscribers, { reason: 'no_subscribers' });
       sample(counters.droppedNotAuthorized, { reason: 'not_authorized' });
+      sample(counters.droppedRateLimited, { reason: 'rate_limited' });
       sample(counters.droppedByHook, { reason: 'dropped_by_hook' });
       sample(counters.droppedQueueFull, { reason: 'queue_full' });
       sample(counters.droppedExpired, { reason: 'expired' });
@@ -75,4 +86,14 @@ export function registerAbuseMetrics(metrics: MetricsRegistry, stats: AbuseStats
   value('acl.denied', 'PUBLISH, SUBSCRIBE and retained deliveries the ACL denied', () => stats.aclDenied);
   value('flapping.bans', 'Client ids banned for connecting too often', () => stats.flappingBans);
   value('publish.rate_limited', 'PUBLISH packets over a client message or byte rate', () => stats.publishRateLimited);
+}
+
+/** The store's commits and size; `store()` is undefined with durability 'memory' (no commits, size 0). */
+export function registerStoreMetrics(metrics: MetricsRegistry, store: () => Store | undefined): void {
+  metrics.registerHistogram(
+    { name: 'store.commit.seconds', help: 'Seconds from the start of a store commit until it is durable (with durability batched, the batch interval included)', bounds: COMMIT_SECONDS_BOUNDS },
+    () => store()?.stats?.commitSeconds,
+  );
+  metrics.registerReading({ name: 'store.commit.messages', help: 'Messages stored by store commits (per commit: divide by the commit count)', type: 'counter' }, () => store()?.stats?.committedMessages ?? 0);
+  metrics.registerReading({ name: 'store.size.bytes', help: 'Bytes the store takes on disk (the LMDB file up to its last used page)', type: 'gauge' }, () => store()?.sizeBytes() ?? 0);
 }

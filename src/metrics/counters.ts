@@ -24,6 +24,8 @@ export class Counters {
   droppedTooLarge = 0;
   droppedSlowConsumer = 0;
   droppedStoreFull = 0;
+  /** PUBLISH packets refused (rate_limit policy drop) or ended with their connection (disconnect) over a rate limit. */
+  droppedRateLimited = 0;
   retainedMessages = 0;
   subscriptions = 0;
   /** Of the subscriptions, those in shared groups ($share/...). */
@@ -35,11 +37,54 @@ export class Counters {
 /** Traffic of one kind of listener (tcp, tls, ws, wss, local, custom): a connection holds its listener's. */
 export class ListenerTraffic {
   connectionsAccepted = 0;
-  /** Every MQTT control packet, of any type. */
-  packetsReceived = 0;
-  packetsSent = 0;
+  /** MQTT clients connected now (CONNACK sent, not yet disconnected). */
+  clientsConnected = 0;
+  /** MQTT control packets, indexed by packet type code (1 CONNECT ... 15 AUTH; see packetTypeCode). */
+  readonly packetsReceived = new Float64Array(16);
+  readonly packetsSent = new Float64Array(16);
   bytesReceived = 0;
   bytesSent = 0;
+}
+
+/** Packet type names by their MQTT code (index 0 is reserved), as the `type` label shows them. */
+export const PACKET_TYPE_NAMES = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'] as const;
+
+/** The MQTT code of a packet type, to index the per-type counts (the common types are compared first). */
+export function packetTypeCode(type: (typeof PACKET_TYPE_NAMES)[number]): number {
+  switch (type) {
+    case 'publish':
+      return 3;
+    case 'puback':
+      return 4;
+    case 'pubrec':
+      return 5;
+    case 'pubrel':
+      return 6;
+    case 'pubcomp':
+      return 7;
+    case 'pingreq':
+      return 12;
+    case 'pingresp':
+      return 13;
+    case 'connect':
+      return 1;
+    case 'connack':
+      return 2;
+    case 'subscribe':
+      return 8;
+    case 'suback':
+      return 9;
+    case 'unsubscribe':
+      return 10;
+    case 'unsuback':
+      return 11;
+    case 'disconnect':
+      return 14;
+    case 'auth':
+      return 15;
+    case 'reserved':
+      return 0;
+  }
 }
 
 /** The traffic counters by listener, made on a listener's first connection. */

@@ -106,6 +106,17 @@ export function registerBuiltinSettings(): void {
     apply: (next: BrokerConfig, _previous, broker) => applyListeners(broker, next.listeners),
   });
   registerLiveSetting('traceDir', plain('traces started from now on'));
+  // Connectors before rules: a new rule may name a new connector.
+  registerLiveSetting('connectors', {
+    takesEffect: `${AT_ONCE} (a changed connector restarts with an empty buffer)`,
+    check: (next, broker) => broker.rules.checkReload(next.rules, next.connectors),
+    apply: (next, previous, broker) => broker.rules.reloadConnectors(previous.connectors, next.connectors),
+  });
+  registerLiveSetting('rules', {
+    takesEffect: `${AT_ONCE} (the next message or event; a changed rule keeps its metrics)`,
+    check: (next, broker) => broker.rules.checkReload(next.rules, next.connectors),
+    apply: (next, previous, broker) => broker.rules.reloadRules(previous.rules, next.rules),
+  });
 }
 
 function disconnectBannedNote(broker: StarlingBroker, added: readonly Ban[]): string | undefined {

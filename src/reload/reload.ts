@@ -167,6 +167,8 @@ function refused(broker: StarlingBroker, source: ConfigSource, cause: string, er
 function logReport(broker: StarlingBroker, report: ReloadReport, cause: string): void {
   const logger = broker.logger;
   const restart = report.changes.filter((change) => !change.live).map((change) => change.key);
+  // The warning first: the summary line is the last word on a reload (tests and operators wait for it).
+  if (restart.length > 0) logger.warn({ keys: restart }, `changed in the config file but not applied until a restart: ${restart.join(', ')}`);
   logger.info(
     {
       file: report.source,
@@ -176,5 +178,4 @@ function logReport(broker: StarlingBroker, report: ReloadReport, cause: string):
     },
     report.changes.length === 0 ? 'configuration reloaded: nothing changed' : 'configuration reloaded',
   );
-  if (restart.length > 0) logger.warn({ keys: restart }, `changed in the config file but not applied until a restart: ${restart.join(', ')}`);
 }

@@ -1,8 +1,10 @@
 // The rule engine: holds the rules, indexes them by their FROM entries (topic filters in a topic trie,
 // events by name) and runs the matching ones on each published message and event. While no rule
 // exists it has no hook and no listener on the broker, so publishing costs nothing extra. With rules,
-// a message pays one trie lookup and the compiled SQL of the rules whose filters match; actions are
-// queued to run after the publisher's turn (action-runner.ts).
+// a message pays one lookup of its topic (the trie's answer is kept per topic), one read of the payload
+// fields the rules use (sql/payload-fields.ts), and the compiled SQL of the rules whose filters match,
+// where rules that start with the same condition share its answer; actions are queued to run after the
+// publisher's turn (action-runner.ts).
 
 import { TopicTrie } from '../broker/trie.js';
 import type { BrokerCore } from '../broker/broker.js';
@@ -21,19 +23,25 @@ import { checkRuleDefinition, type ActionDefinition, type RuleConfig, type RuleD
 import { columnNames, eventColumns, eventsMatching, messageColumns, type EventSource } from './events.js';
 import { RuleMetrics, registerRuleMetrics } from './metrics.js';
 import { RuleEvaluationError, SqlSyntaxError } from './sql/errors.js';
+import { PayloadFields } from './sql/payload-fields.js';
 import { EvaluationScope, type Columns } from './sql/scope.js';
 import { compileSql, type CompiledSql } from './sql/sql.js';
 import type { RuleOutput } from './sql/compiler.js';
 import { eventOfTestContext, testColumns, topicsOfTestInput } from './test-inputs.js';
 
 const MESSAGE_COLUMNS = columnNames['message.publish'];
+/** Topics whose matching rules are remembered (rulesFor). */
+const MATCH_CACHE_SIZE = 10_000;
+/** Messages the index answers alone once the topics in use proved too many to remember. */
+const UNCACHED_MESSAGES = 1_000_000;
+const NO_RULES: readonly LoadedRule[] = [];
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 export class LoadedRule implements ActionTarget {
   readonly metrics = new RuleMetrics();
-  /** The publish sequence this rule last ran on (a message matching two of its filters runs it once). */
-  lastRun = -1;
   lastErrorLog = 0;
+  /** The answer of its WHERE's first condition, shared with the other loaded rules that start with it (message rules only). */
+  condition: SharedAnswer | undefined = undefined;
 
   constructor(
     readonly definition: RuleDefinition,
@@ -52,6 +60,46 @@ export class LoadedRule implements ActionTarget {
   get enabled(): boolean {
     return this.definition.enable;
   }
+}
+
+/**
+ * One condition that several message rules' WHEREs start with (compiler.ts sharedConditionOf),
+ * evaluated at most once per published message for all of them.
+ */
+class SharedAnswer {
+  /** The rules starting with the condition; they use this answer while there are two or more. */
+  readonly rules = new Set<LoadedRule>();
+  /** The message (engine sequence) the answer below is for. */
+  sequence = -1;
+  passed = false;
+  threw = false;
+  /** What the condition threw, when it did. */
+  error: unknown = undefined;
+
+  constructor(readonly test: (scope: EvaluationScope) => boolean) {}
+
+  /** Whether the condition holds for this message (else `threw` and `error` say whether it failed). */
+  answer(sequence: number, scope: EvaluationScope): boolean {
+    if (this.sequence !== sequence) {
+      this.sequence = sequence;
+      try {
+        this.passed = this.test(scope);
+        this.threw = false;
+        this.error = undefined;
+      } catch (error) {
+        this.passed = false;
+        this.threw = true;
+        this.error = error;
+      }
+    }
+    return this.passed;
+  }
+}
+
+/** A condition only one rule starts with is left to that rule (asking it first would only add a call). */
+function shareAnswer(answer: SharedAnswer): void {
+  const shared = answer.rules.size > 1 ? answer : undefined;
+  for (const rule of answer.rules) rule.condition = shared;
 }
 
 export interface RuleEngineContext {
@@ -75,7 +123,22 @@ export class RuleEngine {
   private readonly listeners = new Map<keyof BrokerEvents, (...args: never[]) => void>();
   /** Who receives deliveries, for message.delivered/acked and delivery.dropped (kept only while such a rule exists). */
   private readonly receivers = new Map<string, ClientInfo>();
+  /** The rules matching each topic seen lately (rulesFor). */
+  private readonly matchCache = new Map<string, readonly LoadedRule[]>();
+  /** Messages its kept topics answered, and others, since it was last full (rulesFor). */
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  /** Messages left that the index answers alone (when there were too many topics to keep). */
+  private uncachedLeft = 0;
+  /** Where match() collects, and the array it reuses for topics not kept. */
+  private collecting: LoadedRule[] | undefined = undefined;
+  private matching = false;
+  private readonly matched: LoadedRule[] = [];
+  /** The first conditions message rules share, by expression. */
+  private readonly sharedAnswers = new Map<string, SharedAnswer>();
+  /** Counts published messages, for the shared answers. */
   private sequence = 0;
+  private payloadFields: PayloadFields | undefined = undefined;
   readonly runner: ActionRunner;
 
   constructor(
@@ -156,6 +219,16 @@ export class RuleEngine {
 
   private index(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.add(filter, rule);
+    const shared = rule.compiled.sharedCondition;
+    if (rule.filters.length > 0 && shared !== undefined) {
+      let answer = this.sharedAnswers.get(shared.key);
+      if (answer === undefined) this.sharedAnswers.set(shared.key, (answer = new SharedAnswer(shared.test)));
+      answer.rules.add(rule);
+      shareAnswer(answer);
+    }
+    this.uncachedLeft = 0;
+    this.forgetMatches();
+    this.refreshPayloadFields();
     for (const event of rule.events) {
       let rules = this.eventIndex.get(event);
       if (rules === undefined) this.eventIndex.set(event, (rules = new Set()));
@@ -165,11 +238,35 @@ export class RuleEngine {
 
   private unindex(rule: LoadedRule): void {
     for (const filter of rule.filters) this.topicIndex.remove(filter, rule);
+    const shared = rule.compiled.sharedCondition;
+    const answer = shared === undefined ? undefined : this.sharedAnswers.get(shared.key);
+    if (answer !== undefined && answer.rules.delete(rule)) {
+      rule.condition = undefined;
+      if (answer.rules.size === 0) this.sharedAnswers.delete(shared!.key);
+      else shareAnswer(answer);
+    }
+    this.uncachedLeft = 0;
+    this.forgetMatches();
+    this.refreshPayloadFields();
     for (const event of rule.events) {
       const rules = this.eventIndex.get(event);
       rules?.delete(rule);
       if (rules?.size === 0) this.eventIndex.delete(event);
     }
+  }
+
+  private forgetMatches(): void {
+    this.matchCache.clear();
+    this.cacheHits = 0;
+    this.cacheMisses = 0;
+  }
+
+  /** The top-level payload keys the message rules read, so each message's payload is read once for all of them. */
+  private refreshPayloadFields(): void {
+    const keys = new Set<string>();
+    for (const rule of this.rules.values()) if (rule.filters.length > 0) for (const key of rule.compiled.payloadKeys) keys.add(key);
+    if (keys.size === 0) this.payloadFields = undefined;
+    else if (this.payloadFields === undefined || !this.payloadFields.holdsExactly(keys)) this.payloadFields = new PayloadFields([...keys]);
   }
 
   /** Hooks and listeners on the broker for exactly what the rules need. */
@@ -230,37 +327,96 @@ export class RuleEngine {
 
   // --- the message path --------------------------------------------------------------------------
 
-  private current: Message | undefined = undefined;
-  private publisher: ClientInfo | undefined = undefined;
-  private scope: EvaluationScope | undefined = undefined;
-
   /** The 'message.publish' hook: runs the rules whose filters match; never changes or drops the message. */
   private readonly onPublish = (event: MessagePublishedEvent): undefined => {
-    const message = event.message;
-    if (isSys(message)) return undefined;
-    const saved = this.current;
-    const savedPublisher = this.publisher;
-    const savedScope = this.scope;
-    this.current = message;
-    this.publisher = event.publisher;
-    this.scope = undefined;
-    this.sequence++;
-    try {
-      this.topicIndex.match(message.topic, this.visit);
-    } finally {
-      this.current = saved;
-      this.publisher = savedPublisher;
-      this.scope = savedScope;
+    const rules = this.rulesFor(event.message.topic);
+    if (rules.length === 0) return undefined;
+    const sequence = ++this.sequence;
+    let scope: EvaluationScope | undefined;
+    for (let index = 0; index < rules.length; index++) {
+      const rule = rules[index]!;
+      if (!rule.definition.enable) continue;
+      const message = event.message;
+      scope ??= new EvaluationScope(messageColumns(message, event.publisher, this.context.nodeName), MESSAGE_COLUMNS, message.payload, this.payloadFields);
+      const condition = rule.condition;
+      if (condition === undefined || condition.answer(sequence, scope)) this.run(rule, scope, message);
+      else this.rejected(rule, condition);
     }
     return undefined;
   };
 
-  private readonly visit = (rule: LoadedRule): void => {
-    if (rule.lastRun === this.sequence || !rule.definition.enable) return;
-    rule.lastRun = this.sequence;
-    const message = this.current!;
-    const scope = (this.scope ??= new EvaluationScope(messageColumns(message, this.publisher, this.context.nodeName), MESSAGE_COLUMNS));
-    this.run(rule, scope, message);
+  /** A rule whose shared first condition was false or failed on this message: counted as running it would have. */
+  private rejected(rule: LoadedRule, condition: SharedAnswer): void {
+    const metrics = rule.metrics;
+    metrics.matched++;
+    metrics.failed++;
+    if (condition.threw) {
+      metrics.failedException++;
+      this.logFailure(rule, condition.error);
+    } else {
+      metrics.failedNoResult++;
+    }
+  }
+
+  /**
+   * The rules whose filters match a topic, each once, in the index's order. The index's answer is kept
+   * per topic, up to MATCH_CACHE_SIZE topics (forgotten when a rule changes), so a message on a topic
+   * seen before pays one map lookup and the rules run from a plain array. Once that many are kept, the
+   * others ask the index each time (into a reused array); over the next MATCH_CACHE_SIZE such messages
+   * the memory is judged: when it answered most of them it starts again (to follow the topics in use),
+   * else the topics in use are too many to keep and the index alone answers for a while.
+   */
+  private rulesFor(topic: string): readonly LoadedRule[] {
+    if (this.uncachedLeft > 0) {
+      this.uncachedLeft--;
+      return this.matchOnce(topic);
+    }
+    const cached = this.matchCache.get(topic);
+    if (cached !== undefined) {
+      this.cacheHits++;
+      return cached;
+    }
+    if (topic.startsWith('$SYS/')) return NO_RULES;
+    if (this.matchCache.size < MATCH_CACHE_SIZE) {
+      const rules = this.match(topic, []);
+      this.matchCache.set(topic, rules.length === 0 ? NO_RULES : rules);
+      return rules;
+    }
+    if (++this.cacheMisses >= MATCH_CACHE_SIZE) {
+      if (this.cacheHits < this.cacheMisses) this.uncachedLeft = UNCACHED_MESSAGES;
+      this.forgetMatches();
+    }
+    return this.matchOnce(topic);
+  }
+
+  /**
+   * The index's rules for a topic, in an array reused from one message to the next: a rule's run never
+   * publishes synchronously (actions wait for the next turn), so nothing else fills it while the caller
+   * goes through it; should that change, a nested call gets its own array.
+   */
+  private matchOnce(topic: string): readonly LoadedRule[] {
+    if (topic.startsWith('$SYS/')) return NO_RULES;
+    return this.match(topic, this.matching ? [] : this.matched);
+  }
+
+  /** The index's rules for a topic, each once, into `into` (emptied first). */
+  private match(topic: string, into: LoadedRule[]): LoadedRule[] {
+    into.length = 0;
+    const outer = this.collecting;
+    this.collecting = into;
+    this.matching = true;
+    try {
+      this.topicIndex.match(topic, this.collect);
+    } finally {
+      this.collecting = outer;
+      this.matching = outer !== undefined;
+    }
+    return into;
+  }
+
+  private readonly collect = (rule: LoadedRule): void => {
+    const into = this.collecting!;
+    if (!into.includes(rule)) into.push(rule);
   };
 
   private runEvent(event: EventSource, columnsOf: () => Columns, trigger?: Message): void {

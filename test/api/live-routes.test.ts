@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClientPool, messageOn } from '../helpers/client-pool.js';
 import { startManagedBroker } from '../helpers/management.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('live routes - subscriptions with every filter and paging; topics with shared groups', async () => {
   const b = await startManagedBroker();
@@ -50,6 +51,45 @@ test('live routes - subscriptions with every filter and paging; topics with shar
     const missing = await b.call('GET', `/api/v5/topics/${encodeURIComponent('no/such')}`, { token });
     assert.deepEqual([missing.status, missing.body.code], [404, 'TOPIC_NOT_FOUND']);
     assert.deepEqual((await b.call('GET', `/api/v5/topics?topic=${encodeURIComponent('room/#')}`, { token })).body.meta.count, 1);
+  } finally {
+    await pool.closeAll();
+    await b.close();
+  }
+});
+
+test('live routes - shared_groups: each group and filter with its members in client id order, a persistent member away, filters, paging, refusals', async () => {
+  const b = await startManagedBroker();
+  const pool = new ClientPool(b.url);
+  try {
+    const token = await b.adminToken();
+    const worker2 = await pool.connect({ clientId: 'worker-2', protocolVersion: 5 });
+    await worker2.subscribeAsync({ '$share/workers/jobs/#': { qos: 1 }, '$share/audit/jobs/#': { qos: 0 } });
+    const worker1 = await pool.connect({ clientId: 'worker-1', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } });
+    await worker1.subscribeAsync({ '$share/workers/jobs/#': { qos: 2 }, '$share/workers/mail/+': { qos: 0 }, 'plain/#': { qos: 0 } });
+    // worker-1 goes away; its persistent session stays a member
+    await worker1.endAsync();
+    await waitFor(() => b.broker.registry.liveClient('worker-1') === undefined, 'worker-1 to be away');
+    const get = async (query = '') => (await b.call('GET', `/api/v5/shared_groups${query}`, { token })).body;
+    const node = b.broker.config.nodeName;
+    const all = await get();
+    assert.deepEqual(all, {
+      data: [
+        { group: 'audit', topic: 'jobs/#', node, members_count: 1, members: [{ clientid: 'worker-2', qos: 0, connected: true }] },
+        { group: 'workers', topic: 'jobs/#', node, members_count: 2, members: [{ clientid: 'worker-1', qos: 2, connected: false }, { clientid: 'worker-2', qos: 1, connected: true }] },
+        { group: 'workers', topic: 'mail/+', node, members_count: 1, members: [{ clientid: 'worker-1', qos: 0, connected: false }] },
+      ],
+      meta: { page: 1, limit: 100, count: 3, hasnext: false },
+    });
+    const groupsOf = (body: { data: Array<{ group: string; topic: string }> }) => body.data.map((entry) => `${entry.group} ${entry.topic}`);
+    assert.deepEqual(groupsOf(await get('?group=workers')), ['workers jobs/#', 'workers mail/+']);
+    assert.deepEqual(groupsOf(await get('?like_group=ork')), ['workers jobs/#', 'workers mail/+']);
+    assert.deepEqual(groupsOf(await get(`?topic=${encodeURIComponent('jobs/#')}`)), ['audit jobs/#', 'workers jobs/#']);
+    const second = await get('?page=2&limit=2');
+    assert.deepEqual([groupsOf(second), second.meta], [['workers mail/+'], { page: 2, limit: 2, count: 3, hasnext: false }]);
+    const bad = await b.call('GET', `/api/v5/shared_groups?topic=${encodeURIComponent('a/#/b')}`, { token });
+    assert.deepEqual([bad.status, bad.body.code], [400, 'INVALID_PARAMETER']);
+    assert.equal((await b.call('GET', '/api/v5/shared_groups?node=elsewhere', { token })).status, 404);
+    assert.equal((await b.call('GET', '/api/v5/shared_groups?limit=0', { token })).status, 400);
   } finally {
     await pool.closeAll();
     await b.close();
@@ -158,6 +198,43 @@ test('live routes - stats, metrics (EMQX names), nodes; per node and aggregate f
   }
 });
 
+test('live routes - monitor with an LMDB store: store size and commit latency p50/p99 from the registry, in the samples and monitor_current', async () => {
+  const b = await startManagedBroker({ durability: 'sync' });
+  const pool = new ClientPool(b.url);
+  try {
+    const token = await b.adminToken();
+    const monitor = b.broker.managementContext!.live!.monitor;
+    monitor.sample();
+    // A persistent session's QoS 1 messages are committed to the store before PUBACK
+    const subscriber = await pool.connect({ clientId: 'durable-sub', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } });
+    await subscriber.subscribeAsync('d/#', { qos: 1 });
+    const publisher = await pool.connect({ clientId: 'durable-pub', protocolVersion: 5 });
+    for (let i = 0; i < 20; i++) await publisher.publishAsync('d/x', `payload ${i}`, { qos: 1 });
+    const commitsNow = b.broker.metrics.value('store.commit.seconds');
+    const taken = monitor.sample();
+    const last = (await b.call('GET', '/api/v5/monitor', { token })).body.at(-1);
+    assert.equal(last.time_stamp, taken.time);
+    assert.ok(last.store_commits >= 20 && last.store_commits <= commitsNow, `commits in the interval: ${last.store_commits} (histogram count ${commitsNow})`);
+    assert.equal(last.store_bytes, b.broker.metrics.value('store.size.bytes'));
+    assert.ok(last.store_bytes > 0);
+    // The percentiles lie within the histogram's buckets: positive, ordered, at most its highest bound (2.5 s)
+    assert.ok(last.commit_latency_p50 > 0 && last.commit_latency_p50 <= last.commit_latency_p99 && last.commit_latency_p99 <= 2500, `p50 ${last.commit_latency_p50} ms, p99 ${last.commit_latency_p99} ms`);
+    const current = (await b.call('GET', '/api/v5/monitor_current', { token })).body;
+    assert.equal(current.store_bytes, b.broker.metrics.value('store.size.bytes'));
+    assert.ok(current.commit_latency_p50 === null || current.commit_latency_p50 > 0);
+    // An interval without commits has no latency (null), not a zero: two samples in one turn of the
+    // event loop, so that no commit can end between them
+    monitor.sample();
+    const quiet = monitor.sample();
+    assert.deepEqual([quiet.commits, quiet.commitLatencyP50], [0, undefined]);
+    const quietShape = (await b.call('GET', '/api/v5/monitor?latest=5', { token })).body.at(-1);
+    assert.deepEqual([quietShape.store_commits, quietShape.commit_latency_p50, quietShape.commit_latency_p99], [0, null, null]);
+  } finally {
+    await pool.closeAll();
+    await b.close();
+  }
+});
+
 test('live routes - monitor: samples with deltas and drops by reason, latest, current rates and gauges, clear', async () => {
   const b = await startManagedBroker();
   const pool = new ClientPool(b.url);
@@ -175,8 +252,8 @@ test('live routes - monitor: samples with deltas and drops by reason, latest, cu
     const last = samples[1];
     assert.equal(last.time_stamp, taken.time);
     assert.deepEqual(
-      [last.connections, last.live_connections, last.subscriptions, last.topics, last.received, last.dropped, last.dropped_by_reason.no_subscribers, last.store_bytes],
-      [1, 1, 1, 1, 6, 1, 1, null],
+      [last.connections, last.live_connections, last.subscriptions, last.topics, last.received, last.dropped, last.dropped_by_reason.no_subscribers, last.store_bytes, last.store_commits, last.commit_latency_p99],
+      [1, 1, 1, 1, 6, 1, 1, null, 0, null],
     );
     assert.ok(last.sent >= 5 && last.bytes_received > 0 && last.bytes_sent > 0);
     for (const constant of ['validation_succeeded', 'validation_failed', 'transformation_succeeded', 'transformation_failed', 'disconnected_durable_sessions', 'subscriptions_durable']) {

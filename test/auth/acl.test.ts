@@ -221,7 +221,7 @@ describe('acl - reloading', () => {
       assert.deepEqual(await subscribeCodes(first, 'later/x'), [0x87]);
       const generation = broker.broker.authorization!.generation;
       writeFileSync(file, 'rules:\n  - {permission: allow, action: all, topic: "later/#"}\n');
-      await waitFor(() => broker.broker.authorization!.generation > generation, 'the file reload', 5000);
+      await waitFor(() => broker.broker.authorization!.generation > generation, 'the file reload', 20_000);
       assert.deepEqual(await subscribeCodes(first, 'later/x'), [0]);
 
       // Rules in the store (what `starling ctl acl add` writes), seen through the generation record
@@ -229,7 +229,7 @@ describe('acl - reloading', () => {
       records.save('acl', 'rule:0001', { permission: 'allow', action: 'all', topic: 'stored/#' });
       bumpGeneration(records, 'acl');
       const before = broker.broker.authorization!.generation;
-      await waitFor(() => broker.broker.authorization!.generation > before, 'the store rules', 3000);
+      await waitFor(() => broker.broker.authorization!.generation > before, 'the store rules', 20_000);
       assert.deepEqual(await subscribeCodes(first, 'stored/x'), [0]);
 
       // disconnect_on_deny: a denied PUBLISH closes the connection (MQTT 5 DISCONNECT 0x87)

@@ -34,6 +34,7 @@ test('rate limits - messages_per_second, policy drop: the excess is refused with
     await waitFor(() => received.some((message) => message.topic === 'rate/marker'), 'the marker');
     assert.equal(received.filter((message) => message.topic === 'rate/drop').length, accepted);
     assert.equal(server.broker.authorization!.stats.publishRateLimited, refused);
+    assert.equal(server.broker.metrics.value('messages.dropped', { reason: 'rate_limited' }), refused);
   }));
 
 test('rate limits - messages_per_second, policy disconnect: the client is disconnected with 0x96', () =>
@@ -45,6 +46,7 @@ test('rate limits - messages_per_second, policy disconnect: the client is discon
     assert.equal(await disconnected, 0x96);
     await closed;
     assert.equal(server.broker.authorization!.stats.publishRateLimited, 1);
+    assert.equal(server.broker.metrics.value('messages.dropped', { reason: 'rate_limited' }), 1);
     // Another client is not affected
     const other = await pool.connect({ protocolVersion: 5, clientId: 'quiet' });
     const received = record(other);

@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import mqtt from 'mqtt';
 import { dashboardFixture, logIn, openPage, screenshot, waitForPage } from './dashboard-helpers.js';
 
 const fixture = dashboardFixture({ authentication: [{ type: 'builtin' }], allowAnonymous: false });
@@ -155,46 +156,91 @@ test('dashboard - ACL rules added at either end and reordered with the arrow but
   }
 });
 
-test('dashboard - a viewer sees the pages with every change disabled, and the API answers their writes 403', async () => {
+test('dashboard - a viewer sees every page with every change disabled (rules, connectors, a client\'s trace, settings too), and the API answers their writes 403', async () => {
   await fixture.broker.adminToken('watcher', 'watch@1234', 'viewer');
   const token = await fixture.broker.adminToken();
-  for (const topic of ['a/#', 'b/#']) await fixture.broker.call('POST', '/api/v5/acl/rules', { token, body: { permission: 'allow', action: 'all', topic, position: 'first' } });
+  const call = async (method: string, path: string, body?: unknown): Promise<void> => {
+    const answer = await fixture.broker.call(method, path, { token, body });
+    assert.ok(answer.status < 300, `${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  };
+  // Something to change on every page: ACL rules, a rule, a connector, a connected client with a
+  // subscription and a trace, a retained message
+  for (const topic of ['a/#', 'b/#']) await call('POST', '/api/v5/acl/rules', { permission: 'allow', action: 'all', topic, position: 'first' });
+  await call('POST', '/api/v5/connectors', { name: 'viewed_hook', type: 'webhook', url: 'http://127.0.0.1:9/hook' });
+  await call('POST', '/api/v5/rules', { id: 'viewed', sql: 'SELECT * FROM "viewed/#"', actions: ['viewed_hook'] });
+  await call('POST', '/api/v5/authentication/password_based:built_in_database/users', { user_id: 'device', password: 'device-pass' });
+  const device = await mqtt.connectAsync(fixture.broker.url, { clientId: 'viewed-device', username: 'device', password: 'device-pass', reconnectPeriod: 0 });
+  await device.subscribeAsync('viewed/#', { qos: 1 });
+  await call('POST', '/api/v5/trace', { name: 'viewed_trace', type: 'clientid', clientid: 'viewed-device' });
+  await call('POST', '/api/v5/publish', { topic: 'viewed/state', payload: 'on', retain: true });
   const { page, problems, close } = await openPage(fixture.browser);
   try {
     await logIn(page, fixture.broker.api, 'watcher', 'watch@1234', '/access/users');
     assert.match(await page.locator('.who').innerText(), /watcher\s*viewer/);
-    const checks: Array<[string, string]> = [
-      ['/access/users', 'Add user'],
-      ['/access/acl', 'Add rule'],
-      ['/access/bans', 'Ban'],
-      ['/access/admins', 'Add administrator'],
-      ['/access/api-keys', 'Make key'],
+    const checks: Array<[string, string[]]> = [
+      ['/access/users', ['Add user']],
+      ['/access/acl', ['Add rule', 'Move rule 2 up', 'Delete rule 1']],
+      ['/access/bans', ['Ban']],
+      ['/access/admins', ['Add administrator']],
+      ['/access/api-keys', ['Make key']],
+      ['/clients', ['Kick viewed-device']],
+      ['/clients/viewed-device', ['Kick', 'Subscribe', 'Unsubscribe viewed-device from viewed/#', 'Start trace', 'Stop', 'Delete trace viewed_trace']],
+      ['/retained', ['Delete all', 'Delete the retained message on viewed/state']],
+      ['/rules', ['New rule', 'Disable rule viewed', 'Delete rule viewed']],
+      ['/rules/detail/viewed', ['Delete', 'Reset counters', 'Save', 'Run test']],
+      ['/rules/create', ['Create rule', 'Run test']],
+      ['/connectors', ['Add connector', 'Delete connector viewed_hook']],
+      ['/settings', ['Check the configuration file', 'Reload', 'Set level']],
     ];
-    for (const [path, button] of checks) {
+    for (const [path, buttons] of checks) {
+      // Each page opened by its address: a deep link
       await page.goto(`${fixture.broker.api}${path}`);
-      const write = page.getByRole('button', { name: button, exact: true });
-      await write.waitFor();
-      assert.equal(await write.isDisabled(), true, `${button} on ${path} is disabled for a viewer`);
-      assert.match((await write.getAttribute('title')) ?? '', /viewer/);
+      for (const button of buttons) {
+        // Some sit in folded sections (Add connector): present, not necessarily visible
+        const write = page.getByRole('button', { name: button, exact: true, includeHidden: true }).first();
+        await write.waitFor({ state: 'attached', timeout: 10_000 });
+        assert.equal(await write.isDisabled(), true, `${button} on ${path} is disabled for a viewer`);
+        assert.match((await write.getAttribute('title')) ?? '', /viewer/, `${button} on ${path} says why`);
+      }
     }
+    // What the viewer may read is there: the rule's SQL, the trace, the connector's status
+    await page.goto(`${fixture.broker.api}/rules/detail/viewed`);
+    assert.equal(await page.getByLabel('SQL', { exact: true }).inputValue(), 'SELECT * FROM "viewed/#"');
+    await page.goto(`${fixture.broker.api}/clients/viewed-device`);
+    await page.getByRole('table', { name: 'Traces of this client' }).getByRole('cell', { name: 'viewed_trace', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Show log' }).click();
+    await page.getByLabel('Log of viewed_trace').getByText(/SUBSCRIBE|trace viewed_trace started/).first().waitFor();
     await page.goto(`${fixture.broker.api}/access/acl`);
     await page.getByRole('button', { name: 'Move rule 2 up' }).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Move rule 2 up' }).isDisabled(), true);
-    assert.equal(await page.getByRole('button', { name: 'Delete rule 1' }).isDisabled(), true);
     await screenshot(page, 'viewer-acl');
 
     // The buttons are a courtesy: the API itself refuses the viewer's token
     // (The test build has no DOM types: browser code goes to the page as text.)
-    const answer = (await page.evaluate(`(async () => {
+    const refused = (await page.evaluate(`(async () => {
       const saved = JSON.parse(sessionStorage.getItem('starling.session'));
-      const response = await fetch('/api/v5/banned', { method: 'POST', headers: { authorization: 'Bearer ' + saved.token, 'content-type': 'application/json' }, body: JSON.stringify({ as: 'clientid', who: 'x' }) });
-      return { status: response.status, body: await response.json() };
-    })()`)) as { status: number; body: { code: string } };
-    assert.deepEqual([answer.status, answer.body.code], [403, 'UNAUTHORIZED_ROLE']);
-    assert.deepEqual((await fixture.broker.call('GET', '/api/v5/banned', { token: await fixture.broker.adminToken() })).body.data, []);
+      const send = async (method, path, body) => {
+        const response = await fetch('/api/v5' + path, { method, headers: { authorization: 'Bearer ' + saved.token, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        return [method + ' ' + path, response.status, (await response.json()).code];
+      };
+      return [
+        await send('POST', '/banned', { as: 'clientid', who: 'x' }),
+        await send('PUT', '/rules/viewed', { enable: false }),
+        await send('POST', '/rule_test', { sql: 'SELECT * FROM "t/#"', context: {} }),
+        await send('POST', '/trace', { name: 'mine', type: 'clientid', clientid: 'viewed-device' }),
+        await send('POST', '/configs/reload?dry_run=true'),
+        await send('DELETE', '/connectors/viewed_hook'),
+      ];
+    })()`)) as Array<[string, number, string]>;
+    for (const [request, status, code] of refused) assert.deepEqual([request, status, code], [request, 403, 'UNAUTHORIZED_ROLE']);
+    assert.deepEqual((await fixture.broker.call('GET', '/api/v5/banned', { token })).body.data, []);
+    assert.equal(fixture.broker.broker.rules.engine.get('viewed')?.definition.enable, true);
     assert.deepEqual(problems.filter((problem) => !problem.includes('403')), []);
   } finally {
+    await device.endAsync();
     await close();
+    await call('DELETE', '/api/v5/trace');
+    await call('DELETE', '/api/v5/rules/viewed');
+    await call('DELETE', '/api/v5/connectors/viewed_hook');
   }
 });
 
@@ -218,6 +264,17 @@ test('dashboard - at phone width the navigation folds behind Menu and works from
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     assert.equal(overflow, 0);
     await screenshot(page, 'phone-dark-api-keys');
+    // The other pages too: nothing wider than the screen, at this width in dark mode
+    for (const path of ['/', '/clients', '/shared', '/rules', '/rules/create', '/connectors', '/settings']) {
+      await page.goto(`${fixture.broker.api}${path}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.locator('[aria-busy=true]').first().waitFor({ state: 'detached', timeout: 10_000 });
+      const wider = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      assert.equal(wider, 0, `${path} is ${wider} px wider than the screen`);
+    }
+    await page.goto(`${fixture.broker.api}/rules/create`);
+    await page.getByLabel('SQL', { exact: true }).waitFor();
+    await screenshot(page, 'phone-dark-rule');
     assert.deepEqual(problems, []);
   } finally {
     await close();

@@ -1,8 +1,9 @@
 // The dashboard's live pages in headless Chromium against a real broker: a client connected with
 // MQTT.js appears in the clients table, its page shows its session and subscriptions (and survives a
 // reload, a deep link), and it is gone when kicked from the table (the client sees DISCONNECT 0x98);
-// the overview's charts move while a load runs; a retained message published with mosquitto_pub
-// shows on the retained page, opens as JSON, and is deleted from there.
+// the overview's charts move while a load runs (the LMDB store's size and commit latency among them);
+// a retained message published with mosquitto_pub shows on the retained page, opens as JSON, and is
+// deleted from there; shared groups with their members.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +11,8 @@ import mqtt from 'mqtt';
 import { nextEvent } from '../helpers/wait.js';
 import { dashboardFixture, logIn, openPage, screenshot, waitForPage } from './dashboard-helpers.js';
 
-const fixture = dashboardFixture({ allowAnonymous: true });
+// durability sync: an LMDB store whose size and commit latency the overview charts
+const fixture = dashboardFixture({ allowAnonymous: true, durability: 'sync' });
 
 /** The broker's chart sampler (every 10 s on its own); tests take a sample when they need one. */
 function takeSample(): void {
@@ -73,13 +75,14 @@ test('dashboard live - an MQTT.js client shows in the clients table and on its p
 });
 
 test('dashboard live - the overview charts move while a load runs', async () => {
-  const subscriber = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-sub', reconnectPeriod: 0 });
+  // A persistent subscriber: the QoS 1 messages owed to it are committed to the store
+  const subscriber = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-sub', reconnectPeriod: 0, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } });
   const publisher = await mqtt.connectAsync(fixture.broker.url, { clientId: 'load-pub', reconnectPeriod: 0 });
   const { page, problems, close } = await openPage(fixture.browser);
   let loading = true;
   let stream: Promise<void> = Promise.resolve();
   try {
-    await subscriber.subscribeAsync('load/#', { qos: 0 });
+    await subscriber.subscribeAsync('load/#', { qos: 1 });
     takeSample();
     await logIn(page, fixture.broker.api, 'root', 'root@123++', '/');
     const messages = page.locator('figure.chart', { hasText: 'Messages per second' });
@@ -87,14 +90,14 @@ test('dashboard live - the overview charts move while a load runs', async () => 
     const latestIn = async (): Promise<number> => Number((await messages.locator('[data-series=in]').getAttribute('data-value')) || '0');
     assert.equal(await latestIn(), 0, 'no messages before the load');
 
-    // The load: a steady stream until the test ends it; a sample after every 400 messages delivered
+    // The load: a steady stream until the test ends it; a sample after every 150 messages delivered
     // (the broker's own timer takes one every 10 s: too slow for a test)
     const SAMPLES = 5;
     const sampled = new Promise<void>((resolve) => {
       let count = 0;
       let taken = 0;
       subscriber.on('message', () => {
-        if (++count % 400 !== 0 || taken === SAMPLES) return;
+        if (++count % 150 !== 0 || taken === SAMPLES) return;
         takeSample();
         if (++taken === SAMPLES) resolve();
       });
@@ -119,6 +122,13 @@ test('dashboard live - the overview charts move while a load runs', async () => 
     assert.match(await page.locator('.stat', { hasText: 'Connected clients' }).innerText(), /\b2\b/);
     const connections = page.locator('figure.chart', { hasText: 'Connections' });
     assert.equal(await connections.locator('[data-series=connected]').getAttribute('data-value'), '2');
+    // The store: its size and the commit latency percentiles of the samples taken under load
+    const store = page.locator('figure.chart', { hasText: 'Store size' });
+    assert.ok(Number(await store.locator('[data-series=size]').getAttribute('data-value')) > 0, 'store size');
+    const commit = page.locator('figure.chart', { hasText: 'Store commit latency' });
+    const p50 = Number(await commit.locator('[data-series=p50]').getAttribute('data-value'));
+    const p99 = Number(await commit.locator('[data-series=p99]').getAttribute('data-value'));
+    assert.ok(p50 > 0 && p99 >= p50, `commit latency p50 ${p50} ms, p99 ${p99} ms`);
     await screenshot(page, 'overview');
     assert.deepEqual(problems, []);
   } finally {
@@ -153,6 +163,40 @@ test('dashboard live - a retained message from mosquitto_pub shows on the retain
     assert.equal((await fixture.broker.call('GET', `/api/v5/mqtt/retainer/message/${encodeURIComponent('dash/lamp/state')}`, { token })).status, 404);
     assert.deepEqual(problems, []);
   } finally {
+    await close();
+  }
+});
+
+test('dashboard live - shared groups: each group with its members (one away), searched by the broker, the search kept in the address bar', async () => {
+  const first = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-a', protocolVersion: 5, reconnectPeriod: 0 });
+  const second = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-b', protocolVersion: 5, reconnectPeriod: 0, clean: false, properties: { sessionExpiryInterval: 600 } });
+  const other = await mqtt.connectAsync(fixture.broker.url, { clientId: 'member-c', protocolVersion: 5, reconnectPeriod: 0 });
+  const { page, problems, close } = await openPage(fixture.browser);
+  try {
+    await first.subscribeAsync('$share/workers/jobs/#', { qos: 1 });
+    await second.subscribeAsync('$share/workers/jobs/#', { qos: 2 });
+    await other.subscribeAsync('$share/audit/log/+', { qos: 0 });
+    await second.endAsync();
+    await logIn(page, fixture.broker.api, 'root', 'root@123++', '/shared');
+    const table = page.getByRole('table', { name: 'Shared groups' });
+    const workers = table.locator('tbody tr', { has: page.getByRole('button', { name: 'workers' }) });
+    await workers.waitFor();
+    assert.deepEqual(await workers.locator('td').allInnerTexts(), ['workers', 'jobs/#', '2', '1']);
+    await workers.getByRole('button', { name: 'workers' }).click();
+    const members = page.getByRole('list', { name: 'Members of workers on jobs/#' });
+    assert.deepEqual((await members.getByRole('listitem').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim()), ['member-a QoS 1 connected', 'member-b QoS 2 away']);
+    await screenshot(page, 'shared-groups');
+
+    await page.getByLabel('Group name contains').fill('aud');
+    await waitForPage(page, `location.search === '?q=aud' && document.querySelectorAll('table tbody tr').length === 1 && document.querySelector('table tbody tr').textContent.includes('audit')`, 'the search to narrow the groups');
+    await page.reload();
+    await table.getByRole('button', { name: 'audit' }).waitFor();
+    assert.equal(await page.getByLabel('Group name contains').inputValue(), 'aud');
+    assert.equal(await table.getByRole('button', { name: 'workers' }).count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await first.endAsync();
+    await other.endAsync();
     await close();
   }
 });

@@ -265,11 +265,13 @@ export async function startInfluxdb(): Promise<TestServer> {
   return server;
 }
 
-export async function startNats(): Promise<TestServer> {
+/** One nats-server; with `jetstream`, JetStream on (its store in the server's directory), as a one-server cluster back-end. */
+export async function startNats(options: { jetstream?: boolean } = {}): Promise<TestServer> {
   const file = binary('nats-server', ['/usr/sbin/nats-server', '/usr/bin/nats-server'], 'nats-server');
   const directory = await ownedDirectory('starling-nats-', undefined);
   const port = await freePort();
-  const server = new TestServer('nats', port, directory, () => ({ file, args: ['-a', '127.0.0.1', '-p', String(port)] }), () => tcpAnswers(port, { send: '', expect: /^INFO / }));
+  const jetstream = options.jetstream === true ? ['-js', '-sd', join(directory, 'jetstream')] : [];
+  const server = new TestServer('nats', port, directory, () => ({ file, args: ['-a', '127.0.0.1', '-p', String(port), ...jetstream] }), () => tcpAnswers(port, { send: '', expect: /^INFO / }));
   await server.start();
   return server;
 }

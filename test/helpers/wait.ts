@@ -9,7 +9,7 @@ export interface Emitter {
   off(event: string, listener: Listener): unknown;
 }
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -18,7 +18,7 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 /** Resolves with the arguments of the next `event`, or rejects after timeoutMs. */
-export function nextEvent<T extends unknown[] = unknown[]>(emitter: Emitter, event: string, timeoutMs = 5000): Promise<T> {
+export function nextEvent<T extends unknown[] = unknown[]>(emitter: Emitter, event: string, timeoutMs = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, handler);
@@ -33,7 +33,7 @@ export function nextEvent<T extends unknown[] = unknown[]>(emitter: Emitter, eve
 }
 
 /** Collects `count` emissions of `event`, or rejects after timeoutMs with what arrived. */
-export function collectEvents<T extends unknown[] = unknown[]>(emitter: Emitter, event: string, count: number, timeoutMs = 5000): Promise<T[]> {
+export function collectEvents<T extends unknown[] = unknown[]>(emitter: Emitter, event: string, count: number, timeoutMs = 15_000): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const seen: T[] = [];
     const timer = setTimeout(() => {

@@ -50,11 +50,65 @@ describe('metrics', () => {
       assert.equal(metrics.value('packets.received'), 7);
       // CONNACK x2, SUBACK, PUBACK to the publisher, PUBLISH to the subscriber.
       assert.equal(metrics.value('packets.sent', { listener: 'tcp' }), 5);
+      const byType = (name: string): Record<string, number> =>
+        Object.fromEntries(metrics.family(name)!.samples.filter((sample) => sample.value > 0).map((sample) => [sample.labels['type'], sample.value]));
+      assert.deepEqual(byType('packets.received'), { connect: 2, subscribe: 1, puback: 1, publish: 3 });
+      assert.deepEqual(byType('packets.sent'), { connack: 2, suback: 1, puback: 1, publish: 1 });
+      assert.equal(metrics.value('connections.count', { listener: 'tcp' }), 2);
       assert.ok(metrics.value('bytes.received') > metrics.value('packets.received'));
       assert.ok(metrics.value('bytes.sent') > 0);
     } finally {
       await pool.closeAll();
     }
+  });
+
+  test('metrics - connections by listener go down on disconnect; a PUBLISH to $SYS is dropped as not authorized', async () => {
+    const metrics = server.broker.metrics;
+    await waitFor(() => metrics.value('connections.count', { listener: 'tcp' }) === 0, 'the earlier test\'s clients gone', 3000);
+    const before = metrics.value('messages.dropped', { reason: 'not_authorized' });
+    const pool = new ClientPool(server.url);
+    try {
+      const client = await pool.connect({ protocolVersion: 5, clientId: 'metrics-sys-writer' });
+      assert.equal(metrics.value('connections.count', { listener: 'tcp' }), 1);
+      await client.publishAsync('$SYS/broker/fake', 'x', { qos: 1 }).catch(() => undefined); // PUBACK 0x87
+      assert.equal(metrics.value('messages.dropped', { reason: 'not_authorized' }), before + 1);
+    } finally {
+      await pool.closeAll();
+    }
+    await waitFor(() => metrics.value('connections.count', { listener: 'tcp' }) === 0, 'the client gone from its listener', 3000);
+    assert.equal(metrics.value('clients.connected'), 0);
+  });
+
+  test('metrics - store commits are timed and counted, the store size read (durability sync)', async () => {
+    const durable = await startBroker({ durability: 'sync' });
+    const metrics = durable.broker.metrics;
+    const pool = new ClientPool(durable.url);
+    try {
+      const subscriber = await pool.connect({ protocolVersion: 5, clientId: 'metrics-store-sub', clean: false, properties: { sessionExpiryInterval: 300 } });
+      await subscriber.subscribeAsync('metrics/store', { qos: 1 });
+      const received = record(subscriber);
+      const publisher = await pool.connect({ protocolVersion: 5, clientId: 'metrics-store-pub' });
+      for (let index = 0; index < 5; index++) await publisher.publishAsync('metrics/store', String(index), { qos: 1 });
+      await waitFor(() => received.length === 5, 'five messages delivered', 3000);
+      await waitFor(() => metrics.value('store.commit.seconds') > 0, 'a commit timed', 3000);
+      assert.ok(metrics.value('store.commit.messages') >= 5, `${metrics.value('store.commit.messages')} messages committed`);
+      assert.ok(metrics.value('store.size.bytes') > 0);
+      const [sample] = metrics.family('store.commit.seconds')!.samples;
+      const histogram = sample!.histogram!;
+      assert.equal(histogram.cumulative.length, histogram.bounds.length + 1);
+      assert.equal(histogram.cumulative.at(-1), histogram.count);
+      assert.ok(histogram.cumulative.every((count, index) => index === 0 || count >= histogram.cumulative[index - 1]!), 'cumulative counts never decrease');
+      assert.ok(histogram.sum > 0);
+    } finally {
+      await pool.closeAll();
+      await durable.close();
+    }
+  });
+
+  test('metrics - without a store the store metrics read zero', () => {
+    const metrics = server.broker.metrics;
+    assert.deepEqual([metrics.value('store.commit.seconds'), metrics.value('store.commit.messages'), metrics.value('store.size.bytes')], [0, 0, 0]);
+    assert.equal(metrics.family('store.commit.seconds')!.type, 'histogram');
   });
 
   test('metrics - $SYS statistics read the registry', async () => {

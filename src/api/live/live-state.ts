@@ -37,7 +37,7 @@ export class LiveState {
       on: (event, listener) => void broker.on(event, listener),
       off: (event, listener) => void broker.off(event, listener),
     });
-    this.monitor = new Monitor(broker.metrics, () => broker.store?.sizeBytes(), monitorOptions);
+    this.monitor = new Monitor(broker.metrics, () => broker.store !== undefined, monitorOptions);
     this.monitor.start();
   }
 

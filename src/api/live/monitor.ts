@@ -4,10 +4,17 @@
 //
 // A sample holds gauges as read at its end (sessions, connections, subscriptions, topics, retained,
 // store size) and counter deltas over its interval (messages received/sent/dropped, drops by reason,
-// bytes in/out). Counters are read from the metrics registry; a delta is the counter's increase since
-// the previous sample, so samples cover the whole time without gaps or overlap.
+// bytes in/out, store commits and their latency). Everything is read from the metrics registry, the
+// figures the Prometheus endpoint serves; a delta is the increase since the previous sample, so samples
+// cover the whole time without gaps or overlap. Commit latency percentiles come from the increase of
+// the `store.commit.seconds` histogram's buckets over the interval, estimated within a bucket as
+// Prometheus' histogram_quantile does.
 
+import { bucketIncrease, bucketQuantile, type HistogramSnapshot } from '../../metrics/histogram.js';
 import type { MetricsReader } from '../../metrics/registry.js';
+
+const COMMIT_HISTOGRAM = 'store.commit.seconds';
+const STORE_SIZE = 'store.size.bytes';
 
 export interface MonitorSample {
   /** End of the interval, milliseconds since the epoch. */
@@ -28,6 +35,13 @@ export interface MonitorSample {
   droppedByReason: Record<string, number>;
   bytesReceived: number;
   bytesSent: number;
+  /** Store commits that ended in the interval. */
+  commits: number;
+  /** Commit latency percentiles over the interval, milliseconds; undefined without commits. */
+  commitLatencyP50: number | undefined;
+  commitLatencyP99: number | undefined;
+  /** The commits per histogram bucket (kept to fold samples; undefined without commits). */
+  commitBuckets: number[] | undefined;
 }
 
 export interface MonitorOptions {
@@ -49,6 +63,7 @@ interface CounterReading {
   droppedByReason: Record<string, number>;
   bytesReceived: number;
   bytesSent: number;
+  commits: HistogramSnapshot | undefined;
 }
 
 /** The per-second rates since the last sample, and the gauges now (EMQX's monitor_current). */
@@ -58,6 +73,9 @@ export interface CurrentRates {
   dropped: number;
   bytesReceived: number;
   bytesSent: number;
+  /** Commit latency percentiles since the last sample (ms), undefined without commits. */
+  commitLatencyP50: number | undefined;
+  commitLatencyP99: number | undefined;
 }
 
 /** A ring of the newest `capacity` samples. */
@@ -102,9 +120,13 @@ export class Monitor {
   private previous: { time: number; counters: CounterReading };
   private timer: NodeJS.Timeout | undefined;
 
+  /** The commit histogram's bucket bounds (seconds), once a reading had them. */
+  private commitBounds: readonly number[] = [];
+
+  /** `hasStore` says whether there is a store at all (with durability 'memory' its size is null, not 0). */
   constructor(
     private readonly metrics: MetricsReader,
-    private readonly storeBytes: () => number | undefined,
+    private readonly hasStore: () => boolean,
     readonly options: MonitorOptions = MONITOR_DEFAULTS,
     now = Date.now(),
   ) {
@@ -143,12 +165,13 @@ export class Monitor {
       droppedByReason,
       bytesReceived: increase(before.bytesReceived, counters.bytesReceived),
       bytesSent: increase(before.bytesSent, counters.bytesSent),
+      ...this.commitFigures(counters.commits === undefined ? undefined : bucketIncrease(before.commits, counters.commits)),
     };
     this.previous = { time: now, counters };
     this.fine.push(sample);
     this.folding.push(sample);
     if (this.folding.length >= this.options.coarseEvery) {
-      this.coarse.push(fold(this.folding));
+      this.coarse.push(fold(this.folding, this.commitBounds));
       this.folding = [];
     }
     return sample;
@@ -171,9 +194,17 @@ export class Monitor {
     const elapsed = (now - this.previous.time) / 1000;
     const last = this.fine.last;
     if (elapsed < 1) {
-      if (last === undefined || last.interval === 0) return { received: 0, sent: 0, dropped: 0, bytesReceived: 0, bytesSent: 0 };
+      if (last === undefined || last.interval === 0) return { received: 0, sent: 0, dropped: 0, bytesReceived: 0, bytesSent: 0, commitLatencyP50: undefined, commitLatencyP99: undefined };
       const per = (value: number): number => Math.round(value / last.interval);
-      return { received: per(last.received), sent: per(last.sent), dropped: per(last.dropped), bytesReceived: per(last.bytesReceived), bytesSent: per(last.bytesSent) };
+      return {
+        received: per(last.received),
+        sent: per(last.sent),
+        dropped: per(last.dropped),
+        bytesReceived: per(last.bytesReceived),
+        bytesSent: per(last.bytesSent),
+        commitLatencyP50: last.commitLatencyP50,
+        commitLatencyP99: last.commitLatencyP99,
+      };
     }
     const counters = this.readCounters();
     const before = this.previous.counters;
@@ -186,6 +217,7 @@ export class Monitor {
       dropped: Math.round(dropped / elapsed),
       bytesReceived: rate(before.bytesReceived, counters.bytesReceived),
       bytesSent: rate(before.bytesSent, counters.bytesSent),
+      ...percentiles(this.commitBounds, counters.commits === undefined ? undefined : bucketIncrease(before.commits, counters.commits)),
     };
   }
 
@@ -206,8 +238,14 @@ export class Monitor {
       sharedSubscriptions: metrics.value('subscriptions.shared.count'),
       topics: metrics.value('topics.count'),
       retained: metrics.value('retained.count'),
-      storeBytes: this.storeBytes(),
+      storeBytes: this.hasStore() ? metrics.family(STORE_SIZE)?.samples[0]?.value : undefined,
     };
+  }
+
+  private commitFigures(buckets: number[] | undefined): Pick<MonitorSample, 'commits' | 'commitLatencyP50' | 'commitLatencyP99' | 'commitBuckets'> {
+    let commits = 0;
+    for (const count of buckets ?? []) commits += count;
+    return { commits, commitBuckets: buckets, ...percentiles(this.commitBounds, buckets) };
   }
 
   private readCounters(): CounterReading {
@@ -217,12 +255,15 @@ export class Monitor {
       const reason = sample.labels['reason'] ?? 'other';
       droppedByReason[reason] = (droppedByReason[reason] ?? 0) + sample.value;
     }
+    const commits = metrics.family(COMMIT_HISTOGRAM)?.samples[0]?.histogram;
+    if (commits !== undefined) this.commitBounds = commits.bounds;
     return {
       received: metrics.value('messages.received'),
       sent: metrics.value('messages.sent'),
       droppedByReason,
       bytesReceived: metrics.value('bytes.received'),
       bytesSent: metrics.value('bytes.sent'),
+      commits,
     };
   }
 }
@@ -232,11 +273,33 @@ function increase(before: number, after: number): number {
   return after >= before ? after - before : after;
 }
 
-/** Several consecutive samples as one: gauges of the last, deltas summed. */
-function fold(samples: readonly MonitorSample[]): MonitorSample {
+/** p50 and p99 of the commits counted per bucket, in milliseconds (3 decimals). */
+function percentiles(bounds: readonly number[], buckets: readonly number[] | undefined): { commitLatencyP50: number | undefined; commitLatencyP99: number | undefined } {
+  const milliseconds = (q: number): number | undefined => {
+    const seconds = buckets === undefined ? undefined : bucketQuantile(bounds, buckets, q);
+    return seconds === undefined ? undefined : Math.round(seconds * 1_000_000) / 1000;
+  };
+  return { commitLatencyP50: milliseconds(0.5), commitLatencyP99: milliseconds(0.99) };
+}
+
+/** Bucket counts added up; undefined when none of them has any. */
+function addBuckets(samples: readonly MonitorSample[]): number[] | undefined {
+  let total: number[] | undefined;
+  for (const sample of samples) {
+    const buckets = sample.commitBuckets;
+    if (buckets === undefined) continue;
+    if (total === undefined) total = [...buckets];
+    else for (let i = 0; i < buckets.length; i++) total[i] = (total[i] ?? 0) + buckets[i]!;
+  }
+  return total;
+}
+
+/** Several consecutive samples as one: gauges of the last, deltas summed, commit percentiles over them all. */
+function fold(samples: readonly MonitorSample[], commitBounds: readonly number[]): MonitorSample {
   const last = samples[samples.length - 1]!;
   const droppedByReason: Record<string, number> = {};
-  const sum = (field: 'interval' | 'received' | 'sent' | 'dropped' | 'bytesReceived' | 'bytesSent'): number => samples.reduce((total, sample) => total + sample[field], 0);
+  const commitBuckets = addBuckets(samples);
+  const sum = (field: 'interval' | 'received' | 'sent' | 'dropped' | 'bytesReceived' | 'bytesSent' | 'commits'): number => samples.reduce((total, sample) => total + sample[field], 0);
   for (const sample of samples) {
     for (const [reason, value] of Object.entries(sample.droppedByReason)) droppedByReason[reason] = (droppedByReason[reason] ?? 0) + value;
   }
@@ -249,5 +312,8 @@ function fold(samples: readonly MonitorSample[]): MonitorSample {
     droppedByReason,
     bytesReceived: sum('bytesReceived'),
     bytesSent: sum('bytesSent'),
+    commits: sum('commits'),
+    commitBuckets,
+    ...percentiles(commitBounds, commitBuckets),
   };
 }

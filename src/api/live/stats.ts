@@ -49,7 +49,7 @@ const EMQX_METRICS: ReadonlyArray<readonly [emqx: string, read: (metrics: Metric
     [`messages.qos${qos}.sent`, (m: MetricsReader) => m.value('messages.sent', { qos: String(qos) })] as const,
   ]),
   // EMQX splits drops: before routing (messages.dropped.*) and at delivery to one session (delivery.dropped.*).
-  ['messages.dropped', (m) => dropped(m, ['no_subscribers', 'not_authorized', 'dropped_by_hook'])],
+  ['messages.dropped', (m) => dropped(m, ['no_subscribers', 'not_authorized', 'rate_limited', 'dropped_by_hook'])],
   ['messages.dropped.no_subscribers', (m) => dropped(m, ['no_subscribers'])],
   ['delivery.dropped', (m) => dropped(m, ['queue_full', 'expired', 'too_large', 'slow_consumer', 'store_full'])],
   ['delivery.dropped.queue_full', (m) => dropped(m, ['queue_full'])],
@@ -81,6 +81,9 @@ const EMQX_SAME_NAMES = [
   'authentication.success', 'authentication.success.anonymous', 'authentication.failure',
 ] as const;
 
+/** EMQX's `packets.<type>.received|sent`, which the registry counts under a `type` label. */
+const PACKETS_BY_TYPE = /^packets\.(\w+)\.(received|sent)$/;
+
 /** EMQX's `/metrics` object for this node: every EMQX counter Starling has, by EMQX's name. */
 export function metricsOf(metrics: MetricsReader): Record<string, number> {
   const answer: Record<string, number> = {};
@@ -88,12 +91,22 @@ export function metricsOf(metrics: MetricsReader): Record<string, number> {
     const value = read(metrics);
     if (value !== undefined) answer[name] = value;
   }
+  const types = { received: typesOf(metrics, 'packets.received'), sent: typesOf(metrics, 'packets.sent') };
+  for (const name of EMQX_SAME_NAMES) {
+    const [, type, direction] = PACKETS_BY_TYPE.exec(name) ?? [];
+    if (type !== undefined && types[direction as 'received' | 'sent'].has(type)) answer[name] = metrics.value(`packets.${direction}`, { type });
+  }
   for (const name of EMQX_SAME_NAMES) {
     if (answer[name] !== undefined) continue;
     const family = metrics.family(name);
     if (family?.type === 'counter') answer[name] = family.samples.reduce((total, sample) => total + sample.value, 0);
   }
   return answer;
+}
+
+/** The packet types a `packets.received|sent` family has samples of. */
+function typesOf(metrics: MetricsReader, name: string): Set<string> {
+  return new Set(metrics.family(name)?.samples.map((sample) => sample.labels['type'] ?? '') ?? []);
 }
 
 function dropped(metrics: MetricsReader, reasons: readonly string[]): number {

@@ -14,6 +14,7 @@ import { listenerRoutes } from './listeners.js';
 import { loginRoutes } from './login.js';
 import { monitorRoutes } from './monitor.js';
 import { nodeRoutes } from './node.js';
+import { prometheusRoutes } from './prometheus.js';
 import { publishRoutes } from './publish.js';
 import { retainerRoutes } from './retainer.js';
 import { statsRoutes } from './stats.js';
@@ -41,4 +42,5 @@ export function registerRoutes(app: ApiApp, context: ApiContext): void {
   configRoutes(app, context);
   ruleRoutes(app, context);
   connectorRoutes(app, context);
+  prometheusRoutes(app, context);
 }

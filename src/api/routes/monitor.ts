@@ -33,6 +33,9 @@ const Sample = Type.Object({
   bytes_received: Type.Integer({ description: 'Bytes in the interval (Starling addition)' }),
   bytes_sent: Type.Integer(),
   store_bytes: Type.Union([Type.Integer(), Type.Null()], { description: 'Store size on disk; null without a store (Starling addition)' }),
+  store_commits: Type.Integer({ description: 'Store commits that ended in the interval (Starling addition)' }),
+  commit_latency_p50: Type.Union([Type.Number(), Type.Null()], { description: 'Median store commit latency in the interval, ms, estimated from the store.commit.seconds histogram; null without commits (Starling addition)' }),
+  commit_latency_p99: Type.Union([Type.Number(), Type.Null()], { description: '99th percentile store commit latency in the interval, ms; null without commits (Starling addition)' }),
 });
 
 const Current = Type.Object({
@@ -55,6 +58,8 @@ const Current = Type.Object({
   retained_msg_count: Type.Integer(),
   shared_subscriptions: Type.Integer(),
   store_bytes: Type.Union([Type.Integer(), Type.Null()]),
+  commit_latency_p50: Type.Union([Type.Number(), Type.Null()], { description: 'Median store commit latency since the last sample, ms; null without commits (Starling addition)' }),
+  commit_latency_p99: Type.Union([Type.Number(), Type.Null()]),
   node_uptime: Type.Optional(Type.Integer({ description: 'Seconds (node form only)' })),
 });
 
@@ -85,6 +90,9 @@ function sampleShape(sample: MonitorSample) {
     bytes_received: sample.bytesReceived,
     bytes_sent: sample.bytesSent,
     store_bytes: sample.storeBytes ?? null,
+    store_commits: sample.commits,
+    commit_latency_p50: sample.commitLatencyP50 ?? null,
+    commit_latency_p99: sample.commitLatencyP99 ?? null,
   };
 }
 
@@ -111,7 +119,9 @@ function currentShape(live: LiveState, node: boolean) {
     subscriptions_durable: 0,
     retained_msg_count: metrics.value('retained.count'),
     shared_subscriptions: metrics.value('subscriptions.shared.count'),
-    store_bytes: live.broker.store?.sizeBytes() ?? null,
+    store_bytes: live.broker.store === undefined ? null : metrics.value('store.size.bytes'),
+    commit_latency_p50: rates.commitLatencyP50 ?? null,
+    commit_latency_p99: rates.commitLatencyP99 ?? null,
     ...(node ? { node_uptime: Math.floor((Date.now() - live.startedAt) / 1000) } : {}),
   };
 }

@@ -1,15 +1,24 @@
 // EMQX's `GET /api/v5/subscriptions` (every client's, paged and filtered) and `GET /api/v5/topics`
-// (the topic filters routed, shared groups as `$share/<group>/<filter>`), plus `/topics/{topic}`.
+// (the topic filters routed, shared groups as `$share/<group>/<filter>`), plus `/topics/{topic}`;
+// and Starling's `GET /api/v5/shared_groups` (each shared group with its members).
 
 import { Type } from 'typebox';
 import { AdminError } from '../../admin/operations.js';
 import type { ApiApp } from '../app.js';
 import { liveState, type ApiContext } from '../context.js';
-import { listSubscriptions, listTopics, type SubscriptionFilters } from '../live/subscriptions.js';
+import { listSharedGroups, listSubscriptions, listTopics, type SharedGroupFilters, type SubscriptionFilters } from '../live/subscriptions.js';
 import { Paged, PageQuery, refusals } from '../schemas.js';
 import { checkNode, SubscriptionShape, subscriptionShape } from './clients.js';
 
 const TopicShape = Type.Object({ topic: Type.String(), node: Type.String() });
+
+const SharedGroupShape = Type.Object({
+  group: Type.String(),
+  topic: Type.String({ description: 'The filter the group shares (without $share/<group>/)' }),
+  node: Type.String(),
+  members_count: Type.Integer(),
+  members: Type.Array(Type.Object({ clientid: Type.String(), qos: Type.Integer(), connected: Type.Boolean({ description: 'false: a persistent session whose client is away' }) }), { description: 'In client id order' }),
+});
 
 export function subscriptionRoutes(app: ApiApp, context: ApiContext): void {
   app.get(
@@ -81,6 +90,44 @@ export function subscriptionRoutes(app: ApiApp, context: ApiContext): void {
       const found = listTopics(live, request.params.topic, 1, 1);
       if (found.count === 0) throw new AdminError(404, 'Topic not found', 'TOPIC_NOT_FOUND');
       return [{ topic: request.params.topic, node: live.nodeName }];
+    },
+  );
+
+  app.get(
+    '/api/v5/shared_groups',
+    {
+      schema: {
+        tags: ['Subscriptions'],
+        summary: 'Shared subscription groups ($share/<group>/<filter>) with their members, sorted by group and filter (Starling addition)',
+        querystring: Type.Object({
+          ...PageQuery,
+          group: Type.Optional(Type.String({ description: 'One group, exactly' })),
+          like_group: Type.Optional(Type.String({ description: 'Groups whose name holds this' })),
+          topic: Type.Optional(Type.String({ description: 'The filter shared, exactly' })),
+          node: Type.Optional(Type.String()),
+        }),
+        response: { 200: Paged(SharedGroupShape), ...refusals(400, 404, 503) },
+      },
+    },
+    (request) => {
+      const live = liveState(context);
+      const { page, limit, group, like_group, topic, node } = request.query;
+      checkNode(live, node);
+      const filters: SharedGroupFilters = {};
+      if (group !== undefined) filters.group = group;
+      if (like_group !== undefined) filters.likeGroup = like_group;
+      if (topic !== undefined) filters.filter = topic;
+      const found = listSharedGroups(live, filters, page, limit);
+      return {
+        data: found.items.map((entry) => ({
+          group: entry.group,
+          topic: entry.filter,
+          node: live.nodeName,
+          members_count: entry.members.length,
+          members: entry.members.map((member) => ({ clientid: member.clientId, qos: member.qos, connected: member.connected })),
+        })),
+        meta: { page, limit, count: found.count, hasnext: found.hasNext },
+      };
     },
   );
 }

@@ -246,6 +246,7 @@ function sessionOpened(channel: Channel, packet: ConnectPacket, accepted: Accept
   if (identity?.attributes !== undefined) channel.client.attributes = identity.attributes;
   channel.state = 'connected';
   broker.counters.clientsConnected++;
+  channel.context.traffic.of(channel.peer.listener).clientsConnected++;
   if (broker.counters.clientsConnected > broker.counters.clientsMaximum) {
     broker.counters.clientsMaximum = broker.counters.clientsConnected;
   }

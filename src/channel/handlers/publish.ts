@@ -37,12 +37,21 @@ export function handlePublish(channel: Channel, packet: PublishPacket): void | P
     }
   }
   // Clients may not publish into the broker's own $SYS tree.
-  if (topic.startsWith('$SYS')) return refusePublish(channel, packet, 'publishing to $SYS is not allowed');
+  if (topic.startsWith('$SYS')) {
+    refusePublish(channel, packet, 'publishing to $SYS is not allowed');
+    return dropRefused(channel, packet, topic, 'not_authorized');
+  }
   const hooks = channel.context.broker.hooks;
   if (hooks.has('limitPublish')) {
     const limit = hooks.limitPublish({ client: channel.client!, qos: packet.qos, bytes: packet.payload.length });
-    if (limit === 'drop') return refusePublish(channel, packet, 'message rate too high', ReasonCode.QuotaExceeded);
-    if (limit === 'disconnect') return channel.disconnect(ReasonCode.MessageRateTooHigh, 'message rate too high');
+    if (limit === 'drop') {
+      refusePublish(channel, packet, 'message rate too high', ReasonCode.QuotaExceeded);
+      return dropRefused(channel, packet, topic, 'rate_limited');
+    }
+    if (limit === 'disconnect') {
+      dropRefused(channel, packet, topic, 'rate_limited');
+      return channel.disconnect(ReasonCode.MessageRateTooHigh, 'message rate too high');
+    }
     // Over the rate: reading pauses (and the acknowledgement waits) until the limiter lets it through.
     if (limit !== undefined) return limit.then(() => authorizeThenRoute(channel, packet, topic));
   }
@@ -94,11 +103,7 @@ function routeIfAllowed(channel: Channel, packet: PublishPacket, topic: string, 
   if (channel.state !== 'connected') return;
   if (allowed) return routePublish(channel, packet, topic);
   refusePublish(channel, packet, 'not authorized');
-  const broker = channel.context.broker;
-  if (broker.events.listens('message.dropped')) {
-    const message = messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now());
-    broker.droppedBeforeRouting(message, channel.client, 'not_authorized');
-  }
+  dropRefused(channel, packet, topic, 'not_authorized');
   if (channel.config.acl?.disconnectOnDeny) channel.disconnect(ReasonCode.NotAuthorized, 'not authorized');
 }
 
@@ -115,6 +120,13 @@ function routePublish(channel: Channel, packet: PublishPacket, topic: string): v
   channel.session!.addIncomingQos2(packet.packetId!);
   channel.inboundInFlight++;
   sendAck(channel, 'pubrec', packet.packetId!, reasonCode);
+}
+
+/** Counts a PUBLISH the broker refused, and reports it to 'message.dropped' listeners (only then is its Message built). */
+function dropRefused(channel: Channel, packet: PublishPacket, topic: string, reason: 'not_authorized' | 'rate_limited'): void {
+  const broker = channel.context.broker;
+  if (!broker.events.listens('message.dropped')) return broker.countDroppedBeforeRouting(reason);
+  broker.droppedBeforeRouting(messageFromPublish(packet, topic, channel.clientId, channel.config.nodeName, Date.now()), channel.client, reason);
 }
 
 /** A PUBLISH the broker will not route: MQTT 5 acks it with 0x87 (or the given code), 3.x acks it silently. */

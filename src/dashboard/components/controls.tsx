@@ -55,10 +55,13 @@ export interface ConfirmButtonProps {
   kind?: 'danger' | 'primary' | 'plain';
   /** Accessible name when the label is terse ("Delete" in a row). */
   ariaLabel?: string;
+  /** Disabled for another reason than the viewer role (said in `title`). */
+  disabled?: boolean;
+  title?: string;
 }
 
 /** A button that asks first in a modal dialog, then acts, showing the API's refusal if any. */
-export function ConfirmButton({ label, question, detail, confirmLabel = 'Confirm', onConfirm, kind = 'danger', ariaLabel }: ConfirmButtonProps) {
+export function ConfirmButton({ label, question, detail, confirmLabel = 'Confirm', onConfirm, kind = 'danger', ariaLabel, disabled = false, title }: ConfirmButtonProps) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>(undefined);
@@ -76,7 +79,7 @@ export function ConfirmButton({ label, question, detail, confirmLabel = 'Confirm
   };
   return (
     <>
-      <WriteButton kind={kind} onClick={() => setOpen(true)} aria-label={ariaLabel}>
+      <WriteButton kind={kind} onClick={() => setOpen(true)} aria-label={ariaLabel} disabled={disabled} title={title}>
         {label}
       </WriteButton>
       <Dialog title={question} open={open} onClose={() => setOpen(false)}>

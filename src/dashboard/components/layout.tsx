@@ -20,7 +20,7 @@ interface NavItem {
 export const NAVIGATION: Array<{ group: string; items: NavItem[] }> = [
   { group: 'Broker', items: [{ href: '/', label: 'Overview' }, { href: '/clients', label: 'Clients' }, { href: '/subscriptions', label: 'Subscriptions' }, { href: '/topics', label: 'Topics' }, { href: '/retained', label: 'Retained' }, { href: '/shared', label: 'Shared groups' }] },
   { group: 'Access', items: [{ href: '/access/users', label: 'MQTT users' }, { href: '/access/acl', label: 'ACL rules' }, { href: '/access/bans', label: 'Bans' }, { href: '/access/admins', label: 'Administrators' }, { href: '/access/api-keys', label: 'API keys' }] },
-  { group: 'Tools', items: [{ href: '/rules', label: 'Rules' }, { href: '/mqtt', label: 'MQTT client' }, { href: '/settings', label: 'Settings' }] },
+  { group: 'Tools', items: [{ href: '/rules', label: 'Rules' }, { href: '/connectors', label: 'Connectors' }, { href: '/mqtt', label: 'MQTT client' }, { href: '/settings', label: 'Settings' }] },
 ];
 
 function isCurrent(href: string, path: string): boolean {

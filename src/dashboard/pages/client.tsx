@@ -1,10 +1,10 @@
 // One client: its connection and session (expiry, subscriptions with their options, queued and
 // inflight counts), kick, subscribe or unsubscribe on its behalf, and a trace of its traffic.
 
-import { useState } from 'preact/hooks';
-import { api, segment } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { api, downloadFile, segment } from '../api.js';
 import type { Client } from '../clients-api.js';
-import { ConfirmButton, Field, inputValue, useAction, WriteButton } from '../components/controls.js';
+import { ConfirmButton, inputValue, useAction, WriteButton } from '../components/controls.js';
 import { PageHeader } from '../components/layout.js';
 import { ErrorNotice, Note } from '../components/notice.js';
 import { DataTable } from '../components/table.js';
@@ -272,14 +272,58 @@ function TraceSection({ clientId }: { clientId: string }) {
   );
 }
 
+/** Characters of a trace log kept in the page: the newest, from a line start. */
+const SHOWN_LOG_CHARACTERS = 256 * 1024;
+
+/** A trace's file as it grows: read in chunks from where the last read ended, every 3 s while shown. */
 function TraceLog({ name }: { name: string }) {
-  const log = useRequest(() => api.get<{ items: string; meta: { position: number; bytes: number } }>(`/trace/${segment(name)}/log`, { bytes: 65_536, position: 0 }), [name], { every: 3_000 });
+  const [text, setText] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<Error | undefined>(undefined);
+  useEffect(() => {
+    let position = 0;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const chunk = await api.get<{ items: string; meta: { position: number } }>(`/trace/${segment(name)}/log`, { bytes: 65_536, position });
+          if (stopped) return;
+          if (chunk.items === '') break;
+          position = chunk.meta.position;
+          setText((shown) => {
+            const all = (shown ?? '') + chunk.items;
+            return all.length <= SHOWN_LOG_CHARACTERS ? all : all.slice(all.indexOf('\n', all.length - SHOWN_LOG_CHARACTERS) + 1);
+          });
+        }
+        setText((shown) => shown ?? '');
+        setError(undefined);
+      } catch (failure) {
+        if (!stopped) setError(failure as Error);
+      }
+      if (!stopped) timer = setTimeout(tick, 3_000);
+    };
+    const tick = (): void => {
+      if (document.hidden) timer = setTimeout(tick, 3_000);
+      else void read();
+    };
+    void read();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [name]);
+  const download = useAction();
   return (
     <div class="card">
-      <h3>Log of {name}</h3>
-      <ErrorNotice error={log.error} />
-      <pre class="payload-text" tabIndex={0}>
-        {log.data === undefined ? 'Loading…' : log.data.items === '' ? '(nothing logged yet)' : log.data.items}
+      <div class="section-head">
+        <h3>Log of {name}</h3>
+        <button type="button" class="button plain small" disabled={download.busy} onClick={() => void download.run(() => downloadFile(`/trace/${segment(name)}/download`, `${name}.zip`))}>
+          Download (zip)
+        </button>
+      </div>
+      <ErrorNotice error={error ?? download.error} />
+      <pre class="payload-text trace-log" tabIndex={0} aria-label={`Log of ${name}`}>
+        {text === undefined ? 'Loading…' : text === '' ? '(nothing logged yet)' : text}
       </pre>
     </div>
   );

@@ -1,6 +1,7 @@
-// The broker at a glance: node status, version, uptime, listeners, the figures of now
-// (GET /api/v5/monitor_current) and charts of the last 15 minutes to 24 hours from the broker's own
-// sample ring (GET /api/v5/monitor), so they are the same after a reload and for any range.
+// The broker at a glance: node status, version, uptime, the cluster's nodes (GET /api/v5/nodes: a
+// standalone broker is one), listeners, the figures of now (GET /api/v5/monitor_current) and charts of
+// the last 15 minutes to 24 hours from the broker's own sample ring (GET /api/v5/monitor), so they are
+// the same after a reload and for any range.
 
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
@@ -89,6 +90,7 @@ export function OverviewPage() {
         <Stat label="Topics" value={count(now?.['topics'])} />
         <Stat label="Retained" value={count(now?.['retained_msg_count'])} />
         {now?.['store_bytes'] !== undefined && now['store_bytes'] !== null ? <Stat label="Store size" value={bytes(now['store_bytes'])} /> : null}
+        {typeof now?.['commit_latency_p99'] === 'number' ? <Stat label="Commit p99" value={`${count(now['commit_latency_p99'])} ms`} /> : null}
       </section>
       <ErrorNotice error={current.error} what="Current figures" />
 
@@ -111,6 +113,24 @@ export function OverviewPage() {
           ))}
         </div>
         {samples.data !== undefined && samples.data.length > 0 && built.missing.length > 0 ? <p class="hint">Not in this broker's samples: {built.missing.join(', ')}.</p> : null}
+      </section>
+
+      <section aria-labelledby="nodes-title">
+        <h2 id="nodes-title">Nodes</h2>
+        <DataTable
+          caption="Nodes"
+          rows={nodes.data}
+          loading={nodes.loading}
+          rowKey={(entry) => entry.node}
+          columns={[
+            { key: 'node', label: 'Node', render: (entry) => (entry === node ? <>{entry.node} <span class="badge">this node</span></> : entry.node) },
+            { key: 'node_status', label: 'Status', render: (entry) => <span class={`badge ${entry.node_status === 'running' ? 'good' : 'bad'}`}>{entry.node_status}</span> },
+            { key: 'version', label: 'Version' },
+            { key: 'uptime', label: 'Uptime', render: (entry) => (entry.node_status === 'running' ? duration(entry.uptime / 1000) : '–') },
+            { key: 'live_connections', label: 'Connections', numeric: true, render: (entry) => count(entry.live_connections) },
+            { key: 'connections', label: 'Sessions', numeric: true, render: (entry) => count(entry.connections) },
+          ]}
+        />
       </section>
 
       <section aria-labelledby="listeners-title">

@@ -17,6 +17,8 @@ import type { FunctionTable } from '../functions/registry.js';
 import { newMap } from '../functions/registry.js';
 import { unsupportedFunctions } from '../functions/index.js';
 import { evaluationHelpers } from './helpers.js';
+import { isPlainKey } from './json-fields.js';
+import { PayloadFields } from './payload-fields.js';
 
 export type RuleOutput = values.ValueMap | values.ValueMap[];
 
@@ -41,20 +43,84 @@ interface Lookup {
   doSelected?: ReadonlySet<string> | 'all';
 }
 
-export function compileStatement(statement: Statement, options: CompileOptions): { evaluate: CompiledStatement; source: string } {
-  const generator = new Generator(options);
-  const body = statement.kind === 'select' ? generator.select(statement) : generator.foreach(statement);
+export interface CompiledStatementCode {
+  evaluate: CompiledStatement;
+  source: string;
+  /**
+   * The top-level payload keys the rule reads, when it reads the payload only by such keys
+   * (`payload.temp`, `payload.a.b[1]`): it then asks the scope for them (s.payloadFields()) rather
+   * than for the whole decoded payload. Empty when it reads no payload field or needs all of it.
+   */
+  payloadKeys: string[];
+  /** The condition this rule's WHERE starts with, when rules may share its answer (sharedConditionOf). */
+  sharedCondition?: SharedCondition;
+}
+
+export interface SharedCondition {
+  /** The same for two rules exactly when their conditions are the same expression. */
+  key: string;
+  /** True or false for an input, or throws as the rule would. */
+  test: (scope: EvaluationScope) => boolean;
+}
+
+export function compileStatement(statement: Statement, options: CompileOptions): CompiledStatementCode {
+  let generator = new Generator(options, true);
+  let body = generate(generator, statement);
+  // A rule that also needs the whole decoded payload takes every field from that one decode.
+  if (generator.readsWholePayload && generator.payloadKeys.size > 0) body = generate((generator = new Generator(options, false)), statement);
+  const { evaluate, source } = buildFunction(generator, body, options);
+  const payloadKeys = [...generator.payloadKeys];
+  const shared = sharedConditionOf(statement, options, generator.byKeys);
+  return { evaluate: evaluate as CompiledStatement, source, payloadKeys, ...(shared === undefined ? {} : { sharedCondition: shared }) };
+}
+
+/** The function a generator's code runs in: the input's columns in `c`, its temporaries, the rule's metadata and own payload keys. */
+function buildFunction(generator: Generator, body: string, options: CompileOptions): { evaluate: (scope: EvaluationScope) => unknown; source: string } {
   const temps = generator.temps > 0 ? `let ${Array.from({ length: generator.temps }, (_, index) => `t${index}`).join(', ')};\n` : '';
   const payload = generator.usesDecodedPayload ? 'let pv, pd = false;\n' : '';
-  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${payload}${body}};`;
-  const factory = new Function('h', 'f', 'k', 'M', source) as (
+  const fields = generator.payloadKeys.size > 0 ? 'let fv, fd = false;\n' : '';
+  const source = `"use strict";\nreturn function rule(s) {\nconst c = s.columns;\n${temps}${payload}${fields}${body}};`;
+  const factory = new Function('h', 'f', 'k', 'M', 'P', source) as (
     helpers: typeof evaluationHelpers,
     functions: Record<string, (...args: never[]) => values.Value>,
     constants: readonly values.Value[],
     metadata: values.ValueMap,
-  ) => CompiledStatement;
+    payloadFields: PayloadFields | undefined,
+  ) => (scope: EvaluationScope) => unknown;
   const metadata = Object.freeze(Object.assign(newMap(), { rule_id: options.ruleId }));
-  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata), source };
+  // The rule's own keys, for a scope that has no key set (events, rule tests).
+  const ownFields = generator.payloadKeys.size > 0 ? new PayloadFields([...generator.payloadKeys]) : undefined;
+  return { evaluate: factory(evaluationHelpers, generator.functionTable, generator.constants, metadata, ownFields), source };
+}
+
+/**
+ * The condition a rule's WHERE starts with, when rules that start with the same one can share its
+ * answer on an input: WHERE runs before SELECT (whereFirst) and its first conjunct (the leftmost
+ * `x` of `x AND ...`) compares input fields and constants only (no function call, no `metadata`,
+ * which names the rule). Then its answer, or its error, is the same for every such rule, and a rule
+ * whose condition is false (or fails) ends exactly as it would have, without running.
+ */
+function sharedConditionOf(statement: Statement, options: CompileOptions, byKeys: boolean): SharedCondition | undefined {
+  if (statement.kind !== 'select' || statement.where === undefined || !whereFirst(statement, options.functions)) return undefined;
+  let first = statement.where;
+  while (first.kind === 'and') first = first.left;
+  if (first.kind !== 'compare' || !readsInputOnly(first.left) || !readsInputOnly(first.right)) return undefined;
+  const generator = new Generator(options, byKeys);
+  const body = `return ${generator.expression(first, { selected: new Set(), mode: 'merged' })};\n`;
+  const { evaluate } = buildFunction(generator, body, options);
+  return { key: JSON.stringify(first, (name: string, value: unknown) => (name === 'at' ? undefined : value)), test: evaluate as (scope: EvaluationScope) => boolean };
+}
+
+/** A constant, or a name or path of the input read with fixed steps. */
+function readsInputOnly(node: ExpressionNode): boolean {
+  if (node.kind === 'const') return true;
+  if (node.kind === 'var') return node.name !== 'metadata';
+  if (node.kind !== 'path') return false;
+  return (node.steps[0] as { key: string }).key !== 'metadata' && node.steps.every((step) => step.kind !== 'indexBy');
+}
+
+function generate(generator: Generator, statement: Statement): string {
+  return statement.kind === 'select' ? generator.select(statement) : generator.foreach(statement);
 }
 
 /** The key an unaliased field is selected under (EMQX's alias/2): a name or path as written, a string constant as itself. */
@@ -169,11 +235,19 @@ class Generator {
   temps = 0;
   /** Whether the function needs the `pv`/`pd` locals of the decoded payload. */
   usesDecodedPayload = false;
+  /** Whether something reads the payload column decoded whole (not only by top-level keys). */
+  readsWholePayload = false;
+  /** Top-level keys read from the payload column through s.payloadFields() (locals `fv`/`fd`). */
+  readonly payloadKeys = new Set<string>();
   readonly constants: values.Value[] = [];
   readonly functionTable: Record<string, (...args: never[]) => values.Value> = Object.create(null) as Record<string, never>;
   private readonly contextualNames = new Set<string>();
 
-  constructor(private readonly options: CompileOptions) {}
+  constructor(
+    private readonly options: CompileOptions,
+    /** Whether `payload.<plain key>...` reads may use s.payloadFields(). */
+    readonly byKeys: boolean,
+  ) {}
 
   select(statement: Extract<Statement, { kind: 'select' }>): string {
     let code = '';
@@ -220,6 +294,7 @@ class Generator {
       selected.add(field.alias === undefined ? rootOfImplicit(field.expression, position) : rootOf(field.alias));
       if (position === lastIndex) {
         const decodes = field.expression.kind === 'var' && field.expression.name === 'payload';
+        if (decodes) this.readsWholePayload = true;
         code += `collection = h.ensureList(${decodes ? `s.decodePayload(${temp})` : temp});\n`;
       }
     });
@@ -348,20 +423,25 @@ class Generator {
     return `h.condition(${code}, ${JSON.stringify(clause)})`;
   }
 
-  /** A comparison; against a number constant the common case (a number) is compared inline. */
+  /**
+   * A comparison. Against a constant, the case where the other side has the constant's type is
+   * compared inline, which is EMQX's answer for it: two numbers by value; two strings by their
+   * characters, which for `=` and `<>` is equality and, when the constant is ASCII, for `<`... is
+   * JavaScript's order too (code points and UTF-16 units order alike against ASCII). Anything else
+   * (a numeric string against a number, undefined, binaries) goes through h.compare.
+   */
   private comparison(node: Extract<ExpressionNode, { kind: 'compare' }>, lookup: Lookup): string {
     const operator = JSON.stringify(node.operator);
     const left = this.expression(node.left, lookup);
     const right = this.expression(node.right, lookup);
-    const inline: Record<string, string> = { '=': '===', '!=': '!==', '<>': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-    const js = inline[node.operator];
-    if (js !== undefined && node.right.kind === 'const' && typeof node.right.value === 'number') {
+    const js = INLINE_OPERATORS[node.operator];
+    if (js !== undefined && inlineType(node.right, node.operator) !== undefined) {
       const temp = this.temp();
-      return `((${temp} = ${left}), typeof ${temp} === 'number' ? ${temp} ${js} ${right} : h.compare(${operator}, ${temp}, ${right}))`;
+      return `((${temp} = ${left}), typeof ${temp} === '${inlineType(node.right, node.operator)}' ? ${temp} ${js} ${right} : h.compare(${operator}, ${temp}, ${right}))`;
     }
-    if (js !== undefined && node.left.kind === 'const' && typeof node.left.value === 'number') {
+    if (js !== undefined && inlineType(node.left, node.operator) !== undefined) {
       const temp = this.temp();
-      return `((${temp} = ${right}), typeof ${temp} === 'number' ? ${left} ${js} ${temp} : h.compare(${operator}, ${left}, ${temp}))`;
+      return `((${temp} = ${right}), typeof ${temp} === '${inlineType(node.left, node.operator)}' ? ${left} ${js} ${temp} : h.compare(${operator}, ${left}, ${temp}))`;
     }
     return `h.compare(${operator}, ${left}, ${right})`;
   }
@@ -403,7 +483,7 @@ class Generator {
    * over them after SELECT). Like EMQX, the whole path is read in one place before trying the next,
    * so `payload.b` still finds the column when a selected `payload` has no `b`.
    */
-  private reference(root: string, walk: (rootCode: string) => string, lookup: Lookup, isPath: boolean): string {
+  private reference(root: string, walk: (rootCode: string, fromFields: boolean) => string, lookup: Lookup, isPath: boolean, firstKey?: string): string {
     const key = JSON.stringify(root);
     const column = root === 'metadata' ? '(c.metadata ?? M)' : `c[${key}]`;
     const places: string[] = [];
@@ -417,14 +497,20 @@ class Generator {
       places.push(mayHold(lookup.selected, root) ? `(${key} in sel ? sel[${key}] : ${column})` : column);
     }
     // Only a path into the payload decodes it: `payload` alone is the raw payload. The columns' payload is
-    // decoded once per evaluation (the scope caches it per message too).
+    // decoded once per evaluation (the scope caches it per message too); a path that starts with a plain
+    // key reads the scope's payload fields, which hold that key as the whole decode would.
     const read = (place: string): string => {
-      if (!isPath || root !== 'payload') return walk(place);
+      if (!isPath || root !== 'payload') return walk(place, false);
       if (place === column) {
+        if (this.byKeys && firstKey !== undefined && isPlainKey(firstKey)) {
+          this.payloadKeys.add(firstKey);
+          return walk('(fd ? fv : (fv = s.payloadFields(P), fd = true, fv))', true);
+        }
+        this.readsWholePayload = true;
         this.usesDecodedPayload = true;
-        return walk('(pd ? pv : (pv = s.decodePayload(c["payload"]), pd = true, pv))');
+        return walk('(pd ? pv : (pv = s.decodePayload(c["payload"]), pd = true, pv))', false);
       }
-      return walk(`s.decodePayload(${place})`);
+      return walk(`s.decodePayload(${place})`, false);
     };
     let code = read(places[places.length - 1]!);
     for (let index = places.length - 2; index >= 0; index--) {
@@ -440,12 +526,15 @@ class Generator {
 
   private path(node: PathNode, lookup: Lookup): string {
     const root = (node.steps[0] as { key: string }).key;
+    const first = node.steps[1];
     return this.reference(
       root,
-      (rootCode) => {
+      (rootCode, fromFields) => {
         let code = rootCode;
-        for (const step of node.steps.slice(1)) {
-          if (step.kind === 'key') code = this.getKey(code, step.key);
+        for (const [index, step] of node.steps.slice(1).entries()) {
+          // The payload fields object holds its keys as own data properties: a plain read.
+          if (step.kind === 'key' && index === 0 && fromFields) code = `${code}[${JSON.stringify(step.key)}]`;
+          else if (step.kind === 'key') code = this.getKey(code, step.key);
           else if (step.kind === 'index') code = `h.getIndex(${code}, ${typeof step.index === 'number' ? step.index : 0})`;
           else code = `h.getIndex(${code}, ${this.expression(step.index, lookup)})`;
         }
@@ -453,6 +542,7 @@ class Generator {
       },
       lookup,
       true,
+      first?.kind === 'key' ? first.key : undefined,
     );
   }
 
@@ -466,6 +556,17 @@ class Generator {
     const temp = this.temp();
     return `((${temp} = ${container}), typeof ${temp} === 'object' && ${temp} !== null && !Array.isArray(${temp}) && !(${temp} instanceof Uint8Array) ? ${temp}[${quoted}] : h.getKey(${temp}, ${quoted}))`;
   }
+}
+
+const INLINE_OPERATORS: Readonly<Record<string, string>> = { '=': '===', '!=': '!==', '<>': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/** The type a comparison with this operand is inlined for (see comparison()), if any. */
+function inlineType(operand: ExpressionNode, operator: string): 'number' | 'string' | undefined {
+  if (operand.kind !== 'const') return undefined;
+  if (typeof operand.value === 'number') return 'number';
+  if (typeof operand.value !== 'string') return undefined;
+  if (operator === '=' || operator === '!=' || operator === '<>') return 'string';
+  return /^[\x00-\x7f]*$/.test(operand.value) ? 'string' : undefined;
 }
 
 /** Nodes whose value is always true or false. */

@@ -3,7 +3,7 @@
 
 import { builtinFunctions } from '../functions/index.js';
 import type { Statement } from './ast.js';
-import { compileStatement, type CompiledStatement } from './compiler.js';
+import { compileStatement, type CompiledStatement, type SharedCondition } from './compiler.js';
 import { parseSql } from './parser.js';
 
 export interface CompiledSql {
@@ -13,11 +13,15 @@ export interface CompiledSql {
   evaluate: CompiledStatement;
   /** The generated JavaScript, for debugging. */
   source: string;
+  /** The top-level payload keys the rule reads through EvaluationScope.payloadFields() (see compiler.ts). */
+  payloadKeys: readonly string[];
+  /** The condition the rule's WHERE starts with, when rules starting with the same one may share its answer on an input. */
+  sharedCondition: SharedCondition | undefined;
 }
 
 /** Throws SqlSyntaxError (line, column, expected) for bad SQL, unknown functions and wrong arities. */
 export function compileSql(sql: string, ruleId: string): CompiledSql {
   const statement = parseSql(sql);
-  const { evaluate, source } = compileStatement(statement, { ruleId, functions: builtinFunctions });
-  return { statement, from: statement.from, evaluate, source };
+  const { evaluate, source, payloadKeys, sharedCondition } = compileStatement(statement, { ruleId, functions: builtinFunctions });
+  return { statement, from: statement.from, evaluate, source, payloadKeys, sharedCondition };
 }

@@ -12,8 +12,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
-import { StoreError } from '../store.js';
-import type { LoadedSession, MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import { COMMIT_SECONDS_BOUNDS, StoreError } from '../store.js';
+import type { LoadedSession, MessageStore, RecordKind, RecordStore, RetainedStore, SessionStore, Store, StoreStats, StoredDelivery, StoredMessage, StoredSession, StoredState } from '../store.js';
+import { Histogram } from '../../metrics/histogram.js';
 import { DATA_FILE, MetaKey, REMEDY, clientRange, openDatabases } from './layout.js';
 import type { ClientKey, Databases } from './layout.js';
 import { checkDataFile } from './file-check.js';
@@ -65,6 +66,11 @@ export class LmdbStore implements Store {
   /** lmdb-js's commit promise of the latest write: one per transaction. */
   private lastCommit: Promise<unknown> | undefined;
   private failure: unknown;
+  readonly stats: StoreStats = { commitSeconds: new Histogram(COMMIT_SECONDS_BOUNDS), committedMessages: 0 };
+  /** Messages saved since the last turn was written. */
+  private turnMessages = 0;
+  /** A commit is being timed: one at a time, so batched commits that gather several turns are timed once. */
+  private timingCommit = false;
 
   private segments = new SegmentIndex();
   /** The segment this turn's messages go into, with its bytes so far. */
@@ -236,6 +242,7 @@ export class LmdbStore implements Store {
       throw new Error(`message ${messageId} saved after message ${segment.end - 1}`);
     }
     writeSegmentMessage(writer, segment.id, messageId, message, clientIds, deliveries);
+    this.turnMessages++;
     segment.end = messageId + 1;
     segment.live++;
     if (messageId > this.lastMessageId) {
@@ -395,6 +402,7 @@ export class LmdbStore implements Store {
       this.turnEndAfterCommit = true;
       return;
     }
+    const started = performance.now();
     if (this.failure === undefined) {
       try {
         this.writeTurn(databases);
@@ -415,6 +423,9 @@ export class LmdbStore implements Store {
       failed?.reject(this.writeFailed());
       return;
     }
+    this.stats.committedMessages += this.turnMessages;
+    this.turnMessages = 0;
+    this.timeCommit(root, started);
     const flush = this.turnFlush;
     if (flush === undefined) return;
     this.turnFlush = undefined;
@@ -438,6 +449,21 @@ export class LmdbStore implements Store {
     root.flushed.then(() => settleOnce(), settleOnce);
     // A commit that fails may never report as flushed; its failure must not hold later turns forever.
     this.lastCommit?.catch(settleOnce);
+  }
+
+  /** Observes how long the writes just queued take to be durable (with `batched`, that includes the batch interval). */
+  private timeCommit(root: RootDatabase, started: number): void {
+    if (this.timingCommit) return;
+    this.timingCommit = true;
+    root.flushed.then(
+      () => {
+        this.timingCommit = false;
+        this.stats.commitSeconds.observe((performance.now() - started) / 1000);
+      },
+      () => {
+        this.timingCommit = false;
+      },
+    );
   }
 
   private writeTurn(databases: Databases): void {

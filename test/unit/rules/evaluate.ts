@@ -1,9 +1,11 @@
 // Test helper: compiles SQL and runs it on a sample input both ways (compiled and reference
-// interpreter), failing when they disagree, and returns the compiled result.
+// interpreter), and compiled as the engine runs it on a message's bytes, failing when they disagree,
+// and returns the compiled result.
 
 import assert from 'node:assert/strict';
 import { compileSql } from '../../../src/rules/sql/sql.js';
 import { EvaluationScope, columnsOf } from '../../../src/rules/sql/scope.js';
+import { PayloadFields } from '../../../src/rules/sql/payload-fields.js';
 import { interpret } from '../../../src/rules/sql/interpreter.js';
 import { builtinFunctions } from '../../../src/rules/functions/index.js';
 import type { Value } from '../../../src/rules/sql/values.js';
@@ -26,17 +28,38 @@ export function plain(value: unknown): unknown {
   return value;
 }
 
-export function runBoth(sql: string, input: Record<string, Value>, ruleId = 'test-rule'): { compiled: Outcome; interpreted: Outcome } {
+/**
+ * The rule compiled and interpreted on the input, and compiled again as the engine runs it on a
+ * published message (`fromBytes`): payload fields read from the payload's bytes, with a key set that
+ * holds the rule's keys and one more.
+ */
+export function runBoth(sql: string, input: Record<string, Value>, ruleId = 'test-rule'): { compiled: Outcome; interpreted: Outcome; fromBytes: Outcome } {
   const rule = compileSql(sql, ruleId);
   const { columns, names } = columnsOf(input);
   const compiled = attempt(() => plain(rule.evaluate(new EvaluationScope(columns, names))));
   const interpreted = attempt(() => plain(interpret(rule.statement, new EvaluationScope(columns, names), ruleId, builtinFunctions)));
-  return { compiled, interpreted };
+  const payload = input['payload'];
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : undefined;
+  const keys = new PayloadFields([...new Set([...rule.payloadKeys, 'other'])]);
+  const fromBytes = attempt(() => plain(rule.evaluate(new EvaluationScope(columns, names, bytes, keys))));
+  return { compiled, interpreted, fromBytes };
+}
+
+/** Fails unless the engine's way (payload fields from bytes) gave what the compiled rule gave. */
+export function assertSameOutcome(fromBytes: Outcome, compiled: Outcome, sql: string): void {
+  if ('error' in compiled) {
+    assert.ok('error' in fromBytes, `${sql}\nfrom the payload's bytes it gave ${JSON.stringify(fromBytes)} where the compiled rule threw ${compiled.error.message}`);
+    assert.equal(fromBytes.error.message, compiled.error.message, sql);
+  } else {
+    assert.ok('value' in fromBytes, `${sql}\nfrom the payload's bytes it threw ${'error' in fromBytes ? fromBytes.error.message : ''}`);
+    assert.deepStrictEqual(fromBytes.value, compiled.value, sql);
+  }
 }
 
 /** The rule's output (undefined when WHERE rejects); throws what the rule threw. Compiled and interpreted must agree. */
 export function evaluate(sql: string, input: Record<string, Value> = {}): unknown {
-  const { compiled, interpreted } = runBoth(sql, input);
+  const { compiled, interpreted, fromBytes } = runBoth(sql, input);
+  assertSameOutcome(fromBytes, compiled, sql);
   if ('error' in compiled) {
     assert.ok('error' in interpreted, `the interpreter gave ${JSON.stringify(interpreted)} where the compiled rule threw ${compiled.error.message}`);
     throw compiled.error;

@@ -147,6 +147,29 @@ test('comparison - EMQX semantics: numbers against numeric strings, undefined on
   assert.equal(expression('1 = 1.0'), true);
 });
 
+test('comparison - against a string constant: strings by code point (astral and high BMP characters too), numbers, booleans and undefined as EMQX compares them', () => {
+  const payload = (value: unknown): { payload: string } => ({ payload: JSON.stringify({ v: value }) });
+  const cases: Array<[string, unknown, boolean]> = [
+    ["payload.v < 'a'", '\u{1F600}', false],
+    ["payload.v < 'a'", '\uFB00', false],
+    ["payload.v < 'a'", 'A', true],
+    ["payload.v < 'a'", '', true],
+    ["payload.v >= 'a'", 'ab', true],
+    ["payload.v < '\uFB00'", '\u{1F600}', false],
+    ["payload.v > '\uFB00'", '\u{1F600}', true],
+    ["payload.v = '\uFB00'", '\uFB00', true],
+    ["payload.v = '2'", 2, true],
+    ["payload.v = '2'", '2.0', false],
+    ["payload.v <> '2'", 2.5, true],
+    ["payload.v = 'true'", true, true],
+    ["'a' = payload.v", 'a', true],
+    ["payload.v <> 'a'", undefined, false],
+    ["payload.v = 'a'", undefined, false],
+  ];
+  for (const [condition, value, expected] of cases) assert.equal(expression(condition, payload(value)), expected, `${condition} with ${JSON.stringify(value)}`);
+  assert.throws(() => expression("payload.v = 'x'", payload(2)), /non-numeric string/);
+});
+
 test('arithmetic and logic - + concatenates strings, / div errors, AND/OR need booleans, NOT of a non-boolean is false', () => {
   assert.equal(expression('1 + 2 * 3 - 4 / 2'), 5);
   assert.equal(expression('7 div 2'), 3);
