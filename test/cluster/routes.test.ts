@@ -1,8 +1,9 @@
 // The route table on a real 3-server nats-server JetStream cluster with Starling node processes: a
 // publishing node sends a topic's messages only to nodes with a matching filter (observed on the nodes'
 // NATS inboxes), stops once a node unsubscribes, a node started later learns every route before it takes
-// clients, a node that stops withdraws its routes, and a killed node's are withdrawn by the node that
-// takes it over.
+// clients, a node that stops withdraws its routes, a session with 12,000 filters resumed on a restarted
+// node is announced whole (its session record and its routes in several records), and a killed node's
+// routes are withdrawn by the node that takes it over.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,6 +143,42 @@ describe('cluster route table', { timeout: 180_000 }, () => {
     await late.stop();
     nodes.splice(nodes.indexOf(late), 1);
     assert.deepEqual(await lastRouteRecord(nats, 'node4'), { k: 's', a: [] });
+  });
+
+  test('cluster route table - a persistent session with 12,000 filters resumed on a restarted node: its session and routes are written in several records, and every filter is reached', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const persistent = { protocolVersion: 5, clean: false, clientId: 'many-filters', reconnectPeriod: 0, properties: { sessionExpiryInterval: 600 } } as const;
+    const owner = await mqtt.connectAsync(b.url, persistent);
+    const count = 12_000;
+    for (let start = 0; start < count; start += 1000) {
+      await owner.subscribeAsync(Array.from({ length: 1000 }, (_, index) => `many/filters/${start + index}`), { qos: 0 });
+    }
+    await owner.endAsync();
+    await b.stop();
+    const restarted = await b.restart();
+    nodes[nodes.indexOf(b)] = restarted;
+    const resumed = await mqtt.connectAsync(restarted.url, persistent);
+    clients.push(resumed);
+    const received: string[] = [];
+    resumed.on('message', (topic) => received.push(topic));
+    const nc = await connect({ servers: nats.urls[0]! });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const routeRecords = async (): Promise<number> => (await jsm.streams.info('ST_ROUTES', { subjects_filter: 'st.rt.node2' })).state.subjects?.['st.rt.node2'] ?? 0;
+      const deadline = Date.now() + 15_000;
+      let records = await routeRecords();
+      while (records < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        records = await routeRecords();
+      }
+      assert.ok(records >= 2, `node2's routes in several records: ${records}`);
+    } finally {
+      await nc.drain();
+    }
+    const publisher = await connectTo(a);
+    for (const index of [0, 5_000, count - 1]) await publisher.publishAsync(`many/filters/${index}`, 'x', { qos: 0 });
+    await waitFor(() => received.length === 3, 'the first, a middle and the last filter reached from node1', 10_000);
+    assert.deepEqual(received, ['many/filters/0', 'many/filters/5000', `many/filters/${count - 1}`]);
   });
 
   test('cluster route table - a killed node\'s routes are withdrawn by the node that takes it over', async () => {

@@ -43,7 +43,15 @@ interface RouteRecord {
   a?: string[];
   /** Entries removed. */
   r?: string[];
+  /** The node left (stopped, or taken for dead): its set is empty and it answers no barrier. */
+  z?: 1;
 }
+
+/**
+ * How long after a node's first snapshot the barrier asks it even when membership does not list it yet
+ * (membership learns of a new node at its next poll, a heartbeat later).
+ */
+const NEW_NODE_WINDOW_MS = 10_000;
 
 interface Waiter {
   resolve: () => void;
@@ -75,6 +83,10 @@ export class RouteSync {
   /** Stream sequence the follower has applied. */
   private applied = 0;
   private readonly appliedWaiters: Array<{ sequence: number; done: () => void }> = [];
+  /** Nodes whose run announced itself and did not leave: the run, and when this node read its first record. */
+  private readonly announced = new Map<string, { boot: string; at: number }>();
+  /** Stream sequence of this node's last route write. */
+  private lastWritten = 0;
   /** Snapshots being read, per node. */
   private readonly pending = new Map<string, Set<string>>();
   private readonly subjectPrefix: string;
@@ -140,6 +152,15 @@ export class RouteSync {
     this.snapshotWanted = true;
     this.writeSoon();
     await this.writing;
+    // Whatever another node wrote before this node's snapshot is read before this node takes clients: a
+    // route written after this node read the table's end, by a node that did not know of it yet, is not
+    // missed.
+    await this.appliedAtLeast(this.lastWritten);
+  }
+
+  private appliedAtLeast(sequence: number): Promise<void> {
+    if (this.applied >= sequence) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ sequence, done: resolve }));
   }
 
   /** Writes this node's whole set again (after a reconnection: a node taken for dead had it emptied). */
@@ -160,7 +181,7 @@ export class RouteSync {
     if (record === undefined || record.b !== boot) return;
     const h = headers();
     h.set('Nats-Rollup', 'sub');
-    const empty: RouteRecord = { b: boot, k: 's', f: 1, l: 1, a: [] };
+    const empty: RouteRecord = { b: boot, k: 's', f: 1, l: 1, a: [], z: 1 };
     await this.js.publish(subject, JSON.stringify(empty), { headers: h, expect: { lastSubjectSequence: last.seq } }).catch((error: unknown) => {
       if (!/wrong last sequence/i.test(String(error))) throw error;
     });
@@ -202,9 +223,12 @@ export class RouteSync {
           this.changed.clear();
           if (added.length + removed.length > 0) {
             this.sinceSnapshot += added.length + removed.length;
-            sequence = await this.write({ b: this.options.boot, k: 'd', ...(added.length > 0 ? { a: added } : {}), ...(removed.length > 0 ? { r: removed } : {}) }, false);
+            // A turn that added thousands (a resumed session's subscriptions) goes in several records.
+            for (const chunk of chunkEntries(added)) sequence = await this.write({ b: this.options.boot, k: 'd', a: chunk }, false);
+            for (const chunk of chunkEntries(removed)) sequence = await this.write({ b: this.options.boot, k: 'd', r: chunk }, false);
           }
         }
+        if (sequence !== undefined) this.lastWritten = sequence;
         if (sequence !== undefined && waiters.length > 0) await this.peersApplied(sequence);
         for (const waiter of waiters) waiter.resolve();
       } catch (error) {
@@ -219,16 +243,7 @@ export class RouteSync {
   }
 
   private async writeSnapshot(entries: string[]): Promise<number> {
-    const chunks: string[][] = [[]];
-    let bytes = 0;
-    for (const entry of entries) {
-      if (bytes + entry.length > CHUNK_BYTES && chunks[chunks.length - 1]!.length > 0) {
-        chunks.push([]);
-        bytes = 0;
-      }
-      chunks[chunks.length - 1]!.push(entry);
-      bytes += entry.length * 3 + 4;
-    }
+    const chunks = entries.length === 0 ? [[]] : chunkEntries(entries);
     let sequence = 0;
     for (const [index, chunk] of chunks.entries()) {
       const record: RouteRecord = { b: this.options.boot, k: 's', a: chunk };
@@ -251,11 +266,20 @@ export class RouteSync {
   }
 
   /** Resolves once every other live node has read the table up to `sequence` (a node that does not answer in time is not waited for). */
+  /**
+   * Resolves once every live node applied the stream up to `sequence`: the nodes membership lists, and
+   * nodes that announced themselves lately (a starting node membership has not polled yet). This node's
+   * own follower reads up to `sequence` first, so a node whose snapshot came before it is known here.
+   */
   private async peersApplied(sequence: number): Promise<void> {
-    const peers = this.options.peers();
-    if (peers.length === 0) return;
+    await this.appliedAtLeast(sequence);
+    const peers = new Set(this.options.peers());
+    const now = Date.now();
+    for (const [node, run] of this.announced) if (now - run.at <= NEW_NODE_WINDOW_MS) peers.add(node);
+    peers.delete(this.options.node);
+    if (peers.size === 0) return;
     const body = String(sequence);
-    await Promise.all(peers.map((peer) => this.nc.request(this.names.control(peer, 'routes'), body, { timeout: PEER_TIMEOUT_MS }).catch(() => undefined)));
+    await Promise.all([...peers].map((peer) => this.nc.request(this.names.control(peer, 'routes'), body, { timeout: PEER_TIMEOUT_MS }).catch(() => undefined)));
   }
 
   private async follow(): Promise<void> {
@@ -286,6 +310,7 @@ export class RouteSync {
     const node = msg.subject.slice(this.subjectPrefix.length);
     if (node !== this.options.node) {
       const record = parse(msg.data);
+      if (record !== undefined) this.noteRun(node, record);
       if (record === undefined) this.logger.warn({ subject: msg.subject, sequence: msg.seq }, 'cluster: unreadable route record skipped');
       else if (record.k === 'd') {
         for (const entry of record.a ?? []) this.table.add(node, entry);
@@ -313,6 +338,11 @@ export class RouteSync {
     }
   }
 
+  private noteRun(node: string, record: RouteRecord): void {
+    if (record.z === 1) this.announced.delete(node);
+    else if (this.announced.get(node)?.boot !== record.b) this.announced.set(node, { boot: record.b, at: Date.now() });
+  }
+
   /** Stops following and writing; a node that announced anything withdraws it (best effort), so nobody sends it more. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -324,7 +354,7 @@ export class RouteSync {
     if (!this.started) return;
     const h = headers();
     h.set('Nats-Rollup', 'sub');
-    const empty: RouteRecord = { b: this.options.boot, k: 's', f: 1, l: 1, a: [] };
+    const empty: RouteRecord = { b: this.options.boot, k: 's', f: 1, l: 1, a: [], z: 1 };
     await this.js.publish(this.subjectPrefix + this.options.node, JSON.stringify(empty), { headers: h, timeout: PEER_TIMEOUT_MS }).catch(() => undefined);
   }
 }
@@ -336,4 +366,23 @@ function parse(data: Uint8Array): RouteRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Entries in records of at most CHUNK_BYTES of JSON (counting every character as an escape could make it). */
+function chunkEntries(entries: string[]): string[][] {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entry.length * 3 + 4;
+    if (bytes + size > CHUNK_BYTES && chunk.length > 0) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(entry);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
