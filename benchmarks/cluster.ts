@@ -4,9 +4,17 @@
 // nats-servers together; the load generator excluded). Nothing is pinned: on 2 cores the cluster's five
 // processes share them, so these figures measure overhead, not scale-out. Medians of --runs.
 //
-//   npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json out.json]
+//   npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json out.json] [--breakdown] [--cpu-prof DIR]
+//                          [--targets single,cluster] [--logs DIR]
+//
+// --breakdown: per cluster row, where the CPU goes (each node and nats-server, user and system time) and how
+// many NATS messages and bytes each MQTT message costs, read from /proc and the servers' /connz and /varz over
+// the middle of the measured window. --cpu-prof DIR: the Starling nodes write V8 CPU profiles there.
+// --logs DIR: each Starling process's log lines go to DIR/<target>-<pid>.log when it stops.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { startNatsCluster, type NatsCluster } from '../test/helpers/nats-cluster.js';
 import { startBrokerProcess, temporaryDataDir, type BrokerProcess } from '../test/helpers/broker-process.js';
@@ -31,6 +39,12 @@ interface Target {
   subscribePort: number;
   /** Every process serving the load; the first is the one the load generator reads too. */
   pids: number[];
+  /** Names for pids (breakdown). */
+  labels: string[];
+  /** The NATS cluster (cluster target). */
+  nats?: NatsCluster;
+  /** The Starling processes (their logs). */
+  brokers: BrokerProcess[];
   stop(): Promise<void>;
 }
 
@@ -42,6 +56,8 @@ async function startSingle(): Promise<Target> {
     publishPort: node.port,
     subscribePort: node.port,
     pids: [node.pid],
+    labels: ['starling'],
+    brokers: [node],
     async stop() {
       await node.stop();
       await remove();
@@ -65,6 +81,9 @@ async function startCluster(): Promise<Target> {
     publishPort: nodes[0]!.port,
     subscribePort: nodes[1]!.port,
     pids: [...nodes.map((node) => node.pid), ...natsPids],
+    labels: ['node A', 'node B', ...nats.servers.map((server) => `nats ${server.name}`)],
+    nats,
+    brokers: nodes,
     async stop() {
       await Promise.all(nodes.map((node) => node.stop()));
       await nats.stop();
@@ -73,12 +92,29 @@ async function startCluster(): Promise<Target> {
   };
 }
 
-function parseArguments(argv: string[]): { runs: number; duration: number; rows: Row[]; json: string | undefined } {
-  const settings = { runs: 3, duration: 10, rows: ROWS, json: undefined as string | undefined };
+interface Settings {
+  runs: number;
+  duration: number;
+  rows: Row[];
+  json: string | undefined;
+  breakdown: boolean;
+  cpuProf: string | undefined;
+  targets: Array<'single' | 'cluster'>;
+  logs: string | undefined;
+}
+
+function parseArguments(argv: string[]): Settings {
+  const settings: Settings = { runs: 3, duration: 10, rows: ROWS, json: undefined, breakdown: false, cpuProf: undefined, targets: ['single', 'cluster'], logs: undefined };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     const value = argv[++index] ?? '';
-    if (flag === '--runs') settings.runs = Number(value);
+    if (flag === '--breakdown') {
+      settings.breakdown = true;
+      index--;
+    } else if (flag === '--cpu-prof') settings.cpuProf = value;
+    else if (flag === '--logs') settings.logs = value;
+    else if (flag === '--targets') settings.targets = value.split(',').filter((name): name is 'single' | 'cluster' => name === 'single' || name === 'cluster');
+    else if (flag === '--runs') settings.runs = Number(value);
     else if (flag === '--duration') settings.duration = Number(value);
     else if (flag === '--json') settings.json = value;
     else if (flag === '--rows') {
@@ -86,7 +122,7 @@ function parseArguments(argv: string[]): { runs: number; duration: number; rows:
       const unknown = wanted.filter((id) => !ROWS.some((row) => row.id === id));
       if (unknown.length > 0) throw new Error(`unknown row(s) ${unknown.join(', ')}; rows: ${ROWS.map((row) => row.id).join(', ')}`);
       settings.rows = ROWS.filter((row) => wanted.includes(row.id));
-    } else throw new Error(`unknown option ${flag}; usage: npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json file]`);
+    } else throw new Error(`unknown option ${flag}; usage: npm run bench:cluster -- [--runs N] [--duration S] [--rows a,b] [--json file] [--breakdown] [--cpu-prof DIR] [--targets single,cluster] [--logs DIR]`);
   }
   return settings;
 }
@@ -109,6 +145,109 @@ function read(result: BenchResult): Reading {
   };
 }
 
+// --- breakdown: CPU per process and NATS traffic over a window inside the measured one -----------------
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface Counters {
+  msgsIn: number;
+  msgsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+interface Snapshot {
+  at: number;
+  /** [user, system] CPU seconds per pid, in target.pids order. */
+  cpu: Array<[number, number]>;
+  /** Per node connection name (starling-bench-a, ...), as the servers count them (in: from the node). */
+  connections: Map<string, Counters>;
+  /** Sum of every server's /varz (clients, routes and JetStream's own traffic). */
+  servers: Counters;
+}
+
+function cpuOf(pid: number): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [Number(fields[11]) / CLOCK_TICKS_PER_SECOND, Number(fields[12]) / CLOCK_TICKS_PER_SECOND];
+  } catch {
+    return [0, 0];
+  }
+}
+
+async function snapshot(target: Target): Promise<Snapshot> {
+  const cpu = target.pids.map(cpuOf);
+  const connections = new Map<string, Counters>();
+  const servers: Counters = { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0 };
+  const nats = target.nats;
+  if (nats !== undefined) {
+    for (let index = 0; index < nats.servers.length; index++) {
+      const connz = (await nats.monitor(index, '/connz?limit=1024')) as { connections?: Array<{ name?: string; in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number }> };
+      for (const connection of connz.connections ?? []) {
+        if (connection.name === undefined) continue;
+        const counters = connections.get(connection.name) ?? { msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0 };
+        counters.msgsIn += connection.in_msgs;
+        counters.msgsOut += connection.out_msgs;
+        counters.bytesIn += connection.in_bytes;
+        counters.bytesOut += connection.out_bytes;
+        connections.set(connection.name, counters);
+      }
+      const varz = (await nats.monitor(index, '/varz')) as { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number };
+      servers.msgsIn += varz.in_msgs;
+      servers.msgsOut += varz.out_msgs;
+      servers.bytesIn += varz.in_bytes;
+      servers.bytesOut += varz.out_bytes;
+    }
+  }
+  return { at: performance.now(), cpu, connections, servers };
+}
+
+function difference(after: Counters, before: Counters | undefined): Counters {
+  return {
+    msgsIn: after.msgsIn - (before?.msgsIn ?? 0),
+    msgsOut: after.msgsOut - (before?.msgsOut ?? 0),
+    bytesIn: after.bytesIn - (before?.bytesIn ?? 0),
+    bytesOut: after.bytesOut - (before?.bytesOut ?? 0),
+  };
+}
+
+/** Runs the scenario, snapshotting from 4 s after its start to 1 s before its measured window ends. */
+async function runWithBreakdown(options: BenchOptions, target: Target): Promise<{ result: BenchResult; lines: string[] }> {
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  const windows = (async () => {
+    await sleep(4000);
+    const first = await snapshot(target);
+    await sleep(Math.max(1000, (options.duration - 3) * 1000));
+    return [first, await snapshot(target)] as const;
+  })();
+  const result = await runScenario(options);
+  const [first, last] = await windows;
+  const seconds = (last.at - first.at) / 1000;
+  const published = result.sentPerSecond * seconds;
+  const delivered = result.receivedPerSecond * seconds;
+  const lines = [`  window ${seconds.toFixed(1)} s, ~${Math.round(published)} MQTT messages published, ~${Math.round(delivered)} delivered`];
+  let total = 0;
+  const perProcess = target.pids.map((_, index) => {
+    const user = last.cpu[index]![0] - first.cpu[index]![0];
+    const system = last.cpu[index]![1] - first.cpu[index]![1];
+    total += user + system;
+    return { user, system };
+  });
+  for (const [index, { user, system }] of perProcess.entries()) {
+    lines.push(`  ${target.labels[index]!.padEnd(10)} ${(user + system).toFixed(2)} CPU-s (${Math.round((100 * (user + system)) / total)} %, system ${Math.round((100 * system) / Math.max(1e-9, user + system))} %), ${((1e6 * (user + system)) / delivered).toFixed(2)} µs per delivery`);
+  }
+  lines.push(`  total      ${total.toFixed(2)} CPU-s, ${((1e6 * total) / delivered).toFixed(2)} µs per delivery`);
+  for (const [name, counters] of last.connections) {
+    if (!name.startsWith('starling-')) continue;
+    const delta = difference(counters, first.connections.get(name));
+    lines.push(`  ${name}: to NATS ${(delta.msgsIn / published).toFixed(3)} msgs / ${(delta.bytesIn / published).toFixed(1)} B per published message, from NATS ${(delta.msgsOut / published).toFixed(3)} msgs / ${(delta.bytesOut / published).toFixed(1)} B`);
+  }
+  const servers = difference(last.servers, first.servers);
+  lines.push(`  all servers: in ${(servers.msgsIn / published).toFixed(3)} msgs / ${(servers.bytesIn / published).toFixed(1)} B, out ${(servers.msgsOut / published).toFixed(3)} msgs / ${(servers.bytesOut / published).toFixed(1)} B per published message`);
+  return { result, lines };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -118,8 +257,19 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const settings = parseArguments(process.argv.slice(2));
   const readings = new Map<string, Reading[]>();
-  for (const start of [startSingle, startCluster]) {
+  const breakdowns: string[] = [];
+  for (const start of settings.targets.map((name) => (name === 'single' ? startSingle : startCluster))) {
+    // V8 profiles of the Starling processes started now (the environment reaches the children only).
+    if (settings.cpuProf !== undefined) {
+      const directory = join(settings.cpuProf, start === startSingle ? 'single' : 'cluster');
+      mkdirSync(directory, { recursive: true });
+      process.env['NODE_OPTIONS'] = `--import ${fileURLToPath(new URL('./cpu-profile.js', import.meta.url))}`;
+      process.env['BENCH_CPU_PROF_DIR'] = directory;
+    }
     const target = await start();
+    delete process.env['NODE_OPTIONS'];
+    delete process.env['BENCH_CPU_PROF_DIR'];
+    if (settings.cpuProf !== undefined) process.stderr.write(`${target.name}: ${target.pids.map((pid, index) => `${target.labels[index]} pid ${pid}`).join(', ')}\n`);
     try {
       for (const row of settings.rows) {
         for (let run = 0; run < settings.runs; run++) {
@@ -136,14 +286,25 @@ async function main(): Promise<void> {
             clientIdPrefix: `${row.id}-${run}`,
             quiet: true,
           };
-          const result = await runScenario(options);
           const key = `${row.id}/${target.name}`;
+          let result: BenchResult;
+          if (settings.breakdown) {
+            const measured = await runWithBreakdown(options, target);
+            result = measured.result;
+            breakdowns.push(`${key} run ${run + 1}:`, ...measured.lines);
+          } else {
+            result = await runScenario(options);
+          }
           readings.set(key, [...(readings.get(key) ?? []), read(result)]);
           process.stderr.write(`${key} run ${run + 1}: ${Math.round(result.receivedPerSecond)} deliveries/s, ${Math.round(result.broker?.messagesPerCpuSecond ?? 0)} per CPU-s, p50 ${result.latencyMilliseconds.p50.toFixed(2)} ms\n`);
         }
       }
     } finally {
       await target.stop();
+      if (settings.logs !== undefined) {
+        mkdirSync(settings.logs, { recursive: true });
+        for (const broker of target.brokers) writeFileSync(join(settings.logs, `${target.name}-${broker.pid}.log`), broker.logs.map((line) => JSON.stringify(line)).join('\n'));
+      }
     }
   }
   const lines = ['| row | target | deliveries/s | msg per CPU-s (all processes) | cluster/single per CPU-s | p50 ms | p99 ms | lost |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
@@ -166,6 +327,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (breakdowns.length > 0) process.stdout.write(`\n${breakdowns.join('\n')}\n`);
   if (settings.json !== undefined) writeFileSync(settings.json, JSON.stringify({ readings: Object.fromEntries(readings), medians }, null, 2));
 }
 

@@ -63,14 +63,6 @@ export class ClusterRouter implements Router {
     return this.local.size;
   }
 
-  /** Every filter and shared group this node holds now (announced again after a reconnection). */
-  interest(): { filters: string[]; groups: Array<[group: string, filter: string]> } {
-    return {
-      filters: [...this.filters.keys()],
-      groups: [...this.groups.keys()].map((key) => splitGroupKey(key)),
-    };
-  }
-
   add(subscription: Subscription): boolean {
     if (!this.local.add(subscription)) return false;
     const group = subscription.group;

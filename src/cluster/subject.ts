@@ -1,5 +1,6 @@
-// MQTT topic names and filters as NATS subjects, so NATS interest does the node-level routing and the
-// receiving node's trie the final match. A topic `a/b` on plane `l` is `<prefix>.l.t.a.b.~`:
+// MQTT topic names and filters as NATS subjects, for the streams: a shared group's consumer takes the
+// subject of its filter from the message stream (plane `d`), and the retained stream keeps one message per
+// topic's subject (plane `r`). A topic `a/b` on plane `d` is `<prefix>.d.t.a.b.~`:
 //
 //   root      `t` for ordinary topics, `s` for topics whose first level starts with `$`: a filter starting
 //             with `+` or `#` maps under `t` only, so [MQTT-4.7.2-1] holds inside NATS.
@@ -11,8 +12,7 @@
 //
 // A subject longer than MAX_SUBJECT_BYTES (or with more than MAX_SUBJECT_LEVELS levels) goes to the plane's
 // overflow subject `<prefix>.<plane>.x`: a SUB or PUB line over the server's max_control_line (4096) closes
-// the whole NATS connection. Nodes holding wildcard or long filters subscribe the overflow subject and
-// re-filter in their trie, so a long topic still reaches exactly its subscribers.
+// the whole NATS connection. A group whose filter is that long reads the overflow subject and re-filters.
 
 /** Longest subject (in bytes) used as such; longer ones go to the overflow subject. */
 export const MAX_SUBJECT_BYTES = 2048;
@@ -60,11 +60,11 @@ export function decodeLevel(token: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-export type Plane = 'l' | 'd' | 'r';
+export type Plane = 'd' | 'r';
 
 /** The subjects of one plane under one prefix. */
 export class SubjectMap {
-  /** Where topics (and filters) too long to map go; wildcard filters subscribe it too. */
+  /** Where topics (and filters) too long to map go. */
   readonly overflow: string;
   private readonly ordinary: string;
   private readonly dollar: string;
@@ -89,11 +89,6 @@ export class SubjectMap {
    */
   filter(filter: string): string | undefined {
     return this.map(filter, true);
-  }
-
-  /** Whether a node holding this filter must also subscribe the overflow subject (a long topic may match it). */
-  needsOverflow(filter: string): boolean {
-    return filter.includes('+') || filter.includes('#') || this.map(filter, true) === undefined;
   }
 
   private map(name: string, isFilter: boolean): string | undefined {

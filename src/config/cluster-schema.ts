@@ -32,7 +32,7 @@ export const clusterFields: Record<keyof ClusterConfig, ClusterField> = {
   messageRetention: { type: 'integer', min: 60, max: 31_536_000 * 10, description: 'Seconds QoS 1/2 messages stay in the message stream (what a session can be resumed from).' },
   publishTimeoutMs: { type: 'integer', min: 100, max: 600_000, description: 'How long a QoS 1/2 publish waits for JetStream (retrying) before its connection is closed without an acknowledgement.' },
   connectRetryMs: { type: 'integer', min: 100, max: 60_000, description: 'Pause between attempts to reach NATS at start (each failure is logged).' },
-  syncSubscribe: { type: 'boolean', description: 'Hold SUBACK until every other node\'s NATS server knows the new interest, so a publish right after SUBACK reaches it.' },
+  syncSubscribe: { type: 'boolean', description: 'Hold SUBACK until every other node has read the new route (the route table), so a publish anywhere right after SUBACK reaches it.' },
 };
 
 export function defaultClusterConfig(nodeName: string): Omit<ClusterConfig, 'nats'> {

@@ -1,7 +1,7 @@
 // Cross-node routing on a real 3-server nats-server JetStream cluster with three Starling node
 // processes: QoS 0/1/2 between every pair of nodes with MQTT 5 properties and per-publisher order,
-// topics that need escaping in NATS subjects, overlapping subscriptions and identifiers, No Local,
-// and interest: a node without a matching subscriber gets nothing for the topic.
+// topics that need escaping in NATS subjects, overlapping subscriptions and identifiers, No Local.
+// (Interest, the route table, is routes.test.ts.)
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,18 +154,5 @@ describe('cluster routing', { timeout: 180_000 }, () => {
     await other.publishAsync('nl/marker', 'm', { qos: 1 });
     await marker;
     assert.deepEqual(selfMessages, ['nl/marker']);
-  });
-
-  test('cluster routing - a node without a matching subscriber receives nothing for the topic (interest in NATS)', async () => {
-    const subscriber = await connect(nodes[1]!);
-    await subscriber.subscribeAsync('interest/only/b', { qos: 0 });
-    // The server of node 3 (n3) has node 3's connection: none of its subscriptions covers the topic.
-    const connz = (await nats.monitor(2, '/connz?subs=1')) as { connections: Array<{ name?: string; subscriptions_list?: string[] }> };
-    const node3 = connz.connections.find((connection) => connection.name === 'starling-node3');
-    assert.ok(node3 !== undefined, 'node3 is connected to its own server');
-    assert.ok(!(node3.subscriptions_list ?? []).some((subject) => subject.includes('interest')), `node3 subscribes: ${node3.subscriptions_list?.join(' ')}`);
-    const connz2 = (await nats.monitor(1, '/connz?subs=1')) as { connections: Array<{ name?: string; subscriptions_list?: string[] }> };
-    const node2 = connz2.connections.find((connection) => connection.name === 'starling-node2');
-    assert.ok((node2?.subscriptions_list ?? []).includes('st.l.t.interest.only.b.~'), 'node2 subscribes the topic it has a subscriber for');
   });
 });

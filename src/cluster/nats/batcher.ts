@@ -1,45 +1,64 @@
-// Messages published on one subject during one event-loop turn, sent as one NATS message: a node
-// publishing many messages pays NATS (the client library, the servers, JetStream's replication) per batch,
-// not per message. Order per subject is kept; a batch is sent early once it is full.
+// Messages gathered per destination (a node's inbox, a stream subject) during one event-loop turn and sent
+// as one NATS message each at the end of the turn, in the order the batches were opened, or earlier once a
+// batch is full: NATS (the client library, the servers, JetStream's replication) is paid per batch, not per
+// message.
 
 import type { Message } from '../../core/message.js';
+import { entryBytes } from './envelope.js';
 
-/** Well under NATS' default max_payload (1 MiB). */
-const MAX_BATCH_BYTES = 256 * 1024;
-/**
- * NATS picks a shared group's node per NATS message: a cap keeps a burst on one topic spread over the group's
- * nodes, while still dividing the per-message cost of NATS by up to this much.
- */
-const MAX_BATCH_MESSAGES = 16;
+export class Batch<S> {
+  readonly messages: Message[] = [];
+  /** The shared group of each message (live batches), allocated by the first message that has one. */
+  groups: Array<string | undefined> | undefined = undefined;
+  bytes = 0;
+  constructor(readonly state: S) {}
+}
 
-export class SubjectBatcher {
-  private readonly batches = new Map<string, { messages: Message[]; bytes: number }>();
+export class TurnBatcher<S = undefined> {
+  private readonly open = new Map<string, Batch<S>>();
   private scheduled = false;
-  private readonly flushAll = (): void => {
+  private readonly sendAll = (): void => {
     this.scheduled = false;
-    const batches = [...this.batches];
-    this.batches.clear();
-    for (const [subject, batch] of batches) this.send(subject, batch.messages);
+    for (const [key, batch] of this.open) {
+      this.open.delete(key);
+      this.send(key, batch);
+    }
   };
 
-  constructor(private readonly send: (subject: string, messages: Message[]) => void) {}
+  constructor(
+    private readonly send: (key: string, batch: Batch<S>) => void,
+    /** What a new batch carries besides its messages (the durable plane's pending write). */
+    private readonly state: () => S,
+    private readonly maxBytes: number,
+    private readonly maxMessages = Infinity,
+  ) {}
 
-  add(subject: string, message: Message): void {
-    let batch = this.batches.get(subject);
+  add(key: string, message: Message, group?: string): void {
+    let batch = this.open.get(key);
     if (batch === undefined) {
-      batch = { messages: [], bytes: 0 };
-      this.batches.set(subject, batch);
+      batch = new Batch(this.state());
+      this.open.set(key, batch);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.sendAll);
+      }
+    }
+    if (group !== undefined) {
+      batch.groups ??= new Array<string | undefined>(batch.messages.length).fill(undefined);
+      batch.groups.push(group);
+    } else if (batch.groups !== undefined) {
+      batch.groups.push(undefined);
     }
     batch.messages.push(message);
-    batch.bytes += message.payload.length + message.topic.length + 64;
-    if (batch.bytes >= MAX_BATCH_BYTES || batch.messages.length >= MAX_BATCH_MESSAGES) {
-      this.batches.delete(subject);
-      this.send(subject, batch.messages);
-      return;
+    batch.bytes += entryBytes(message);
+    if (batch.bytes >= this.maxBytes || batch.messages.length >= this.maxMessages) {
+      this.open.delete(key);
+      this.send(key, batch);
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushAll);
-    }
+  }
+
+  /** Sends every open batch now (shutdown). */
+  flush(): void {
+    this.sendAll();
   }
 }

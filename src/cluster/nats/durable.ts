@@ -1,8 +1,11 @@
-// The durable plane (QoS 1/2): the message stream, written once per message by the publishing node,
-// and this node's durable consumer, from which it routes every QoS 1/2 message to its own sessions,
-// its own publications included (one ordered path per node). On nats-server 2.9 a consumer takes one
-// filter subject, so every node reads every durable message and its trie keeps what matches; 2.10's
-// filter_subjects would let a node read only its filters.
+// The durable plane (QoS 1/2): the message stream, written by the publishing node, and this node's durable
+// consumer, from which it routes every QoS 1/2 message to its own sessions, its own publications included
+// (one ordered path per node). A node writes what it published in one event-loop turn as one stream
+// message (up to MAX_BATCH_BYTES) on its batch subject; a message some shared group matches goes on its
+// topic's subject instead (with the others of that subject this turn, at most SHARED_BATCH_MESSAGES), so
+// the group's consumer, filtered by the group's subject, finds it. On nats-server 2.9 a consumer takes one
+// filter subject, so every node reads every durable message; it reads each entry's topic and decodes only
+// the entries its own subscriptions match (2.10's filter_subjects would let a node read only its filters).
 //
 // The publisher's PUBACK/PUBREC waits (CommitTracker -> Barrier) for JetStream's acknowledgement, which
 // comes once the stream's replicas hold it; a failed or timed-out attempt is retried with the same
@@ -16,12 +19,26 @@ import { readStream } from './read.js';
 import type { Message } from '../../core/message.js';
 import type { Logger } from '../../log.js';
 import type { CommitTracker } from './commit.js';
-import { decodeMessages, encodeMessages } from './envelope.js';
-import { SubjectBatcher } from './batcher.js';
+import { BatchReader, decodeBatch, encodeBatch } from './envelope.js';
+import { TurnBatcher, type Batch } from './batcher.js';
 import type { ClusterNames } from './names.js';
 import type { Barrier } from '../../session/persistence.js';
 
 const RETRY_PAUSE_MS = 250;
+/** Bytes of messages per stream message (the stream's max_msg_size is NATS' max_payload, 1 MiB by default). */
+const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * A group's consumer hands a stream message to one node: a cap keeps a burst on one topic spread over the
+ * group's nodes, while still dividing JetStream's per-message cost by up to this much.
+ */
+const SHARED_BATCH_MESSAGES = 16;
+/**
+ * Stream messages the node consumer pulls ahead of routing (each up to MAX_BATCH_BYTES). Counted in
+ * messages: a pull by bytes stalls (until heartbeats are missed) when the next message does not fit.
+ */
+const READ_AHEAD_MESSAGES = 32;
+/** Messages routed from the stream before the event loop gets a turn (sockets, acknowledgements). */
+const YIELD_AFTER_MESSAGES = 2000;
 /** A message routed but not acknowledged (its sessions' writes failed, or the node died) comes again after this. */
 const ACK_WAIT_NS = 10_000_000_000;
 
@@ -29,6 +46,13 @@ const ACK_WAIT_NS = 10_000_000_000;
 export function routedUpTo(info: ConsumerInfo): number {
   if (info.ack_floor.stream_seq > 0) return info.ack_floor.stream_seq;
   return Math.max(0, info.delivered.stream_seq - info.delivered.consumer_seq);
+}
+
+/** A stream write being gathered: what the PUBACKs of its messages wait for. */
+interface PendingWrite {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 export interface DurableOptions {
@@ -61,6 +85,8 @@ export class DurablePlane {
     private readonly names: ClusterNames,
     private readonly tracker: CommitTracker,
     private readonly options: DurableOptions,
+    /** Whether this node's ordinary subscriptions match a topic (else its entry is skipped undecoded). */
+    private readonly wanted: (topic: string) => boolean,
     /** Routes one durable message to this node's sessions. */
     private readonly route: (message: Message, sequence: number) => void,
     /** The store's barrier after routing (what the sessions wrote), or undefined when nothing is pending. */
@@ -68,36 +94,38 @@ export class DurablePlane {
     private readonly logger: Logger,
   ) {
     this.js = jetstream(nc);
+    this.batchSubject = names.durableBatch(options.node);
   }
 
-  /** Writes a QoS 1/2 message to the stream (with the others of its subject this turn); the current commit waits for it. */
-  publish(message: Message): void {
-    const subject = this.names.durable.topic(message.topic);
-    let written = this.gathering.get(subject);
-    if (written === undefined) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      written = { promise, resolve, reject };
-      this.gathering.set(subject, written);
-      this.tracker.track(promise);
-    }
-    this.batcher.add(subject, message);
+  /**
+   * Writes a QoS 1/2 message to the stream with the others of this turn; `shared`: a shared group matches
+   * it (its topic's subject). The current commit waits for the write.
+   */
+  publish(message: Message, shared: boolean): void {
+    if (shared) this.sharedBatches.add(this.names.durable.topic(message.topic), message);
+    else this.batches.add(this.batchSubject, message);
   }
 
-  /** Per subject, the write of the batch being gathered this turn (what PUBACKs wait for). */
-  private readonly gathering = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void }>();
-  private readonly batcher = new SubjectBatcher((subject, messages) => {
-    const written = this.gathering.get(subject)!;
-    this.gathering.delete(subject);
-    const data = encodeMessages(messages);
+  private readonly batchSubject: string;
+  private readonly pendingWrite = (): PendingWrite => {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.tracker.track(promise);
+    return { promise, resolve, reject };
+  };
+  private readonly write = (subject: string, batch: Batch<PendingWrite>): void => {
+    const data = encodeBatch(batch.messages);
     // Retried with the same message id: the stream keeps one copy (duplicate window).
-    const msgID = `${this.options.node}.${this.options.boot}.${messages[0]!.id}`;
+    const msgID = `${this.options.node}.${this.options.boot}.${batch.messages[0]!.id}`;
+    const written = batch.state;
     this.tracker.retry((timeout) => this.js.publish(subject, data, { msgID, timeout })).then(() => written.resolve(), written.reject);
-  });
+  };
+  private readonly batches = new TurnBatcher<PendingWrite>(this.write, this.pendingWrite, MAX_BATCH_BYTES);
+  private readonly sharedBatches = new TurnBatcher<PendingWrite>(this.write, this.pendingWrite, MAX_BATCH_BYTES, SHARED_BATCH_MESSAGES);
 
   /** Creates (or finds) this node's consumer and starts routing from it. */
   async start(): Promise<void> {
@@ -124,11 +152,19 @@ export class DurablePlane {
   private async consume(consumer: Consumer): Promise<void> {
     while (!this.stopped) {
       try {
-        const messages = await consumer.consume({ max_messages: 2000 });
+        const messages = await consumer.consume({ max_messages: READ_AHEAD_MESSAGES });
         this.closeMessages = () => void messages.close();
+        let routedThisTurn = 0;
         for await (const msg of messages) {
-          this.handle(msg);
+          routedThisTurn += this.handle(msg);
           if (this.stopped) break;
+          // The iterator hands buffered messages over in microtasks: without a pause this node would route
+          // everything buffered before its sockets flush and its subscribers' acknowledgements are read,
+          // queueing (and dropping) what their windows could have taken.
+          if (routedThisTurn >= YIELD_AFTER_MESSAGES) {
+            routedThisTurn = 0;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
       } catch (error) {
         if (this.stopped) return;
@@ -139,26 +175,38 @@ export class DurablePlane {
   }
 
   private closeMessages: (() => void) | undefined;
+  private readonly reader = new BatchReader();
 
-  private handle(msg: JsMsg): void {
+  /** Routes one stream message; returns how many messages it carried. */
+  private handle(msg: JsMsg): number {
     const sequence = msg.seq;
     if (sequence <= this.routedSequence) {
       msg.ack(); // already routed (a redelivery after a barrier failed, or a replay overlap)
-      return;
+      return 0;
     }
-    let messages: Message[] = [];
-    try {
-      messages = decodeMessages(msg.data);
-    } catch (error) {
-      this.logger.warn({ err: error, sequence }, 'cluster: undecodable durable message skipped');
-    }
+    let count = 0;
     this.routedSequence = sequence;
-    for (const message of messages) this.route(message, sequence);
+    const reader = this.reader;
+    for (let first = true; ; first = false) {
+      let message: Message;
+      try {
+        if (first) reader.reset(msg.data);
+        if (!reader.next()) break;
+        count++;
+        if (!this.wanted(reader.topic)) continue;
+        message = reader.message();
+      } catch (error) {
+        this.logger.warn({ err: error, sequence }, 'cluster: undecodable durable message skipped');
+        break;
+      }
+      this.route(message, sequence);
+    }
     this.lastRouted = msg;
     if (!this.ackScheduled) {
       this.ackScheduled = true;
       setImmediate(this.ackRouted);
     }
+    return count;
   }
 
   /** Where `node`'s consumer has routed for sure (a dead node's sessions hold everything up to it); the stream's end when it has none. */
@@ -174,13 +222,13 @@ export class DurablePlane {
   async replay(after: number, upTo: number, visit: (message: Message, sequence: number) => void): Promise<void> {
     if (upTo <= after) return;
     await readStream(this.js, this.names.messagesStream, `${this.names.prefix}.d.>`, (msg) => {
-      let messages: Message[];
+      let entries: ReturnType<typeof decodeBatch>;
       try {
-        messages = decodeMessages(msg.data);
+        entries = decodeBatch(msg.data);
       } catch {
         return;
       }
-      for (const message of messages) visit(message, msg.seq);
+      for (const { message } of entries) visit(message, msg.seq);
     }, { fromSequence: after + 1, toSequence: upTo });
   }
 
@@ -190,6 +238,8 @@ export class DurablePlane {
   }
 
   async stop(): Promise<void> {
+    this.batches.flush();
+    this.sharedBatches.flush();
     this.stopped = true;
     this.closeMessages?.();
     this.ackRouted();

@@ -1,89 +1,78 @@
-// The live plane (QoS 0): one core NATS subscription per distinct filter this node holds, all in the
-// node's queue group, so a message matching several of them arrives once. The publishing node has
-// already delivered to its own subscribers and publishes once; NATS carries it only to nodes with
-// interest. Final matching (No Local, overlaps, subscription identifiers) is the receiving node's trie.
+// The live plane (QoS 0): one inbox subject per node. The publishing node has delivered to its own
+// subscribers, looked the topic up in the route table, and sends each interested node one batch per
+// event-loop turn with every message for it (a message sent to a shared group carries the group's key). A
+// node without a matching filter gets nothing; final matching (No Local, overlaps, subscription identifiers)
+// is the receiving node's trie.
 
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import type { Message } from '../../core/message.js';
 import type { Logger } from '../../log.js';
-import { decodeMessages, encodeMessages } from './envelope.js';
-import { SubjectBatcher } from './batcher.js';
+import { BatchReader, encodeBatch } from './envelope.js';
+import { TurnBatcher, type Batch } from './batcher.js';
 import type { ClusterNames } from './names.js';
 
+/** Bytes of messages per NATS message (well under NATS' default max_payload, 1 MiB). */
+const MAX_BATCH_BYTES = 256 * 1024;
+
 export class LivePlane {
-  /** NATS subscriptions by subject, with how many of this node's filters need each. */
-  private readonly subscriptions = new Map<string, { subscription: NatsSubscription; count: number }>();
-  /** Subscriptions made since the last call to takeNew(): their interest must reach the other servers before SUBACK. */
-  private added = false;
+  private inbox: NatsSubscription | undefined;
+  private readonly reader = new BatchReader();
+  private readonly batcher = new TurnBatcher<undefined>(
+    (node, batch) => this.publish(node, batch),
+    () => undefined,
+    MAX_BATCH_BYTES,
+  );
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly names: ClusterNames,
     private readonly node: string,
+    /** A message for this node's ordinary subscribers. */
     private readonly deliver: (message: Message) => void,
+    /** A message for one member of shared group `key` on this node. */
+    private readonly deliverShared: (key: string, message: Message) => void,
     private readonly logger: Logger,
   ) {}
 
-  publish(message: Message): void {
-    this.batcher.add(this.names.live.topic(message.topic), message);
-  }
-
-  private readonly batcher = new SubjectBatcher((subject, messages) => this.nc.publish(subject, encodeMessages(messages)));
-
-  addFilter(filter: string): void {
-    const subjects = this.names.live;
-    const subject = subjects.filter(filter);
-    if (subject !== undefined) this.ref(subject);
-    if (subjects.needsOverflow(filter)) this.ref(subjects.overflow);
-  }
-
-  removeFilter(filter: string): void {
-    const subjects = this.names.live;
-    const subject = subjects.filter(filter);
-    if (subject !== undefined) this.unref(subject);
-    if (subjects.needsOverflow(filter)) this.unref(subjects.overflow);
-  }
-
-  /** True once if subscriptions were added since the last call. */
-  takeAdded(): boolean {
-    const added = this.added;
-    this.added = false;
-    return added;
-  }
-
-  private ref(subject: string): void {
-    const entry = this.subscriptions.get(subject);
-    if (entry !== undefined) {
-      entry.count++;
-      return;
-    }
-    const subscription = this.nc.subscribe(subject, {
-      queue: this.names.nodeQueue(this.node),
+  /** Receives what other nodes send here. */
+  start(): void {
+    this.inbox = this.nc.subscribe(this.names.nodeInbox(this.node), {
       callback: (error, msg) => {
-        if (error !== null) return;
-        let messages: Message[];
-        try {
-          messages = decodeMessages(msg.data);
-        } catch (decodeError) {
-          this.logger.warn({ err: decodeError, subject: msg.subject }, 'cluster: undecodable live message dropped');
-          return;
-        }
-        for (const message of messages) this.deliver(message);
+        if (error === null) this.receive(msg.data, msg.subject);
       },
     });
-    this.subscriptions.set(subject, { subscription, count: 1 });
-    this.added = true;
   }
 
-  private unref(subject: string): void {
-    const entry = this.subscriptions.get(subject);
-    if (entry === undefined) return;
-    if (--entry.count > 0) return;
-    this.subscriptions.delete(subject);
-    entry.subscription.unsubscribe();
+  /** Queues `message` for `node` (for shared group `group` there, when given), sent at the end of the turn. */
+  send(node: string, message: Message, group?: string): void {
+    this.batcher.add(node, message, group);
   }
 
-  get subscriptionCount(): number {
-    return this.subscriptions.size;
+  private publish(node: string, batch: Batch<undefined>): void {
+    this.nc.publish(this.names.nodeInbox(node), encodeBatch(batch.messages, batch.groups));
+  }
+
+  private receive(data: Uint8Array, subject: string): void {
+    const reader = this.reader;
+    for (let first = true; ; first = false) {
+      let message: Message;
+      let group: string | undefined;
+      try {
+        if (first) reader.reset(data);
+        if (!reader.next()) return;
+        message = reader.message();
+        group = reader.group;
+      } catch (error) {
+        this.logger.warn({ err: error, subject }, 'cluster: undecodable live message dropped');
+        return;
+      }
+      if (group === undefined) this.deliver(message);
+      else this.deliverShared(group, message);
+    }
+  }
+
+  stop(): void {
+    this.batcher.flush();
+    this.inbox?.unsubscribe();
   }
 }

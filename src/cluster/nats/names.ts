@@ -1,32 +1,31 @@
-// Every NATS name the cluster uses, derived from the configured prefix: subjects of the three planes,
-// streams, KV buckets, control subjects and queue groups. One place, so two clusters with different
-// prefixes share a NATS system without touching each other.
+// Every NATS name the cluster uses, derived from the configured prefix: node inboxes (live plane), subjects
+// of the message and retained streams, the route table, streams, KV buckets and control subjects. One
+// place, so two clusters with different prefixes share a NATS system without touching each other.
 
 import { createHash } from 'node:crypto';
 import { SubjectMap } from '../subject.js';
 
 export class ClusterNames {
-  /** QoS 0 (core NATS). */
-  readonly live: SubjectMap;
-  /** QoS 1/2 (the message stream). */
+  /** QoS 1/2 (the message stream): a message one or more shared groups match is written on its topic's subject. */
   readonly durable: SubjectMap;
   /** Retained messages (one per subject). */
   readonly retained: SubjectMap;
   readonly messagesStream: string;
   readonly retainedStream: string;
   readonly sessionsStream: string;
+  readonly routesStream: string;
   readonly ownersBucket: string;
   readonly nodesBucket: string;
   readonly recordsBucket: string;
 
   constructor(readonly prefix: string) {
-    this.live = new SubjectMap(prefix, 'l');
     this.durable = new SubjectMap(prefix, 'd');
     this.retained = new SubjectMap(prefix, 'r');
     const upper = prefix.toUpperCase();
     this.messagesStream = `${upper}_MSGS`;
     this.retainedStream = `${upper}_RET`;
     this.sessionsStream = `${upper}_SESS`;
+    this.routesStream = `${upper}_ROUTES`;
     this.ownersBucket = `${prefix}_owners`;
     this.nodesBucket = `${prefix}_nodes`;
     this.recordsBucket = `${prefix}_records`;
@@ -37,9 +36,14 @@ export class ClusterNames {
     return `${this.prefix}.ctl.${node}.${operation}`;
   }
 
-  /** The queue group of a node's live subscriptions: one copy per node however many of its filters match. */
-  nodeQueue(node: string): string {
-    return `n.${node}`;
+  /** Where a node receives the live plane's batches (QoS 0) sent to it. */
+  nodeInbox(node: string): string {
+    return `${this.prefix}.n.${node}`;
+  }
+
+  /** The message stream subject of a node's batches that no shared group matches (one write per turn). */
+  durableBatch(node: string): string {
+    return `${this.prefix}.d.b.${node}`;
   }
 
   /** The durable consumer a node routes QoS 1/2 messages from. */

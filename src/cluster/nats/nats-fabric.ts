@@ -12,6 +12,7 @@ import type { QoS } from '../../codec/types.js';
 import type { BrokerConfig, ClusterConfig } from '../../config/types.js';
 import type { Message } from '../../core/message.js';
 import type { Subscriber } from '../../core/subscriber.js';
+import { sharedKey } from '../../core/subscription.js';
 import type { Logger } from '../../log.js';
 import type { SessionPersistence } from '../../session/persistence.js';
 import type { ClusterRouter, Forwarder } from '../cluster-router.js';
@@ -23,14 +24,15 @@ import { createMessage } from '../../core/message.js';
 import { SessionDirectory } from './sessions.js';
 import type { ClusterFabric, NodeInfo } from '../fabric.js';
 import { CommitTracker } from './commit.js';
-import { connectionOptions, connectWithRetry } from './connection.js';
-import { connect } from '@nats-io/transport-node';
+import { connectWithRetry } from './connection.js';
 import { SharedGroups } from './shared.js';
 import { DurablePlane } from './durable.js';
 import { LivePlane } from './live.js';
 import { ClusterNames } from './names.js';
 import { NatsStore } from './nats-store.js';
 import { NodeMembership, type NodeRecord } from './nodes.js';
+import { RouteSync } from './routes.js';
+import { filterEntry, groupEntry, RouteTable } from '../route-table.js';
 import { RecordReplica } from './records.js';
 import { RetainedReplica } from './retained.js';
 import { SessionState } from './session-state.js';
@@ -70,10 +72,12 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   private live!: LivePlane;
   private durable!: DurablePlane;
   private membership!: NodeMembership;
+  private routes!: RouteSync;
   private persistence: SessionPersistence | undefined;
   private readonly controls: NatsSubscription[] = [];
   private readonly startedAt = Date.now();
-  private propagationScheduled = false;
+  /** Who wants which topic, cluster-wide (this node's entries included). */
+  readonly table: RouteTable;
 
   // Visitors of remote deliveries (bound once: no closure per message).
   private readonly deliverRemote = (message: Message, subscriber: Subscriber, qos: QoS, retain: boolean, ids: number[] | undefined, group: string | undefined): void => {
@@ -83,6 +87,10 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   private readonly routeLive = (message: Message): void => {
     this.host.router.local.match(message, this.deliverRemote);
   };
+  private readonly routeShared = (key: string, message: Message): void => {
+    this.shared.deliverLive(key, message);
+  };
+  private readonly wanted = (topic: string): boolean => this.table.lookup(topic).self;
   /** Sessions being brought up to date (replay: their live durable deliveries wait) or skipping what they already hold. */
   private readonly holds = new Map<Subscriber, Hold>();
   private routingSequence = 0;
@@ -105,17 +113,11 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.routingSequence = sequence;
     this.host.router.local.match(message, this.deliverDurable);
   };
-  private readonly propagate = (): void => {
-    this.propagationScheduled = false;
-    if (!this.live.takeAdded()) return;
-    this.tracker.track(this.interestPropagated());
-    this.persistence?.noteExternalWrite();
-  };
-
   constructor(private readonly host: FabricHost) {
     this.node = host.cluster.node;
     this.tracker = new CommitTracker(host.cluster.publishTimeoutMs);
     this.names = new ClusterNames(host.cluster.prefix);
+    this.table = new RouteTable(this.node);
   }
 
   /** Connects (retrying until NATS answers), makes sure streams and buckets exist, and builds the Store. */
@@ -134,15 +136,17 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     const recordReplica = new RecordReplica(records, js, this.jsm, this.names.recordsBucket, this.tracker, logger);
     await this.retrying('read the configuration records', () => recordReplica.start());
     this.store = new NatsStore(sessions, retained, recordReplica, this.tracker, () => this.directory.clientsOf(this.node));
-    this.live = new LivePlane(this.nc, this.names, this.node, this.routeLive, logger);
+    this.live = new LivePlane(this.nc, this.names, this.node, this.routeLive, this.routeShared, logger);
     this.durable = new DurablePlane(
       this.nc, this.jsm, this.names, this.tracker,
       { node: this.node, boot: this.boot },
+      this.wanted,
       this.routeDurable,
       () => this.persistence?.barrier(),
       logger,
     );
     this.membership = new NodeMembership(nodes, this.node, cluster.heartbeatMs, cluster.nodeTtlMs, () => this.describe(), logger);
+    this.routes = new RouteSync(this.nc, js, this.jsm, this.names, this.tracker, this.table, { node: this.node, boot: this.boot, peers: () => this.membership.peers() }, logger);
     this.directory = new SessionDirectory({
       nc: this.nc,
       js,
@@ -159,14 +163,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
       catchUp: (session, cursor) => this.catchUp(session, cursor),
     });
     this.host.registry.loader = this.directory.loader;
-    this.shared = new SharedGroups(
-      () => this.echoConnection(),
-      (nc, subscribe) => {
-        subscribe();
-        return this.interestPropagated(nc);
-      },
-      js, this.jsm, this.names, this.host.router, this.host.broker, logger,
-    );
+    this.shared = new SharedGroups(js, this.jsm, this.names, this.host.router, this.host.broker, logger);
     this.host.router.forwarder = this;
     return this.store;
   }
@@ -179,6 +176,9 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   async start(persistence: SessionPersistence, applyRetained: (topic: string, message: import('../../store/store.js').StoredMessage | undefined) => void): Promise<void> {
     this.persistence = persistence;
     this.controls.push(this.nc.subscribe(this.names.control(this.node, 'ping'), { callback: (_error, msg) => void msg.respond() }));
+    this.live.start();
+    // The whole route table before this node takes clients; its own entries (restored sessions') announced.
+    await this.retrying('read the route table', () => this.routes.start());
     this.store.retained.follow(this.store.retainedSequence, applyRetained);
     this.directory.start();
     // Wills this node recorded in a run that ended without disconnecting its clients (killed, restarted before anyone took over).
@@ -208,6 +208,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
       throw error;
     }
     logger.warn({ node: record.name }, 'cluster: node is down: publishing its clients\' wills and adopting its sessions');
+    await this.routes.withdraw(record.name, record.boot);
     const wills = await this.publishWillsOf(record.name);
     const cursor = await this.durable.cursorOf(record.name);
     let adopted = 0;
@@ -289,51 +290,52 @@ export class NatsFabric implements ClusterFabric, Forwarder {
   // --- Forwarder ----------------------------------------------------------------------------
 
   forwardLive(message: Message): void {
-    this.live.publish(message);
+    const destinations = this.table.lookup(message.topic);
+    const nodes = destinations.nodes;
+    for (let index = 0; index < nodes.length; index++) this.live.send(nodes[index]!, message);
+    const groups = destinations.groups;
+    for (let index = 0; index < groups.length; index++) {
+      const group = groups[index]!;
+      const node = group.pick();
+      if (node === this.node) this.shared.deliverLive(group.key, message);
+      else if (node !== undefined) this.live.send(node, message, group.key);
+    }
   }
 
   forwardDurable(message: Message): void {
-    this.durable.publish(message);
+    this.durable.publish(message, this.table.lookup(message.topic).groups.length > 0);
     this.persistence?.noteExternalWrite();
   }
 
   interestAdded(filter: string): void {
-    this.live.addFilter(filter);
-    if (this.host.cluster.syncSubscribe && !this.propagationScheduled) {
-      // Once per turn, after every SUBSCRIBE handled in it: the SUBACKs wait for the interest to reach the other servers.
-      this.propagationScheduled = true;
-      queueMicrotask(this.propagate);
-    }
+    this.announced(this.routes.add(filterEntry(filter)));
   }
 
   interestRemoved(filter: string): void {
-    this.live.removeFilter(filter);
+    this.routes.remove(filterEntry(filter));
   }
 
   groupAdded(group: string, filter: string): void {
+    const key = sharedKey(group, filter);
+    // QoS 1/2 from the group's consumer; QoS 0 from publishers that know the route.
     this.tracker.track(this.shared.add(group, filter));
     this.persistence?.noteExternalWrite();
+    this.announced(this.routes.add(groupEntry(key)));
   }
 
   groupRemoved(group: string, filter: string): void {
     this.shared.remove(group, filter);
+    this.routes.remove(groupEntry(sharedKey(group, filter)));
   }
 
-  /** The connection shared groups' live subscriptions use: it receives this node's own publications too. */
-  private echoConnection(): Promise<NatsConnection> {
-    this.echo ??= connect({ ...connectionOptions(this.host.cluster, `starling-${this.node}-shared`), noEcho: false });
-    return this.echo;
-  }
-  private echo: Promise<NatsConnection> | undefined;
-
-  /**
-   * Resolves once every other node's server has this node's new subscriptions: a request to each peer's
-   * ping subject travels the same route as the interest, behind it, so its reply proves the interest arrived.
-   */
-  private async interestPropagated(nc: NatsConnection = this.nc): Promise<void> {
-    await nc.flush();
-    const peers = this.membership.peers();
-    await Promise.all(peers.map((peer) => this.nc.request(this.names.control(peer, 'ping'), undefined, { timeout: PING_TIMEOUT_MS }).catch(() => undefined)));
+  /** A route announced: SUBACK waits until every node has it (sync_subscribe), or nothing waits. */
+  private announced(propagated: Promise<void>): void {
+    if (!this.host.cluster.syncSubscribe) {
+      propagated.catch(() => undefined);
+      return;
+    }
+    this.tracker.track(propagated);
+    this.persistence?.noteExternalWrite();
   }
 
   // --- set-up -------------------------------------------------------------------------------
@@ -380,6 +382,7 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     });
     await this.addStream({ ...common, name: this.names.retainedStream, subjects: [`${this.names.prefix}.r.>`], max_msgs_per_subject: 1 });
     await this.addStream({ ...common, name: this.names.sessionsStream, subjects: [`${this.names.prefix}.s.>`], max_msgs_per_subject: 1 });
+    await this.addStream({ ...common, name: this.names.routesStream, subjects: [`${this.names.prefix}.rt.>`], allow_rollup_hdrs: true });
   }
 
   private async addStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
@@ -411,7 +414,11 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     void (async () => {
       for await (const status of this.nc.status()) {
         if (status.type === 'disconnect') logger.warn({ server: (status as { server?: string }).server }, 'cluster: NATS connection lost; reconnecting');
-        else if (status.type === 'reconnect') logger.info({ server: (status as { server?: string }).server }, 'cluster: NATS reconnected');
+        else if (status.type === 'reconnect') {
+          logger.info({ server: (status as { server?: string }).server }, 'cluster: NATS reconnected');
+          // A node that looked dead meanwhile had its routes emptied by whoever took it over.
+          this.routes?.announceAgain();
+        }
       }
     })().catch(() => undefined);
   }
@@ -421,10 +428,11 @@ export class NatsFabric implements ClusterFabric, Forwarder {
     this.directory?.stop();
     this.shared?.stop();
     await this.membership?.stop();
+    this.live?.stop();
+    await this.routes?.stop();
     await this.durable?.stop();
     for (const control of this.controls) control.unsubscribe();
     await this.tracker.flushed()?.catch(() => undefined);
     await this.nc?.drain().catch(() => undefined);
-    if (this.echo !== undefined) await (await this.echo.catch(() => undefined))?.drain().catch(() => undefined);
   }
 }

@@ -3,6 +3,8 @@
 // marker behind, unlike a KV delete:
 //
 //   <prefix>.s.<client>.s                  the session (StoredSession)
+//   <prefix>.s.<client>.p.<node>.<g>.<i>   part i (from 1) of a session too large for one record: its
+//                                          further subscriptions; the session names its parts' g and count
 //   <prefix>.s.<client>.d.<node>.<seq>     one owed delivery, with its message inline
 //   <prefix>.s.<client>.q.<packetId>       an inbound QoS 2 id awaiting PUBREL
 //
@@ -24,6 +26,21 @@ interface DeliveryRecord {
   m: StoredMessage;
 }
 
+/**
+ * Packed bytes of a session record before its subscriptions go into parts (NATS' max_payload is 1 MiB
+ * by default; a session with some ten thousand subscriptions outgrows it).
+ */
+const SESSION_RECORD_BYTES = 256 * 1024;
+
+/** A session record whose further subscriptions are in parts `p.<g>.<1..count-1>`. */
+interface SessionHead extends StoredSession {
+  parts?: { g: string; count: number };
+}
+
+interface SessionPart {
+  subscriptions: StoredSession['subscriptions'];
+}
+
 /** JetStream's "no message found" (deleting a record an earlier rewrite already replaced). */
 const NO_MESSAGE_FOUND = 10037;
 
@@ -35,6 +52,9 @@ export class SessionState implements SessionStore, MessageStore {
   /** Messages of this node's deliveries, by message id, with the deliveries of each. */
   private readonly messages = new Map<number, StoredMessage>();
   private readonly deliveriesOf = new Map<number, Array<[clientId: string, sequence: number]>>();
+  /** Per client whose session is in parts, the subjects of its current parts. */
+  private readonly partsOf = new Map<string, string[]>();
+  private partGeneration = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -47,10 +67,56 @@ export class SessionState implements SessionStore, MessageStore {
   // --- SessionStore -----------------------------------------------------------------------
 
   save(session: StoredSession): void {
-    this.put(this.subject(session.clientId, 's'), session);
+    const head = this.subject(session.clientId, 's');
+    const data = packr.pack(session);
+    const previousParts = this.partsOf.get(session.clientId) ?? [];
+    if (data.length <= SESSION_RECORD_BYTES) {
+      this.partsOf.delete(session.clientId);
+      this.put(head, data);
+    } else {
+      this.saveInParts(session, data.length);
+    }
+    for (const subject of previousParts) this.removeAfter(session.clientId, head, subject);
+  }
+
+  /**
+   * Writes the subscriptions past the first chunk under a new generation of part subjects, then, once
+   * they are acknowledged, the session naming them: a session read at any time names parts that exist.
+   * The previous generation's parts are removed after the new session record is acknowledged.
+   */
+  private saveInParts(session: StoredSession, packedBytes: number): void {
+    const perChunk = Math.max(1, Math.floor((session.subscriptions.length * SESSION_RECORD_BYTES) / packedBytes / 2));
+    const chunks: Array<StoredSession['subscriptions']> = [];
+    for (let start = 0; start < session.subscriptions.length; start += perChunk) chunks.push(session.subscriptions.slice(start, start + perChunk));
+    const g = `${this.node}.${Date.now().toString(36)}${(++this.partGeneration).toString(36)}`;
+    const subjects: string[] = [];
+    const written: Array<Promise<number>> = [];
+    for (let index = 1; index < chunks.length; index++) {
+      const subject = this.subject(session.clientId, `p.${g}.${index}`);
+      const part: SessionPart = { subscriptions: chunks[index]! };
+      subjects.push(subject);
+      this.note(session.clientId, subject);
+      written.push(this.put(subject, packr.pack(part)));
+    }
+    this.partsOf.set(session.clientId, subjects);
+    const head: SessionHead = { ...session, subscriptions: chunks[0] ?? [], parts: { g, count: chunks.length } };
+    const headData = packr.pack(head);
+    const headSubject = this.subject(session.clientId, 's');
+    const headWritten = Promise.all(written).then(() => this.tracker.write((timeout) => this.js.publish(headSubject, headData, { timeout })).then((ack) => ack.seq));
+    this.tracker.track(headWritten);
+    this.written.set(headSubject, headWritten);
+  }
+
+  /** Removes `subject` once the current record of `after` is acknowledged. */
+  private removeAfter(clientId: string, after: string, subject: string): void {
+    this.subjectsOf.get(clientId)?.delete(subject);
+    const barrier = this.written.get(after);
+    if (barrier === undefined) return this.remove(subject);
+    this.tracker.track(barrier.then(() => this.remove(subject)));
   }
 
   delete(clientId: string): void {
+    this.partsOf.delete(clientId);
     this.remove(this.subject(clientId, 's'));
     const subjects = this.subjectsOf.get(clientId);
     if (subjects === undefined) return;
@@ -60,18 +126,21 @@ export class SessionState implements SessionStore, MessageStore {
 
   async loadSession(clientId: string): Promise<LoadedSession | undefined> {
     const base = this.subject(clientId, '');
-    let session: StoredSession | undefined;
+    let session: SessionHead | undefined;
     const deliveries: LoadedDelivery[] = [];
     const incomingQos2: number[] = [];
+    const parts = new Map<string, SessionPart>();
     await readStream(this.js, this.names.sessionsStream, `${base}>`, (msg) => {
       const rest = msg.subject.slice(base.length);
       this.written.set(msg.subject, Promise.resolve(msg.seq));
       if (rest === 's') {
-        session = packr.unpack(msg.data) as StoredSession;
+        session = packr.unpack(msg.data) as SessionHead;
         return;
       }
       this.note(clientId, msg.subject);
-      if (rest.startsWith('d.')) {
+      if (rest.startsWith('p.')) {
+        parts.set(rest.slice(2), packr.unpack(msg.data) as SessionPart);
+      } else if (rest.startsWith('d.')) {
         const record = packr.unpack(msg.data) as DeliveryRecord;
         deliveries.push({ delivery: record.d, message: record.m });
       } else if (rest.startsWith('q.')) {
@@ -79,9 +148,36 @@ export class SessionState implements SessionStore, MessageStore {
       }
     });
     if (session === undefined) return undefined;
+    session = this.joinParts(clientId, session, parts);
     deliveries.sort((a, b) => a.delivery.sequence - b.delivery.sequence);
     incomingQos2.sort((a, b) => a - b);
     return { session, deliveries, incomingQos2 };
+  }
+
+  /**
+   * The session with the subscriptions of its parts; parts of other generations (a save that crashed
+   * before its session record was written, or whose removal did not finish) are removed.
+   */
+  private joinParts(clientId: string, head: SessionHead, parts: Map<string, SessionPart>): StoredSession {
+    const { parts: named, ...session } = head;
+    const current: string[] = [];
+    if (named !== undefined) {
+      for (let index = 1; index < named.count; index++) {
+        const key = `${named.g}.${index}`;
+        const part = parts.get(key);
+        if (part === undefined) throw new Error(`cluster: session ${JSON.stringify(clientId)} names part ${index} of ${named.count}, which the sessions stream lacks`);
+        session.subscriptions.push(...part.subscriptions);
+        current.push(this.subject(clientId, `p.${key}`));
+        parts.delete(key);
+      }
+      this.partsOf.set(clientId, current);
+    }
+    for (const key of parts.keys()) {
+      const subject = this.subject(clientId, `p.${key}`);
+      this.subjectsOf.get(clientId)?.delete(subject);
+      this.remove(subject);
+    }
+    return session;
   }
 
   // --- MessageStore -----------------------------------------------------------------------
@@ -146,6 +242,7 @@ export class SessionState implements SessionStore, MessageStore {
     const subjects = this.subjectsOf.get(clientId);
     this.subjectsOf.delete(clientId);
     this.written.delete(this.subject(clientId, 's'));
+    this.partsOf.delete(clientId);
     if (subjects !== undefined) for (const subject of subjects) this.written.delete(subject);
     for (const [messageId, keys] of this.deliveriesOf) {
       const kept = keys.filter(([owner]) => owner !== clientId);
@@ -182,10 +279,11 @@ export class SessionState implements SessionStore, MessageStore {
     return this.subject(clientId, `d.${this.node}.${sequence}`);
   }
 
-  private put(subject: string, value: unknown): void {
-    const data = packr.pack(value);
+  private put(subject: string, value: unknown): Promise<number> {
+    const data = value instanceof Uint8Array ? value : packr.pack(value);
     const written = this.tracker.write((timeout) => this.js.publish(subject, data, { timeout })).then((ack) => ack.seq);
     this.written.set(subject, written);
+    return written;
   }
 
   private remove(subject: string): void {

@@ -1,10 +1,10 @@
 // Shared subscriptions cluster-wide: one member of a group gets each message, whichever node it is on.
 //
-//   QoS 0     a core NATS subscription per group on the live subject, in queue group `g.<hash>` (the filter
-//             is in the hash: `$share/g/a/+` and `$share/g/a/b` are different groups), on a connection that
-//             receives its own node's publications too, so a group whose members share the publisher's node
-//             is not starved. NATS picks one node; the node picks a member (connected first).
-//   QoS 1/2   a durable consumer per group on the message stream, filtered by the group's filter subject,
+//   QoS 0     the route table lists the nodes with members of each group; the publishing node picks one in
+//             turn (itself included) and sends it the message with the group's key on the live plane; that
+//             node picks a member (connected first).
+//   QoS 1/2   a durable consumer per group on the message stream, filtered by the group's filter subject
+//             (publishers write messages a group matches on their topic's subject),
 //             pulled by every node with members. A message is acknowledged once its member acknowledges it
 //             (PUBACK/PUBCOMP) or it is dropped; a member or node that goes away without acknowledging
 //             leaves it to be redelivered, after the ack wait, to a member anywhere.
@@ -12,7 +12,6 @@
 
 import { createHash } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/nats-core';
 import type { BrokerCore } from '../../broker/broker.js';
 import { minQoS } from '../../broker/local-router.js';
 import type { Message } from '../../core/message.js';
@@ -22,7 +21,7 @@ import { topicMatches } from '../../core/topic.js';
 import type { MessageAckedEvent, MessageDroppedEvent } from '../../hooks/events.js';
 import type { Logger } from '../../log.js';
 import type { ClusterRouter } from '../cluster-router.js';
-import { decodeMessages } from './envelope.js';
+import { decodeBatch } from './envelope.js';
 import type { ClusterNames } from './names.js';
 
 const ACK_WAIT_NS = 10_000_000_000;
@@ -46,7 +45,6 @@ function settled(pulled: Pulled): void {
 interface GroupHere {
   group: string;
   filter: string;
-  live: NatsSubscription[];
   stopped: boolean;
   close: (() => void) | undefined;
 }
@@ -62,10 +60,6 @@ export class SharedGroups {
   };
 
   constructor(
-    /** A connection that receives this node's own publications (unlike the main one). */
-    private readonly echo: () => Promise<NatsConnection>,
-    /** Makes subscriptions on `nc` and resolves once the other servers know them (the SUBACK barrier). */
-    private readonly propagated: (nc: NatsConnection, subscribe: () => void) => Promise<void>,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly names: ClusterNames,
@@ -74,14 +68,11 @@ export class SharedGroups {
     private readonly logger: Logger,
   ) {}
 
-  /**
-   * This node's first member of a group: resolves once NATS routes the group's messages here (its live
-   * subscription propagated, its consumer created), which SUBACK waits for.
-   */
+  /** This node's first member of a group: resolves once its consumer is pulled here (SUBACK waits for it, and for the route). */
   add(group: string, filter: string): Promise<void> {
     const key = sharedKey(group, filter);
     if (this.groups.has(key)) return Promise.resolve();
-    const here: GroupHere = { group, filter, live: [], stopped: false, close: undefined };
+    const here: GroupHere = { group, filter, stopped: false, close: undefined };
     this.groups.set(key, here);
     if (!this.listening) {
       this.listening = true;
@@ -90,9 +81,8 @@ export class SharedGroups {
     }
     let consumerReady!: () => void;
     const ready = new Promise<void>((resolve) => (consumerReady = resolve));
-    const live = this.subscribeLive(key, here);
     void this.pull(key, here, consumerReady);
-    return Promise.all([live, withTimeout(ready, 10_000)]).then(() => undefined);
+    return withTimeout(ready, 10_000);
   }
 
   remove(group: string, filter: string): void {
@@ -101,35 +91,13 @@ export class SharedGroups {
     if (here === undefined) return;
     this.groups.delete(key);
     here.stopped = true;
-    for (const subscription of here.live) subscription.unsubscribe();
     here.close?.();
   }
 
-  private async subscribeLive(key: string, here: GroupHere): Promise<void> {
-    const nc = await this.echo();
-    await this.propagated(nc, () => this.subscribeOn(nc, key, here));
-  }
-
-  private subscribeOn(nc: NatsConnection, key: string, here: GroupHere): void {
-    if (here.stopped) return;
-    const queue = `g.${hash(key)}`;
-    const subjects = [this.names.live.filter(here.filter), this.names.live.needsOverflow(here.filter) ? this.names.live.overflow : undefined];
-    for (const subject of subjects) {
-      if (subject === undefined) continue;
-      here.live.push(
-        nc.subscribe(subject, {
-          queue,
-          callback: (error, msg) => {
-            if (error !== null) return;
-            try {
-              for (const message of decodeMessages(msg.data)) this.deliver(key, here, message, undefined);
-            } catch (decodeError) {
-              this.logger.warn({ err: decodeError }, 'cluster: undecodable shared message dropped');
-            }
-          },
-        }),
-      );
-    }
+  /** A QoS 0 message the route table sent to this node for group `key`: to one member here (none left: dropped). */
+  deliverLive(key: string, message: Message): void {
+    const here = this.groups.get(key);
+    if (here !== undefined) this.deliver(key, here, message, undefined);
   }
 
   /** Pulls the group's durable consumer while this node has members. */
@@ -170,7 +138,7 @@ export class SharedGroups {
         for await (const msg of messages) {
           let messages: Message[];
           try {
-            messages = decodeMessages(msg.data);
+            messages = decodeBatch(msg.data).map((entry) => entry.message);
           } catch {
             msg.term();
             continue;
