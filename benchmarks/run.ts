@@ -2,12 +2,17 @@
 // this load generator to CPU 1; brokers alternate run by run (A B C A B C ...), and the table shows medians.
 // The latency-*-q* rows run the native probe (src/loadgen/native-probe.ts) on CPU 1 and also against
 // floor-server on CPU 0: the "floor" column, what the probe and the kernel add on their own. The
-// scrape-overhead row runs Starling alone, management off against on with a scrape every second.
+// scrape-overhead row runs Starling alone, management off against on with a scrape every second. The
+// rules rows run benchmarks/rules.ts; the cluster rows run benchmarks/cluster.ts (its own process, on
+// every CPU: cross-node traffic against one node) when nats-server is installed.
 //
 //   npm run bench -- [--quick] [--runs N] [--duration S] [--scenarios a,b] [--brokers mosquitto,aedes,starling]
 //                    [--nodelay default,on] [--settle-max S] [--settle-min S] [--json out.json]
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { buildNativeTools, runLatencyProbe, startFloorServer, type NativeTools, type ProbeResult } from '../src/loadgen/native-probe.js';
 import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, type BrokerName } from './brokers.js';
@@ -30,6 +35,8 @@ interface RunSettings {
   jsonPath?: string | undefined;
   /** The rule engine rows (benchmarks/rules.ts): Starling with no rules against 10 rules, and rule evaluations per core. */
   rules: boolean;
+  /** The cluster rows (benchmarks/cluster.ts): two nodes on three nats-servers against one node. */
+  cluster: boolean;
 }
 
 interface Measurement {
@@ -47,7 +54,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --quick                 1 run of 3 s per row and broker (smoke test)
   --runs <n>              runs per broker and row (3)
   --duration <s>          measured seconds per run (10; quick 3)
-  --scenarios <a,b>       rows to run: ${benchRows(false).map((row) => row.id).join(', ')}, rules
+  --scenarios <a,b>       rows to run: ${benchRows(false).map((row) => row.id).join(', ')}, rules, cluster
   --brokers <a,b>         brokers: ${BROKERS.join(', ')} (all)
   --nodelay <default,on>  broker TCP_NODELAY modes to compare (default,on; quick: default)
   --settle-max <s>        idle-connections: wait at most this long for the broker's RSS to settle
@@ -67,6 +74,7 @@ function parseSettings(argv: string[]): RunSettings | undefined {
     brokers: [...BROKERS],
     noDelayModes: quick ? ['default'] : ['default', 'on'],
     rules: true,
+    cluster: true,
   };
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
@@ -84,7 +92,8 @@ function parseSettings(argv: string[]): RunSettings | undefined {
       case '--scenarios': {
         const wanted = value().split(',');
         settings.rules = wanted.includes('rules');
-        const unknown = wanted.filter((id) => id !== 'rules' && !settings.rows.some((row) => row.id === id));
+        settings.cluster = wanted.includes('cluster');
+        const unknown = wanted.filter((id) => id !== 'rules' && id !== 'cluster' && !settings.rows.some((row) => row.id === id));
         if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}`);
         settings.rows = settings.rows.filter((row) => wanted.includes(row.id));
         break;
@@ -322,10 +331,27 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`\n${rulesTable(rules)}\n`);
     medians.push({ row: 'rules-q0', noRules: rules.none, tenRules: rules.ten, evaluation: rules.evaluation, evaluationDistinct: rules.evaluationDistinct });
   }
+  if (settings.cluster && settings.brokers.includes('starling')) runClusterRows(settings);
   if (settings.jsonPath !== undefined) {
     writeFileSync(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, rows: settings.rows.map((row) => row.id) }, medians, measurements }, null, 2)}\n`);
   }
   return 0;
+}
+
+/**
+ * The cluster rows, printed by benchmarks/cluster.ts itself. Unpinned (this process is pinned to the load
+ * CPU, and its children would inherit that): the five serving processes share every CPU, as that script says.
+ */
+function runClusterRows(settings: RunSettings): void {
+  if (spawnSync('nats-server', ['--version']).status !== 0) {
+    process.stdout.write('\nCluster rows not run: nats-server is not installed (apt-get install nats-server).\n');
+    return;
+  }
+  const script = fileURLToPath(new URL('./cluster.js', import.meta.url));
+  const everyCpu = `0-${cpus().length - 1}`;
+  process.stdout.write('\n');
+  const result = spawnSync('taskset', ['-c', everyCpu, process.execPath, script, '--runs', String(settings.runs), '--duration', String(settings.duration)], { stdio: 'inherit' });
+  if (result.status !== 0) process.stdout.write(`Cluster rows failed (exit ${result.status ?? result.signal}).\n`);
 }
 
 main(process.argv.slice(2)).then(
