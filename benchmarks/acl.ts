@@ -17,6 +17,7 @@ import { AclRuleSet } from '../src/internal.js';
 import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
 import type { AclRuleConfig } from '../src/internal.js';
 import { freePort } from './brokers.js';
+import { median } from './statistics.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 const BROKER_CPU = 0;
@@ -156,12 +157,6 @@ function uncachedDecisions(rules: number): number {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (allowed !== iterations) throw new Error('the final allow rule did not match');
   return iterations / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

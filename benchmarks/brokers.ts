@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/free-port.js';
 
 export const BROKERS = ['mosquitto', 'aedes', 'starling'] as const;
 export type BrokerName = (typeof BROKERS)[number];
@@ -45,17 +46,6 @@ const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 const READY_TIMEOUT_MILLISECONDS = 15_000;
 const STOP_TIMEOUT_MILLISECONDS = 5_000;
 
-/** An ephemeral port free right now: listen on 0, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function mosquittoConfiguration(settings: BrokerSettings): string {
   return [
@@ -154,3 +144,4 @@ export async function startBroker(name: BrokerName, settings: BrokerSettings): P
     },
   };
 }
+export { freePort };

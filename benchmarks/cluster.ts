@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultOptions, runScenario, type BenchOptions, type BenchResult } from '../src/loadgen/cli.js';
 import { startNatsCluster, type NatsCluster } from '../test/helpers/nats-cluster.js';
 import { startBrokerProcess, temporaryDataDir, type BrokerProcess } from '../test/helpers/broker-process.js';
+import { median } from './statistics.js';
 
 interface Row {
   id: string;
@@ -246,12 +247,6 @@ async function runWithBreakdown(options: BenchOptions, target: Target): Promise<
   const servers = difference(last.servers, first.servers);
   lines.push(`  all servers: in ${(servers.msgsIn / published).toFixed(3)} msgs / ${(servers.bytesIn / published).toFixed(1)} B, out ${(servers.msgsOut / published).toFixed(3)} msgs / ${(servers.bytesOut / published).toFixed(1)} B per published message`);
   return { result, lines };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,7 @@ import mqtt from 'mqtt';
 import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
 import { LmdbStore } from '../src/internal.js';
 import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess } from './brokers.js';
+import { median } from './statistics.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
@@ -187,12 +188,6 @@ async function measure(target: Target, run: number, settings: Settings): Promise
 function medianOf(values: Array<number | undefined>): number | undefined {
   const measured = values.filter((value): value is number => value !== undefined);
   return measured.length === 0 ? undefined : median(measured);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

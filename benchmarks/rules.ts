@@ -27,6 +27,7 @@ import { RuleEngine } from '../src/rules/engine.js';
 import type { RuleConfig } from '../src/rules/definitions.js';
 import { createMessage } from '../src/core/message.js';
 import { readCpuSeconds } from '../src/loadgen/broker-process.js';
+import { median } from './statistics.js';
 
 const PAIRS = 50;
 const WINDOW = 200;
@@ -192,12 +193,6 @@ export async function measureEvaluation(seconds: number, rules = benchRules()): 
   const passed = engine.list().reduce((sum, rule) => sum + rule.metrics.passed, 0);
   engine.close();
   return { evaluationsPerSecond: (count * RULES) / cpuSeconds, messagesPerSecond: count / cpuSeconds, passed };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export interface RulesBenchmarkResult {

@@ -19,6 +19,7 @@ import { BROKERS, BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker, t
 import { DEFAULT_SETTLE_MAX_SECONDS, benchRows, type AnyBenchRow, type BenchRow, type ProbeRow, type ScrapeRow } from './rows.js';
 import { runRulesBenchmark, rulesTable } from './rules.js';
 import { startScraper, type ScrapeCount } from './scraper.js';
+import { median } from './statistics.js';
 
 /** The table's columns: the brokers, for probe rows the trivial floor-server, for the scrape row Starling scraped. */
 type Target = BrokerName | 'floor' | 'starling+scrape';
@@ -124,11 +125,9 @@ function seconds(flag: string, text: string): number {
   return value;
 }
 
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1]! + sorted[middle]!) / 2;
+/** The median, or undefined for no values. */
+function medianOrNone(values: number[]): number | undefined {
+  return values.length === 0 ? undefined : median(values);
 }
 
 function formatNumber(value: number | undefined): string {
@@ -264,7 +263,7 @@ function printTable(settings: RunSettings, measurements: Measurement[]): Record<
             const value = entry.values?.[metricIndex];
             return value === undefined ? [] : [value];
           });
-          const value = median(numbers);
+          const value = medianOrNone(numbers);
           values.set(broker, value);
           const failures = mine.filter((entry) => entry.error !== undefined).length;
           cells.push(value === undefined && failures > 0 ? 'failed' : formatNumber(value) + (failures > 0 ? ` (${failures} failed)` : ''));

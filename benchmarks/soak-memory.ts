@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readFileBackedResidentBytes, readResidentBytes } from '../src/loadgen/broker-process.js';
+import { median } from './statistics.js';
 
 export interface MemorySample {
   /** Seconds since the load started. */
@@ -94,12 +95,6 @@ export interface Growth {
 }
 
 const EDGE_SAMPLES = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** Least-squares slope of megabytes over minutes. */
 export function slopePerMinute(points: { seconds: number; megabytes: number }[]): number {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { sendAdminRequest } from '../src/admin/client.js';
 import { defaultOptions, runScenario } from '../src/loadgen/cli.js';
 import { BROKER_CPU, LOAD_CPU, freePort, pinThisProcess, startBroker } from './brokers.js';
+import { median } from './statistics.js';
 
 type Variant = 'baseline' | 'no trace' | 'topic trace';
 
@@ -89,12 +90,6 @@ async function measure(variant: Variant, settings: Settings): Promise<Reading> {
     await broker.stop();
     rmSync(directory, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { subscribedOrExited } from '../helpers/interop.js';
-import { freePort } from '../helpers/nats-cluster.js';
+import { freePort } from '../helpers/free-port.js';
 import { dashboardFixture, logIn, openPage, screenshot, waitForPage } from './dashboard-helpers.js';
 
 const fixture = dashboardFixture({ allowAnonymous: true, rules: { from_file: { sql: 'SELECT * FROM "file/#"', actions: [{ function: 'console' }] } } as never });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { StarlingBroker, createLogger, readConfigFile } from '../../src/internal.js';
 import { connackCode } from '../auth/clients.js';
-import { freePort } from './reloadable.js';
+import { freePort } from '../helpers/free-port.js';
 
 function connect(port: number, clientId: string): Promise<mqtt.MqttClient> {
   return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 });

@@ -3,11 +3,11 @@
 // loopback port and, optionally, an admin socket. Also a free TCP port, for listeners a reload adds.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfigFile, type BrokerOptions } from '../../src/internal.js';
 import { startManagedBroker, type ManagedBroker } from '../helpers/management.js';
+import { freePort } from '../helpers/free-port.js';
 
 export interface ReloadableBroker extends ManagedBroker {
   file: string;
@@ -42,13 +42,3 @@ export async function startReloadable(settings: Record<string, unknown>, base: B
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

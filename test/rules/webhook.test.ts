@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import mqtt from 'mqtt';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePort } from '../helpers/servers.js';
+import { freePort } from '../helpers/free-port.js';
 
 interface Received {
   method: string;

@@ -308,25 +308,9 @@ export class RouteSync {
 
   private apply(msg: JsMsg): void {
     const node = msg.subject.slice(this.subjectPrefix.length);
-    if (node !== this.options.node) {
-      const record = parse(msg.data);
-      if (record !== undefined) this.noteRun(node, record);
-      if (record === undefined) this.logger.warn({ subject: msg.subject, sequence: msg.seq }, 'cluster: unreadable route record skipped');
-      else if (record.k === 'd') {
-        for (const entry of record.a ?? []) this.table.add(node, entry);
-        for (const entry of record.r ?? []) this.table.remove(node, entry);
-      } else {
-        if (record.f === 1) this.pending.set(node, new Set());
-        const snapshot = this.pending.get(node);
-        if (snapshot !== undefined) {
-          for (const entry of record.a ?? []) snapshot.add(entry);
-          if (record.l === 1) {
-            this.pending.delete(node);
-            this.table.replace(node, snapshot);
-          }
-        }
-      }
-    }
+    const record = node === this.options.node ? undefined : parse(msg.data);
+    if (record !== undefined) this.applyRecord(node, record);
+    else if (node !== this.options.node) this.logger.warn({ subject: msg.subject, sequence: msg.seq }, 'cluster: unreadable route record skipped');
     this.applied = msg.seq;
     if (this.appliedWaiters.length > 0) {
       for (let index = this.appliedWaiters.length - 1; index >= 0; index--) {
@@ -335,6 +319,24 @@ export class RouteSync {
         this.appliedWaiters.splice(index, 1);
         waiter.done();
       }
+    }
+  }
+
+  /** Another node's record: a delta applied at once, a snapshot's chunks gathered until its last. */
+  private applyRecord(node: string, record: RouteRecord): void {
+    this.noteRun(node, record);
+    if (record.k === 'd') {
+      for (const entry of record.a ?? []) this.table.add(node, entry);
+      for (const entry of record.r ?? []) this.table.remove(node, entry);
+      return;
+    }
+    if (record.f === 1) this.pending.set(node, new Set());
+    const snapshot = this.pending.get(node);
+    if (snapshot === undefined) return;
+    for (const entry of record.a ?? []) snapshot.add(entry);
+    if (record.l === 1) {
+      this.pending.delete(node);
+      this.table.replace(node, snapshot);
     }
   }
 
