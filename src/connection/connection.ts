@@ -141,6 +141,9 @@ export class Connection implements Outbox, ChannelLink {
     this.flush();
     this.closed = true;
     this.socket.end();
+    // A socket paused for a pending CONNECT check must still read the peer's FIN to close; what else
+    // arrives now is dropped (receive), and the timer below ends a peer that keeps sending.
+    this.socket.resume();
     // A peer that never reads would keep a half-closed socket forever.
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -231,6 +234,7 @@ export class Connection implements Outbox, ChannelLink {
 
   receive(chunk: Buffer): void {
     this.options.traffic.bytesReceived += chunk.length;
+    if (this.closed) return;
     const head = this.connectHead;
     if (head !== undefined && head.length < CONNECT_LEVEL_BYTES) {
       // Usually the whole CONNECT is in the first chunk: a view of it, no copy (dropped once the first packet is decoded).

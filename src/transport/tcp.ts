@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { readProxyHeader } from './proxy-protocol.js';
+import { readIntoSharedBuffer } from './shared-read-buffer.js';
 
 export class TcpListener implements Listener {
   private readonly server: Server;
@@ -28,6 +29,7 @@ export class TcpListener implements Listener {
   }
 
   private acceptSocket(socket: Socket, peer: ReturnType<typeof peerOf>): void {
+    readIntoSharedBuffer(socket);
     this.context.accept(socket, peer);
   }
 
