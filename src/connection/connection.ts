@@ -36,14 +36,23 @@ export interface ConnectionOptions {
 }
 
 // Per-connection state is kept small for brokers holding many idle clients: the socket listeners
-// are shared functions that find their Connection through the socket, one microtask per
-// event-loop turn flushes every connection that has something to write, and the outgoing and
+// are shared functions that find their Connection through the socket, every connection that has
+// something to write is flushed once the read that caused it is handled (or by one microtask when
+// something else, such as a resolved promise, queued it), and the outgoing and
 // held lists exist only while they hold something.
 const CONNECTION = Symbol('connection');
 type ConnectedSocket = Duplex & { [CONNECTION]: Connection };
 
 function onData(this: ConnectedSocket, chunk: Buffer): void {
-  this[CONNECTION].receive(chunk);
+  // What handling this chunk writes, to this socket or others, is flushed as soon as it is handled: no
+  // microtask per read (at moderate rates a read usually carries one packet, so that was one per message).
+  receiving = true;
+  try {
+    this[CONNECTION].receive(chunk);
+  } finally {
+    receiving = false;
+  }
+  if (!flushScheduled && toFlush.length > 0) flushAll();
 }
 function onDrain(this: ConnectedSocket): void {
   this[CONNECTION].drained();
@@ -57,6 +66,8 @@ function onError(): void {
 
 const toFlush: Connection[] = [];
 let flushScheduled = false;
+/** True while a socket's bytes are being handled: onData flushes when done. */
+let receiving = false;
 function flushAll(): void {
   flushScheduled = false;
   for (let i = 0; i < toFlush.length; i++) toFlush[i]!.flush();
@@ -158,7 +169,7 @@ export class Connection implements Outbox, ChannelLink {
     if (!this.flushQueued) {
       this.flushQueued = true;
       toFlush.push(this);
-      if (!flushScheduled) {
+      if (!flushScheduled && !receiving) {
         flushScheduled = true;
         queueMicrotask(flushAll);
       }
