@@ -22,7 +22,8 @@ const sharedBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 /** Emits each read as 'data', as before, but as a copy made from the shared buffer. */
 function emitCopy(this: Socket, bytesRead: number, buffer: Buffer): void {
   const chunk = Buffer.allocUnsafe(bytesRead);
-  buffer.copy(chunk, 0, 0, bytesRead);
+  // fill() with a Buffer copies its first bytes natively; copy() would first make a view of the source range.
+  chunk.fill(buffer, 0, bytesRead);
   this.emit('data', chunk);
 }
 
