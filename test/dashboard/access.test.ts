@@ -257,6 +257,8 @@ test('dashboard - at phone width the navigation folds behind Menu and works from
     await navigation.getByRole('link', { name: 'API keys' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    // The menu folds in the render after the page's: wait for it (a menu that stays open fails here).
+    await navigation.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
     assert.equal(await navigation.isVisible(), false, 'the menu folds again after navigating');
     const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     assert.equal(background, 'rgb(17, 20, 24)', 'dark background');
