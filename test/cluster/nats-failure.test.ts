@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { startClusterNodes, type ClusterNode } from '../helpers/cluster-nodes.js';
-import { CountingSubscriber, NumberedPublisher } from '../helpers/qos-clients.js';
+import { CountingSubscriber, NumberedPublisher, expectEveryAcknowledgedReceived } from '../helpers/qos-clients.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -93,11 +93,7 @@ describe('cluster NATS failures', { timeout: 300_000 }, () => {
       clearInterval(watch);
     }
     const acknowledged = [...publisher.acknowledged];
-    await waitFor(() => acknowledged.every((payload) => subscriber.count(payload) > 0), 'every acknowledged message received', 60_000).catch(() => {
-      const missing = acknowledged.filter((payload) => subscriber.count(payload) === 0);
-      throw new Error(`${missing.length} of ${acknowledged.length} acknowledged messages never arrived, e.g. ${missing.slice(0, 10).join(' ')}`);
-    });
-    const duplicates = [...subscriber.counts.values()].reduce((sum, count) => sum + count - 1, 0);
+    const duplicates = await expectEveryAcknowledgedReceived(acknowledged, subscriber, 60_000);
     t.diagnostic(`acknowledged ${acknowledged.length}, duplicates ${duplicates}, longest stall ${longestGap} ms`);
     await subscriber.disconnect();
     await publisher.disconnect();

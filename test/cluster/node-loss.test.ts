@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { startClusterNodes, type ClusterNode } from '../helpers/cluster-nodes.js';
-import { CountingSubscriber, NumberedPublisher } from '../helpers/qos-clients.js';
+import { CountingSubscriber, NumberedPublisher, expectEveryAcknowledgedReceived } from '../helpers/qos-clients.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('cluster node loss', { timeout: 240_000 }, () => {
@@ -70,11 +70,7 @@ describe('cluster node loss', { timeout: 240_000 }, () => {
     await waitFor(() => p2.inflightCount === 0, 'publisher B settled', 30_000);
 
     const acknowledged = [...p1.acknowledged, ...p2.acknowledged];
-    await waitFor(() => acknowledged.every((payload) => subscriber.count(payload) > 0), 'every acknowledged message received', 60_000).catch(() => {
-      const missing = acknowledged.filter((payload) => subscriber.count(payload) === 0);
-      throw new Error(`${missing.length} of ${acknowledged.length} acknowledged messages never arrived, e.g. ${missing.slice(0, 10).join(' ')}`);
-    });
-    const duplicates = [...subscriber.counts.values()].reduce((sum, count) => sum + count - 1, 0);
+    const duplicates = await expectEveryAcknowledgedReceived(acknowledged, subscriber, 60_000);
     t.diagnostic(`acknowledged ${acknowledged.length} (A ${p1.acknowledged.size}, B ${p2.acknowledged.size}), received ${subscriber.received.length}, duplicates ${duplicates}`);
     // Nothing arrived that was never sent.
     const sent = new Set([...p1.sent, ...p2.sent]);

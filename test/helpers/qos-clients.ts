@@ -6,6 +6,7 @@
 
 import type mqttPacket from 'mqtt-packet';
 import { RawClient, type RawPacket } from './raw-client.js';
+import { waitFor } from './wait.js';
 
 export interface SessionOptions {
   clientId: string;
@@ -260,6 +261,18 @@ export class NumberedPublisher {
 }
 
 /** Seeded PRNG (mulberry32), so a failing kill point can be replayed with STARLING_CRASH_SEED. */
+/**
+ * Waits until `subscriber` has every payload in `acknowledged`; fails naming how many (and which) never
+ * arrived. Resolves with the duplicates the subscriber counted.
+ */
+export async function expectEveryAcknowledgedReceived(acknowledged: readonly string[], subscriber: CountingSubscriber, timeoutMs: number): Promise<number> {
+  await waitFor(() => acknowledged.every((payload) => subscriber.count(payload) > 0), 'every acknowledged message received', timeoutMs).catch(() => {
+    const missing = acknowledged.filter((payload) => subscriber.count(payload) === 0);
+    throw new Error(`${missing.length} of ${acknowledged.length} acknowledged messages never arrived, e.g. ${missing.slice(0, 10).join(' ')}`);
+  });
+  return [...subscriber.counts.values()].reduce((sum, count) => sum + count - 1, 0);
+}
+
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

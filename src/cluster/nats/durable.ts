@@ -48,6 +48,24 @@ export function routedUpTo(info: ConsumerInfo): number {
   return Math.max(0, info.delivered.stream_seq - info.delivered.consumer_seq);
 }
 
+/**
+ * A fault for tests only: STARLINGTEST_LOSE_STREAM_DELIVERIES="<from>-<to>" makes this node's consumer
+ * ignore the first delivery of those stream sequences, unrouted and unacknowledged, as when a NATS server
+ * dies with them in transit (test/cluster/lost-deliveries.test.ts). Not STARLING_: those are configuration,
+ * and the tests pass none of them to a broker process. Unset: no check at all.
+ */
+function lostDeliveriesForTest(): ((sequence: number) => boolean) | undefined {
+  const range = /^(\d+)-(\d+)$/.exec(process.env['STARLINGTEST_LOSE_STREAM_DELIVERIES'] ?? '');
+  if (range === null) return undefined;
+  const [from, to] = [Number(range[1]), Number(range[2])];
+  const lost = new Set<number>();
+  return (sequence) => {
+    if (sequence < from || sequence > to || lost.has(sequence)) return false;
+    lost.add(sequence);
+    return true;
+  };
+}
+
 /** A stream write being gathered: what the PUBACKs of its messages wait for. */
 interface PendingWrite {
   promise: Promise<void>;
@@ -156,6 +174,11 @@ export class DurablePlane {
         this.closeMessages = () => void messages.close();
         let routedThisTurn = 0;
         for await (const msg of messages) {
+          if (this.lostForTest?.(msg.seq) === true) continue;
+          // The stream holds only durable messages, so this consumer's sequences follow each other: a jump
+          // means deliveries were lost in transit (a server died with them). The next acknowledgement
+          // (AckAll) would cover them, so read them from the stream before going on.
+          if (msg.seq > this.routedSequence + 1) await this.routeMissed(this.routedSequence, msg.seq - 1);
           routedThisTurn += this.handle(msg);
           if (this.stopped) break;
           // The iterator hands buffered messages over in microtasks: without a pause this node would route
@@ -175,6 +198,8 @@ export class DurablePlane {
   }
 
   private closeMessages: (() => void) | undefined;
+  /** Test fault (see lostDeliveriesForTest): whether to drop this delivery as if lost in transit. */
+  private readonly lostForTest = lostDeliveriesForTest();
   private readonly reader = new BatchReader();
 
   /** Routes one stream message; returns how many messages it carried. */
@@ -207,6 +232,15 @@ export class DurablePlane {
       setImmediate(this.ackRouted);
     }
     return count;
+  }
+
+  /** Routes what the stream holds in (after, upTo] (the messages the consumer's deliveries skipped). */
+  private async routeMissed(after: number, upTo: number): Promise<void> {
+    this.logger.warn({ from: after + 1, to: upTo }, 'cluster: stream messages were not delivered to this node; reading them from the stream');
+    await this.replay(after, upTo, (message, sequence) => {
+      if (this.wanted(message.topic)) this.route(message, sequence);
+    });
+    this.routedSequence = upTo;
   }
 
   /** Where `node`'s consumer has routed for sure (a dead node's sessions hold everything up to it); the stream's end when it has none. */
