@@ -47,16 +47,15 @@ export const sharedReadsSupported = onreadFields !== undefined;
 
 /**
  * Switches a freshly accepted TCP socket to reads into the shared buffer; 'data' events, pause and
- * resume behave as before. Returns false (and changes nothing) where Node does not allow it.
+ * resume behave as before. Changes nothing where Node does not allow it.
  */
-export function readIntoSharedBuffer(socket: Socket): boolean {
+export function readIntoSharedBuffer(socket: Socket): void {
   const accepted = socket as AcceptedSocket;
   const handle = accepted._handle;
-  if (onreadFields === undefined || typeof handle?.useUserBuffer !== 'function') return false;
+  if (onreadFields === undefined || typeof handle?.useUserBuffer !== 'function') return;
   // Every socket already holds these three fields (as null), so setting them costs no memory.
   accepted[onreadFields.buffer] = sharedBuffer;
   accepted[onreadFields.callback] = emitCopy;
   accepted[onreadFields.generator] = null;
   handle.useUserBuffer(sharedBuffer);
-  return true;
 }

@@ -4,7 +4,6 @@
 // on purpose with the test-only STARLINGTEST_LOSE_STREAM_DELIVERIES fault (src/cluster/nats/durable.ts).
 
 import { after, before, describe, test } from 'node:test';
-import assert from 'node:assert/strict';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { startClusterNode, type ClusterNode } from '../helpers/cluster-nodes.js';
 import { CountingSubscriber, NumberedPublisher, expectEveryAcknowledgedReceived } from '../helpers/qos-clients.js';
