@@ -3,7 +3,6 @@
 
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import type { Duplex } from 'node:stream';
 import { refuseIfAnswered } from './admin/server.js';
 import type { ApiContext } from './api/context.js';
 import { ManagementPlane } from './api/management.js';
@@ -41,7 +40,7 @@ import type { Store } from './store/store.js';
 import { join } from 'node:path';
 import { Tracing } from './trace/tracing.js';
 import { reloadConfiguration, type ConfigSource, type ReloadOptions, type ReloadReport } from './reload/reload.js';
-import { listenerLabel, type BoundAddress, type Listener } from './transport/listener.js';
+import { listenerLabel, type BoundAddress, type ByteStream, type Listener } from './transport/listener.js';
 import { TcpListener } from './transport/tcp.js';
 import { TlsListener } from './transport/tls.js';
 import { WebSocketListener } from './transport/websocket.js';
@@ -99,7 +98,7 @@ export class StarlingBroker {
   /** The management API over the admin socket (`starling ctl`, config `adminSocket`) and the HTTP listeners (config `management`). */
   private management: ManagementPlane | undefined;
   /** Address-level admission checks run on every new socket before any byte is read (auth/authorization-setup.ts). */
-  private readonly connectionGates: Array<(stream: Duplex, peer: PeerInfo) => boolean> = [];
+  private readonly connectionGates: Array<(stream: ByteStream, peer: PeerInfo) => boolean> = [];
   /** ACL, bans, lockout and rate limits (set up by start()). */
   authorization: Authorization | undefined;
   /** The authenticator chain (set up by start()); a reload replaces it. */
@@ -374,7 +373,7 @@ export class StarlingBroker {
   }
 
   /** Serves one client over any byte stream (custom transports, tests, in-process links). Call start() first. */
-  handleConnection(stream: Duplex, peer: PeerInfo = { address: '', port: 0, listener: 'custom' }): void {
+  handleConnection(stream: ByteStream, peer: PeerInfo = { address: '', port: 0, listener: 'custom' }): void {
     if (this.closing) {
       stream.destroy();
       return;
@@ -509,7 +508,7 @@ export class StarlingBroker {
   }
 
   /** Adds a check run on every new socket before any MQTT byte is read; false closes it at once. */
-  addConnectionGate(gate: (stream: Duplex, peer: PeerInfo) => boolean): () => void {
+  addConnectionGate(gate: (stream: ByteStream, peer: PeerInfo) => boolean): () => void {
     this.connectionGates.push(gate);
     return () => {
       const index = this.connectionGates.indexOf(gate);
@@ -544,7 +543,7 @@ export class StarlingBroker {
   private createListener(holder: { readonly config: ListenerConfig }): Listener {
     const config = holder.config;
     const context = {
-      accept: (stream: Duplex, peer: PeerInfo): void => {
+      accept: (stream: ByteStream, peer: PeerInfo): void => {
         attachListenerConfig(peer, holder.config); // per-listener authentication
         this.handleConnection(stream, peer);
       },

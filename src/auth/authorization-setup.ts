@@ -13,7 +13,7 @@
 // hooks and gates are added or removed as sections turn on or off, so a section that is off still
 // costs nothing.
 
-import type { Duplex } from 'node:stream';
+import type { ByteStream } from '../transport/listener.js';
 import { ReasonCode } from '../codec/constants.js';
 import { parseSharedFilter } from '../core/topic.js';
 import { ConfigError } from '../config/config-error.js';
@@ -322,7 +322,7 @@ export function installAuthorization(broker: StarlingBroker, config: BrokerConfi
   // The pending-connection cap looks a peer's address up only once many connections are pending (see pending-connections.ts).
   const pendingOf = (max: number): PendingConnections => new PendingConnections(max, (peer) => normalizeAddress(peer.address));
   let pending = pendingOf(maxPending);
-  const gate = (stream: Duplex, peer: PeerInfo): boolean => {
+  const gate = (stream: ByteStream, peer: PeerInfo): boolean => {
     if (connectionRate.enabled && !connectionRate.allow(peer.listenerConfig ?? peer.listener, normalizeAddress(peer.address), Date.now())) {
       stats.connectionRateRefused++;
       return false;

@@ -13,14 +13,14 @@
 // Evictions are counted per address until takeEvictions() reads them, so the caller can log one
 // summary line per interval instead of one per socket.
 
-import type { Duplex } from 'node:stream';
+import type { ByteStream } from '../transport/listener.js';
 import type { PeerInfo } from '../core/client.js';
 
 export class PendingConnections {
   /** Every pending connection, in arrival order (a Map iterates in insertion order). */
-  private readonly pending = new Map<PeerInfo, Duplex>();
+  private readonly pending = new Map<PeerInfo, ByteStream>();
   /** address -> its pending connections in arrival order; only while the list is long enough to need it. */
-  private byAddress: Map<string, Map<PeerInfo, Duplex>> | undefined;
+  private byAddress: Map<string, Map<PeerInfo, ByteStream>> | undefined;
   private readonly addressOf = new Map<PeerInfo, string>();
   private evictions = new Map<string, number>();
 
@@ -35,7 +35,7 @@ export class PendingConnections {
   }
 
   /** Records a new connection as pending; at the cap, closes the address's oldest pending one first (and returns true). */
-  admit(peer: PeerInfo, stream: Duplex): boolean {
+  admit(peer: PeerInfo, stream: ByteStream): boolean {
     this.dropIndexWhenShort();
     if (this.byAddress === undefined && this.pending.size + 1 >= this.maxPerAddress) {
       this.dropClosed();
@@ -83,12 +83,12 @@ export class PendingConnections {
     this.addressOf.clear();
   }
 
-  private dropClosedOf(current: Map<PeerInfo, Duplex>): void {
+  private dropClosedOf(current: Map<PeerInfo, ByteStream>): void {
     for (const [peer, stream] of current) if (stream.destroyed) this.settle(peer);
   }
 
   private index(): void {
-    const byAddress = new Map<string, Map<PeerInfo, Duplex>>();
+    const byAddress = new Map<string, Map<PeerInfo, ByteStream>>();
     for (const [peer, stream] of this.pending) {
       const address = this.addressOfPeer(peer);
       let current = byAddress.get(address);
@@ -99,7 +99,7 @@ export class PendingConnections {
     this.byAddress = byAddress;
   }
 
-  private unindex(byAddress: Map<string, Map<PeerInfo, Duplex>>, peer: PeerInfo): void {
+  private unindex(byAddress: Map<string, Map<PeerInfo, ByteStream>>, peer: PeerInfo): void {
     const address = this.addressOf.get(peer);
     if (address === undefined) return;
     this.addressOf.delete(peer);
@@ -109,7 +109,7 @@ export class PendingConnections {
     if (current.size === 0) byAddress.delete(address);
   }
 
-  private evictOldest(current: Map<PeerInfo, Duplex>, address: string): void {
+  private evictOldest(current: Map<PeerInfo, ByteStream>, address: string): void {
     const [oldestPeer, oldest] = current.entries().next().value!;
     this.settle(oldestPeer);
     oldest.destroy();

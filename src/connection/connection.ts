@@ -5,7 +5,7 @@
 // When the channel returns a promise (authentication, authorization), reading pauses and the
 // packets already decoded wait, so a client's packets are always handled in the order sent.
 
-import type { Duplex } from 'node:stream';
+import type { ByteStream } from '../transport/listener.js';
 import type { ProtocolVersion } from '../codec/constants.js';
 import { Decoder, DecodeError } from '../codec/decoder.js';
 import { EMPTY_BUFFER } from '../codec/primitives.js';
@@ -41,7 +41,7 @@ export interface ConnectionOptions {
 // something else, such as a resolved promise, queued it), and the outgoing and
 // held lists exist only while they hold something.
 const CONNECTION = Symbol('connection');
-type ConnectedSocket = Duplex & { [CONNECTION]: Connection };
+type ConnectedSocket = ByteStream & { [CONNECTION]: Connection };
 
 function onData(this: ConnectedSocket, chunk: Buffer): void {
   // What handling this chunk writes, to this socket or others, is flushed as soon as it is handled: no
@@ -94,7 +94,7 @@ export class Connection implements Outbox, ChannelLink {
   private connectHead: Buffer | undefined = EMPTY_BUFFER;
 
   constructor(
-    readonly socket: Duplex,
+    readonly socket: ByteStream,
     private readonly options: ConnectionOptions,
   ) {
     this.decoder = new Decoder({ maximumPacketSize: options.maxPacketSize });
@@ -231,11 +231,16 @@ export class Connection implements Outbox, ChannelLink {
     const pending = this.pending;
     if (pending === undefined || this.closed) return;
     const bytes = this.pendingBytes;
+    // The batch alone can fill the outgoing cap and stop the session sending; if the kernel then takes it
+    // whole, no 'drain' follows, so the session is told here.
+    const batchFilledCap = !this.writable;
     this.pending = undefined;
     this.pendingBytes = 0;
     this.options.traffic.bytesSent += bytes;
     this.socket.write(Array.isArray(pending) ? Buffer.concat(pending, bytes) : pending);
-    if (this.congestedSince === 0 && !this.writable) this.congestedSince = Date.now();
+    if (this.writable) {
+      if (batchFilledCap) this.drained();
+    } else if (this.congestedSince === 0) this.congestedSince = Date.now();
   }
 
   drained(): void {

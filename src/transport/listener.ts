@@ -1,7 +1,5 @@
 // What every transport hands the connection layer: a byte stream and who is at the other end.
 
-import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { ListenerConfig } from '../config/types.js';
 import type { PeerCertificate, PeerInfo } from '../core/client.js';
 import type { Logger } from '../log.js';
@@ -12,7 +10,27 @@ export interface BoundAddress {
   port: number;
 }
 
-export type AcceptConnection = (stream: Duplex, peer: PeerInfo) => void;
+/**
+ * What the connection layer uses of a transport's stream: a net.Socket, a TLS socket, a WebSocket's
+ * Duplex or a RawTcpSocket all are one.
+ */
+export interface ByteStream {
+  readonly destroyed: boolean;
+  readonly closed: boolean;
+  /** Bytes written but not yet handed to the kernel. */
+  readonly writableLength: number;
+  /** False: wait for 'drain' before writing more. */
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  destroy(error?: Error): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  // 'data' (chunk: Buffer), 'drain', 'error' (error: Error), 'close'.
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+export type AcceptConnection = (stream: ByteStream, peer: PeerInfo) => void;
 
 /** What a listener needs from the broker besides its own configuration. */
 export interface ListenerContext {
@@ -41,7 +59,13 @@ export function listenerLabel(config: ListenerConfig): string {
 }
 
 /** The peer of a tcp/tls socket, whose address is looked up on first use (see SocketPeer). */
-export function peerOf(socket: Socket, listener: string): PeerInfo {
+/** What a tcp/tls socket tells of its peer. */
+interface PeerSource {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
+
+export function peerOf(socket: PeerSource, listener: string): PeerInfo {
   return new SocketPeer(socket, listener);
 }
 
@@ -55,12 +79,12 @@ class SocketPeer implements PeerInfo {
   listenerConfig?: ListenerConfig;
   certificate?: PeerCertificate;
   fromCertificate?: { username?: string; clientId?: string };
-  private socket: Socket | undefined;
+  private socket: PeerSource | undefined;
   private resolvedAddress = '';
   private resolvedPort = 0;
 
   constructor(
-    socket: Socket,
+    socket: PeerSource,
     readonly listener: string,
   ) {
     this.socket = socket;
@@ -92,7 +116,7 @@ class SocketPeer implements PeerInfo {
     return { address, port, listener, certificate, fromCertificate };
   }
 
-  private lookUp(socket: Socket): void {
+  private lookUp(socket: PeerSource): void {
     this.socket = undefined;
     this.resolvedAddress = socket.remoteAddress ?? '';
     this.resolvedPort = socket.remotePort ?? 0;

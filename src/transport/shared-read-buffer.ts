@@ -17,14 +17,20 @@ const READ_BUFFER_BYTES = 64 * 1024;
 
 type AcceptedSocket = Socket & Record<symbol, unknown> & { _handle?: { useUserBuffer?: (buffer: Uint8Array) => void } | null };
 
-const sharedBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+/** Where every plain TCP socket's reads land (net.Sockets here, RawTcpSockets in raw-tcp-socket.ts). */
+export const sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
 
-/** Emits each read as 'data', as before, but as a copy made from the shared buffer. */
-function emitCopy(this: Socket, bytesRead: number, buffer: Buffer): void {
+/** The first bytes of the shared buffer, copied out before the next read overwrites them. */
+export function copyOfSharedRead(bytesRead: number): Buffer {
   const chunk = Buffer.allocUnsafe(bytesRead);
   // fill() with a Buffer copies its first bytes natively; copy() would first make a view of the source range.
-  chunk.fill(buffer, 0, bytesRead);
-  this.emit('data', chunk);
+  chunk.fill(sharedReadBuffer, 0, bytesRead);
+  return chunk;
+}
+
+/** Emits each read as 'data', as before, but as a copy made from the shared buffer. */
+function emitCopy(this: Socket, bytesRead: number): void {
+  this.emit('data', copyOfSharedRead(bytesRead));
 }
 
 /** The private symbols under which a socket keeps what `onread` gave it (each socket has them, set to null). */
@@ -54,8 +60,8 @@ export function readIntoSharedBuffer(socket: Socket): void {
   const handle = accepted._handle;
   if (onreadFields === undefined || typeof handle?.useUserBuffer !== 'function') return;
   // Every socket already holds these three fields (as null), so setting them costs no memory.
-  accepted[onreadFields.buffer] = sharedBuffer;
+  accepted[onreadFields.buffer] = sharedReadBuffer;
   accepted[onreadFields.callback] = emitCopy;
   accepted[onreadFields.generator] = null;
-  handle.useUserBuffer(sharedBuffer);
+  handle.useUserBuffer(sharedReadBuffer);
 }

@@ -1,13 +1,19 @@
 // Plain TCP listener (MQTT's port 1883), optionally behind a load balancer speaking the PROXY protocol.
+//
+// Its connections are RawTcpSockets (no net.Socket per connection) where Node allows it; behind the
+// PROXY protocol, or where it does not, they are net.Sockets reading into the shared read buffer.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import { PROXY_HEADER_TIMEOUT_MS, listenerLabel, peerOf, type BoundAddress, type Listener, type ListenerContext } from './listener.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { readIntoSharedBuffer } from './shared-read-buffer.js';
+import { acceptRawConnections, type RawTcpSocket } from './raw-tcp-socket.js';
 
 export class TcpListener implements Listener {
   private readonly server: Server;
+  /** Open RawTcpSockets, for max_connections (net.Server counts only its own sockets). */
+  private rawConnections = 0;
 
   constructor(
     private readonly config: ListenerConfig,
@@ -20,12 +26,28 @@ export class TcpListener implements Listener {
     if (config.maxConnections) this.server.maxConnections = config.maxConnections;
   }
 
-  start(): Promise<BoundAddress> {
-    return listenOn(this.server, this.config);
+  async start(): Promise<BoundAddress> {
+    const bound = await listenOn(this.server, this.config);
+    if (this.config.proxyProtocol !== true) acceptRawConnections(this.server, (socket) => this.acceptRaw(socket), true);
+    return bound;
   }
 
   stop(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private acceptRaw(socket: RawTcpSocket): void {
+    const max = this.config.maxConnections;
+    if (max) {
+      if (this.rawConnections >= max) {
+        socket.destroy();
+        return;
+      }
+      this.rawConnections++;
+      socket.once('close', () => this.rawConnections--);
+    }
+    this.context.accept(socket, peerOf(socket, 'tcp'));
+    socket.start();
   }
 
   private acceptSocket(socket: Socket, peer: ReturnType<typeof peerOf>): void {

@@ -1,26 +1,31 @@
 // TCP connections read into one buffer shared by every socket (src/transport/shared-read-buffer.ts):
 // what each read delivers must be a copy, whole packets must survive being cut at any byte or across
 // reads larger than the shared buffer, and bytes kept by the broker (a retained message) must not be
-// overwritten by other clients' later reads.
+// overwritten by other clients' later reads. Both kinds of plain TCP socket read that way: the
+// RawTcpSockets of a plain listener, and the net.Sockets of a PROXY-protocol listener.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { sharedReadsSupported } from '../../src/transport/shared-read-buffer.js';
+import { startTransportBroker, type TransportBroker } from './transport-broker.js';
 
 function encode(packet: mqttPacket.Packet): Buffer {
   return mqttPacket.generate(packet, { protocolVersion: 4 });
 }
 
-describe('reads into the shared buffer', () => {
-  let server: TestBroker;
+const PROXY_HEADER = Buffer.from('PROXY TCP4 203.0.113.1 127.0.0.1 51000 1883\r\n');
+
+for (const proxied of [false, true]) {
+  const kind = proxied ? 'net.Sockets behind the PROXY protocol' : 'raw TCP sockets';
+describe(`reads into the shared buffer, ${kind}`, () => {
+  let server: TransportBroker;
   const clients: RawClient[] = [];
 
   before(async () => {
-    server = await startBroker();
+    server = await startTransportBroker([{ type: 'tcp', proxyProtocol: proxied }], { allowAnonymous: true });
   });
   after(async () => {
     for (const client of clients) client.destroy();
@@ -28,8 +33,16 @@ describe('reads into the shared buffer', () => {
   });
 
   async function connected(clientId: string): Promise<RawClient> {
-    const { client } = await RawClient.connect(server.port, { protocolVersion: 4, clientId });
+    const client = await opened();
+    await client.connect({ clientId });
+    return client;
+  }
+
+  /** A socket to the listener, past its PROXY header when it wants one. */
+  async function opened(): Promise<RawClient> {
+    const client = await RawClient.open(server.ports[0]!, 4);
     clients.push(client);
+    if (proxied) client.write(PROXY_HEADER);
     return client;
   }
 
@@ -42,8 +55,7 @@ describe('reads into the shared buffer', () => {
     subscriber.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bytewise/#', qos: 1 }] });
     await subscriber.expect('suback');
 
-    const publisher = await RawClient.open(server.port, 4);
-    clients.push(publisher);
+    const publisher = await opened();
     const bytes = Buffer.concat([
       encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'bytewise-publisher', clean: true, keepalive: 60 }),
       encode({ cmd: 'publish', topic: 'bytewise/a', payload: Buffer.from('first'), qos: 1, messageId: 7, retain: false, dup: false }),
@@ -103,3 +115,4 @@ describe('reads into the shared buffer', () => {
     assert.ok((retained.payload as Buffer).equals(kept), 'the retained payload changed after other reads');
   });
 });
+}
