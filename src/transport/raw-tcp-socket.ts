@@ -63,6 +63,10 @@ interface ListeningHandle {
 }
 
 const bindings = loadBindings();
+/** Node fills it before each read callback and after each write: bytes read (or an error), whether the write went async. */
+const streamState = bindings?.streamBaseState ?? new Int32Array(0);
+const READ_BYTES_OR_ERROR = bindings?.kReadBytesOrError ?? 0;
+const LAST_WRITE_WAS_ASYNC = bindings?.kLastWriteWasAsync ?? 0;
 
 function loadBindings(): StreamBindings | undefined {
   try {
@@ -96,9 +100,9 @@ export function acceptRawConnections(server: Server, onSocket: (socket: RawTcpSo
 
 function onRead(this: TcpHandle): undefined {
   const socket = this.socket!;
-  const nread = bindings!.streamBaseState[bindings!.kReadBytesOrError]!;
+  const nread = streamState[READ_BYTES_OR_ERROR]!;
   if (nread > 0) socket.emit('data', copyOfSharedRead(nread));
-  else if (nread === UV_EOF) socket.readEnded();
+  else if (nread === UV_EOF) socket.peerEnded();
   else if (nread < 0) socket.destroy(uvError(nread, 'read'));
   // Anything returned here would become the handle's next read buffer.
   return undefined;
@@ -132,10 +136,10 @@ export class RawTcpSocket extends EventEmitter implements ByteStream {
   writableLength = 0;
   private pendingWrites = 0;
   private needDrain = false;
-  /** 0: not started; 1: reading; 2: paused by pause(). */
+  /** 0: not started; 1: reading; 2: not reading (pause(), or the peer ended). */
   private readState: 0 | 1 | 2 = 0;
   private pausedBeforeStart = false;
-  private peerEnded = false;
+  private finReceived = false;
   private ending = false;
   private writeEnded = false;
   private peer: { address?: string; port?: number } | undefined;
@@ -170,7 +174,7 @@ export class RawTcpSocket extends EventEmitter implements ByteStream {
       this.destroy(uvError(error, 'write'));
       return false;
     }
-    if (bindings!.streamBaseState[bindings!.kLastWriteWasAsync] === 0) {
+    if (streamState[LAST_WRITE_WAS_ASYNC] === 0) {
       spareWriteRequest = request;
       return !this.needDrain;
     }
@@ -219,9 +223,11 @@ export class RawTcpSocket extends EventEmitter implements ByteStream {
     return this;
   }
 
+  // Called by the handle's callbacks above, not by users of the socket.
+
   /** The peer's FIN: like a net.Socket without allowHalfOpen, end our side too. */
-  readEnded(): void {
-    this.peerEnded = true;
+  peerEnded(): void {
+    this.finReceived = true;
     this.handle.readStop();
     this.readState = 2;
     if (this.writeEnded) this.destroy();
@@ -246,7 +252,7 @@ export class RawTcpSocket extends EventEmitter implements ByteStream {
 
   shutdownDone(status: number): void {
     this.writeEnded = true;
-    if (status < 0 || this.peerEnded) this.destroy();
+    if (status < 0 || this.finReceived) this.destroy();
   }
 
   private shutdown(): void {
@@ -258,7 +264,7 @@ export class RawTcpSocket extends EventEmitter implements ByteStream {
   }
 
   private readFromHandle(): void {
-    if (this.destroyed || this.peerEnded) return;
+    if (this.destroyed || this.finReceived) return;
     this.readState = 1;
     const error = this.handle.readStart();
     if (error !== 0) this.destroy(uvError(error, 'read'));
