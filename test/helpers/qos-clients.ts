@@ -260,7 +260,6 @@ export class NumberedPublisher {
   }
 }
 
-/** Seeded PRNG (mulberry32), so a failing kill point can be replayed with STARLING_CRASH_SEED. */
 /**
  * Waits until `subscriber` has every payload in `acknowledged`; fails naming how many (and which) never
  * arrived. Resolves with the duplicates the subscriber counted.
@@ -273,6 +272,7 @@ export async function expectEveryAcknowledgedReceived(acknowledged: readonly str
   return [...subscriber.counts.values()].reduce((sum, count) => sum + count - 1, 0);
 }
 
+/** Seeded PRNG (mulberry32), so a failing kill point can be replayed with STARLING_CRASH_SEED. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
